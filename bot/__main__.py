@@ -1,0 +1,151 @@
+"""Command line: `interview-bot run|chat|questions validate|db upgrade` (also `python -m bot`)."""
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.core.services import Services
+
+EXIT_PROBLEMS = 1
+EXIT_CONFIG = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="interview-bot", description="Interview coach for IT project managers."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run the Telegram bot (long polling)")
+    run.add_argument(
+        "--config", type=Path, help="config file (default: $INTERVIEW_BOT_CONFIG or ./config.toml)"
+    )
+
+    chat = sub.add_parser("chat", help="hold a mock interview in this terminal")
+    chat.add_argument("--config", type=Path, help="config file")
+    chat.add_argument("--user", help="whose answers these are (default: your login name)")
+
+    questions = sub.add_parser("questions", help="work with question files")
+    qsub = questions.add_subparsers(dest="questions_command", required=True, metavar="ACTION")
+    validate = qsub.add_parser("validate", help="check question files; prints file:line: message per problem")
+    validate.add_argument("paths", nargs="*", type=Path, help="files or folders (default: the whole bank)")
+    validate.add_argument("--config", type=Path, help="config file (its [questions] paths are checked too)")
+
+    db = sub.add_parser("db", help="database maintenance")
+    dsub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    upgrade = dsub.add_parser("upgrade", help="apply database migrations")
+    upgrade.add_argument("--config", type=Path, help="config file")
+    return parser
+
+
+def _settings(path: Path | None) -> Settings:
+    return load_settings(path, os.environ, Path.cwd())
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"interview-bot: {message}", file=sys.stderr)
+    return code
+
+
+def _open_services(settings: Settings) -> Services | int:
+    from questions.loader import BankError
+    from storage.migrate import upgrade
+
+    try:
+        upgrade(settings.database.url)
+    except Exception as exc:  # a bad URL or an unreachable server: one line, no traceback
+        return _fail(f"[database] url: cannot open the database: {exc}", EXIT_CONFIG)
+    try:
+        return Services.open(settings)
+    except BankError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return _fail("the question bank has problems (see above)", EXIT_CONFIG)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bot.logs import configure_logging
+    from bot.tg.app import ALLOWED_UPDATES, build_application
+
+    settings = _settings(args.config)
+    token = settings.require_token()
+    configure_logging(settings.logging.level, [token])
+    services = _open_services(settings)
+    if isinstance(services, int):
+        return services
+    app = build_application(services, token)
+    app.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from bot.chat.terminal import TerminalChat
+    from bot.core.interview import Identity
+
+    settings = _settings(args.config)
+    services = _open_services(settings)
+    if isinstance(services, int):
+        return services
+    name = (args.user or getpass.getuser() or "me").strip()[:64]
+    who = Identity(f"chat:{name}", None, name)
+
+    async def main() -> int:
+        try:
+            return await TerminalChat(services, who, sys.stdin, sys.stdout).run()
+        finally:
+            await services.close()
+
+    try:
+        return asyncio.run(main())
+    except KeyboardInterrupt:
+        print("\nBye! Your answers are saved.")
+        return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from questions.loader import builtin_bank_files, validate_paths
+
+    paths: list[Path] = list(args.paths)
+    if not paths:
+        settings = _settings(args.config)
+        paths = [*builtin_bank_files(), *settings.questions.paths]
+    questions, problems = validate_paths(paths)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s) found.", file=sys.stderr)
+        return EXIT_PROBLEMS
+    print(f"OK: {len(questions)} questions in {len(paths)} path(s).")
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from sqlalchemy.engine import make_url
+
+    from storage.migrate import upgrade
+
+    settings = _settings(args.config)
+    try:
+        upgrade(settings.database.url)
+    except Exception as exc:
+        return _fail(f"[database] url: cannot migrate: {exc}", EXIT_CONFIG)
+    print(f"Database is up to date: {make_url(settings.database.url).render_as_string(hide_password=True)}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    handlers = {"run": cmd_run, "chat": cmd_chat, "questions": cmd_validate, "db": cmd_db_upgrade}
+    try:
+        return handlers[args.command](args)
+    except ConfigError as exc:
+        return _fail(str(exc), EXIT_CONFIG)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

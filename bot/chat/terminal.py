@@ -1,0 +1,143 @@
+"""The terminal front end: the same interview as on Telegram, through the same core.
+
+It reads one line per message, like a chat: Enter sends. Output is the same
+templates as Telegram, turned into plain text.
+"""
+
+import asyncio
+from typing import Final, TextIO
+
+from bot.core.interview import (
+    AlreadyRunning,
+    Answered,
+    Identity,
+    NotAsked,
+    QuestionPrompt,
+    Rating,
+    Started,
+    StartOutcome,
+    TooLong,
+    UnknownTopic,
+)
+from bot.core.services import Services
+from bot.render import render, to_plain
+
+CHAT_COMMANDS: Final[tuple[tuple[str, str], ...]] = (
+    ("interview", "Start a mock interview (add a topic to focus: /interview agile)"),
+    ("cancel", "Stop the running interview; answers so far are kept"),
+    ("history", "Your 10 most recent answers"),
+    ("help", "What I can do"),
+    ("quit", "Leave the chat (your answers are saved)"),
+)
+_RATINGS = {str(int(r)): r for r in Rating} | {r.name.lower(): r for r in Rating}
+_RATING_HINT = "  " + " · ".join(f"{int(r)} {r.label}" for r in Rating) + "   (Enter to skip)"
+
+
+class TerminalChat:
+    def __init__(self, services: Services, who: Identity, stdin: TextIO, stdout: TextIO) -> None:
+        self.services = services
+        self.interviews = services.interviews
+        self.who = who
+        self.stdin = stdin
+        self.stdout = stdout
+
+    def say(self, template: str, /, **ctx: object) -> None:
+        self.stdout.write("\n" + to_plain(render(template, **ctx)) + "\n")
+        self.stdout.flush()
+
+    def note(self, text: str) -> None:
+        self.stdout.write(text + "\n")
+        self.stdout.flush()
+
+    async def read(self, prompt: str = "you> ") -> str | None:
+        """One line from the user; None at end of input."""
+        self.stdout.write("\n" + prompt)
+        self.stdout.flush()
+        line = await asyncio.to_thread(self.stdin.readline)
+        return None if line == "" else line.rstrip("\r\n")
+
+    async def run(self) -> int:
+        new = await self.interviews.register(self.who)
+        per_session = self.services.settings.interview.questions_per_session
+        self.say("start", new=new, name=self.who.display_name, per_session=per_session)
+        self.note("(In this terminal: type /quit to leave; press Enter to send a message.)")
+        pending = await self.interviews.resume(self.who)
+        if pending is not None:
+            self.note("\nYou have an interview in progress — here's where you left off:")
+            self.say("question", prompt=pending)
+        while (line := await self.read()) is not None:
+            text = line.strip()
+            if not text:
+                continue
+            if text.startswith("/"):
+                if not await self.command(text):
+                    break
+            else:
+                await self.answer(line)
+        self.note("\nBye! Your answers are saved.")
+        return 0
+
+    async def command(self, text: str) -> bool:
+        """Handle a /command; False means quit."""
+        name, _, arg = text[1:].partition(" ")
+        name = name.lower()
+        if name in ("quit", "exit", "q"):
+            return False
+        if name == "interview":
+            await self.started(await self.interviews.start(self.who, arg))
+        elif name == "cancel":
+            summary = await self.interviews.cancel(self.who)
+            self.say("cancelled_nothing") if summary is None else self.say("summary", summary=summary)
+        elif name == "history":
+            self.say("history", entries=await self.interviews.history(self.who, 10))
+        elif name in ("help", "start"):
+            self.say("help", commands=CHAT_COMMANDS, topics=self.interviews.topics())
+        else:
+            self.say("unknown_command", command=text.split()[0][:64])
+        return True
+
+    async def started(self, outcome: StartOutcome) -> None:
+        match outcome:
+            case Started(prompt=prompt):
+                self.ask(prompt)
+            case UnknownTopic(given=given, topics=topics):
+                self.say("unknown_topic", given=given, topics=topics)
+            case AlreadyRunning(session_id=sid, prompt=prompt, requested_topic=topic):
+                self.say("already_running", prompt=prompt)
+                choice = await self.read("Continue (c) or start a new one (n)? ")
+                if choice is not None and choice.strip().lower() in ("n", "new"):
+                    await self.started(await self.interviews.start(self.who, topic, restart_session=sid))
+                else:
+                    resumed = await self.interviews.resume(self.who, sid)
+                    self.ask(resumed) if resumed else self.say("resumed_nothing")
+
+    def ask(self, prompt: QuestionPrompt) -> None:
+        self.say("question", prompt=prompt)
+
+    async def answer(self, text: str) -> None:
+        outcome = await self.interviews.answer(self.who, text)
+        match outcome:
+            case NotAsked():
+                self.say("not_asked", topics=self.interviews.topics())
+            case TooLong(length=length, limit=limit):
+                self.say("too_long", length=length, limit=limit)
+            case Answered() as result:
+                self.say("feedback", result=result)
+                await self.rate(result.answer_id)
+                if result.next is not None:
+                    self.ask(result.next)
+                elif result.summary is not None:
+                    self.say("summary", summary=result.summary)
+
+    async def rate(self, answer_id: int) -> None:
+        self.note(_RATING_HINT)
+        while (choice := await self.read("rating> ")) is not None:
+            choice = choice.strip().lower()
+            if not choice:
+                return
+            rating = _RATINGS.get(choice)
+            if rating is not None:
+                await self.interviews.rate(self.who, answer_id, rating)
+                self.note(to_plain(render("rated", rating=rating)))
+                return
+            self.note("Please type 1, 2, 3 or 4 (or again / hard / good / easy), or press Enter to skip.")

@@ -1,0 +1,304 @@
+"""Settings: a TOML file read with tomllib, one validated model per section, env overrides on top.
+
+Nothing here touches the disk or the environment at import time; `load_settings` does it all,
+and every problem it finds surfaces as one `ConfigError` line naming the file and the key.
+"""
+
+import json
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    Strict,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import ErrorDetails
+
+CONFIG_ENV_VAR = "INTERVIEW_BOT_CONFIG"
+TOKEN_ENV_VAR = "TELEGRAM_BOT_TOKEN"
+DATABASE_URL_ENV_VAR = "DATABASE_URL"
+DEFAULT_CONFIG_NAME = "config.toml"
+
+MISSING_TOKEN_MESSAGE = (
+    "[telegram] token: missing. Create a bot with @BotFather in Telegram (send /newbot), "
+    'then put the token in config.toml under [telegram] token = "..." or set TELEGRAM_BOT_TOKEN.'
+)
+
+# Loose on purpose: Telegram has never promised the exact length of the secret half.
+_TOKEN_SHAPE = re.compile(r"\d+:[A-Za-z0-9_-]{30,}")
+
+# Keys whose values never appear in an error message (a typo'd URL may carry a password too).
+_SECRET_KEYS: frozenset[tuple[str, ...]] = frozenset({("telegram", "token"), ("database", "url")})
+_ENV_OVERRIDES: tuple[tuple[str, tuple[str, str]], ...] = (
+    (TOKEN_ENV_VAR, ("telegram", "token")),
+    (DATABASE_URL_ENV_VAR, ("database", "url")),
+)
+
+
+class ConfigError(Exception):
+    """A configuration problem, described in one line that names the file and the key."""
+
+
+class _Section(BaseModel):
+    # strict: TOML already has real integers and strings, so "5" where 5 belongs is a mistake to report.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class TelegramSettings(_Section):
+    model_config = ConfigDict(hide_input_in_errors=True)
+
+    token: SecretStr | None = None
+    base_url: str = Field("https://api.telegram.org/bot", min_length=1)
+    base_file_url: str = Field("https://api.telegram.org/file/bot", min_length=1)
+
+    @field_validator("token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        token = value.get_secret_value().strip()
+        if not token:
+            return None
+        if not _TOKEN_SHAPE.fullmatch(token):
+            # Never echo the value: a nearly-right token is still mostly a secret.
+            raise ValueError(
+                'does not look like a bot token (expected digits, ":", then 30 or more letters, '
+                'digits, "_" or "-"); copy it again from @BotFather'
+            )
+        return SecretStr(token)
+
+
+class DatabaseSettings(_Section):
+    # A relative SQLite path is relative to the working directory: ./data/interview-bot.db.
+    url: str = Field("sqlite+aiosqlite:///data/interview-bot.db", min_length=1)
+
+
+class QuestionsSettings(_Section):
+    # Path is lax so TOML strings convert; anything but a string is still rejected.
+    paths: list[Annotated[Path, Strict(False)]] = Field(default_factory=list)
+
+    @field_validator("paths")
+    @classmethod
+    def _relative_to_config_dir(cls, value: list[Path], info: ValidationInfo) -> list[Path]:
+        base = info.context.get("config_dir") if isinstance(info.context, dict) else None
+        paths = [path.expanduser() for path in value]
+        if isinstance(base, Path):
+            paths = [base / path for path in paths]
+        return paths
+
+
+class InterviewSettings(_Section):
+    questions_per_session: int = Field(5, ge=1, le=20)
+
+
+class LoggingSettings(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, hide_input_in_errors=True)
+
+    telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    questions: QuestionsSettings = Field(default_factory=QuestionsSettings)
+    interview: InterviewSettings = Field(default_factory=InterviewSettings)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
+
+    _source: Path | None = PrivateAttr(default=None)
+
+    @property
+    def source(self) -> Path | None:
+        """The file these settings were read from; None when running on defaults."""
+        return self._source
+
+    def require_token(self) -> str:
+        token = self.telegram.token
+        value = token.get_secret_value() if token is not None else ""
+        if not value.strip():
+            raise ConfigError(MISSING_TOKEN_MESSAGE)
+        return value
+
+
+def find_config_path(cli_path: Path | None, env: Mapping[str, str], cwd: Path) -> Path | None:
+    """`--config PATH`, else $INTERVIEW_BOT_CONFIG, else ./config.toml if present, else None."""
+    if cli_path is not None:
+        return _explicit_path(cli_path, cwd, origin="")
+    from_env = env.get(CONFIG_ENV_VAR, "")
+    if from_env:
+        return _explicit_path(Path(from_env), cwd, origin=f" (set by {CONFIG_ENV_VAR})")
+    default = cwd / DEFAULT_CONFIG_NAME
+    return default if default.exists() else None
+
+
+def load_settings(
+    cli_path: Path | None = None, env: Mapping[str, str] | None = None, cwd: Path | None = None
+) -> Settings:
+    """Find and read the config file, apply env overrides, validate. Raises ConfigError."""
+    env = os.environ if env is None else env
+    cwd = Path.cwd() if cwd is None else cwd
+    path = find_config_path(cli_path, env, cwd)
+    name = _display_name(path, cwd) if path is not None else None
+    data = _read_toml(path, name) if path is not None and name is not None else {}
+
+    overridden: dict[tuple[str, ...], str] = {}
+    for var, (section, key) in _ENV_OVERRIDES:
+        value = env.get(var, "")
+        # An empty variable counts as unset, so `TELEGRAM_BOT_TOKEN= ...` can't blank the file's token.
+        if not value:
+            continue
+        table = data.setdefault(section, {})
+        if isinstance(table, dict):  # otherwise validation reports the bad section below
+            table[key] = value
+            overridden[(section, key)] = var
+
+    context = {"config_dir": path.parent} if path is not None else {}
+    try:
+        settings = Settings.model_validate(data, context=context)
+    except ValidationError as exc:
+        # `from None`: the chained ValidationError would print the raw input, token included.
+        raise ConfigError(_describe(exc, name, overridden)) from None
+    settings._source = path
+    return settings
+
+
+def _explicit_path(path: Path, cwd: Path, origin: str) -> Path:
+    full = cwd / path.expanduser()
+    if not full.exists():
+        raise ConfigError(f"{_display_name(full, cwd)}: file not found{origin}")
+    return full
+
+
+def _display_name(path: Path, cwd: Path) -> str:
+    try:
+        return str(path.relative_to(cwd))
+    except ValueError:
+        return str(path)
+
+
+def _read_toml(path: Path, name: str) -> dict[str, Any]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{name}: cannot read: {exc.strerror or exc}") from exc
+    try:
+        # utf-8-sig: Windows editors like to add a BOM, which TOML otherwise rejects as garbage.
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{name}: not UTF-8 text (bad byte at offset {exc.start})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(_describe_toml_error(str(exc), text, name)) from None
+
+
+def _describe_toml_error(message: str, text: str, name: str) -> str:
+    # Python 3.11's TOMLDecodeError has no lineno; the position lives only in the message.
+    at = re.search(r"\s*\(at line (\d+), column (\d+)\)$", message)
+    if at:
+        line, where = at.group(1), f" (column {at.group(2)})"
+        message = message[: at.start()]
+    else:
+        line, where = str(text.count("\n") + 1), " (at end of file)"
+        message = message.removesuffix(" (at end of document)")
+    return f"{name}: line {line}: invalid TOML: {_lower_first(message)}{where}"
+
+
+def _describe(exc: ValidationError, name: str | None, overridden: Mapping[tuple[str, ...], str]) -> str:
+    error = exc.errors(include_url=False)[0]
+    loc = tuple(str(part) for part in error["loc"])
+    where = _describe_loc(error["loc"])
+    problem = _describe_problem(error, hide_value=_is_secret(loc))
+    if error["type"] == "extra_forbidden" and len(loc) == 1:
+        if isinstance(error["input"], dict):
+            where, problem = f"[{loc[0]}]", "unknown section"
+        else:
+            where = loc[0]
+            problem = "unknown key at the top level (settings belong under a section such as [telegram])"
+    prefix = name
+    for key, var in overridden.items():
+        if loc[: len(key)] == key:
+            prefix = f"{var} (environment)"
+    line = f"{where}: {problem}"
+    return f"{prefix}: {line}" if prefix else line
+
+
+def _describe_loc(loc: tuple[int | str, ...]) -> str:
+    if len(loc) == 1:
+        return f"[{loc[0]}]"
+    key = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc[1:])
+    return f"[{loc[0]}] {key.removeprefix('.')}"
+
+
+def _is_secret(loc: tuple[str, ...]) -> bool:
+    # A prefix counts too: `telegram = "123:AA..."` puts the token where a table belongs.
+    return any(loc == secret[: len(loc)] or secret == loc[: len(secret)] for secret in _SECRET_KEYS)
+
+
+_EXPECTED = {
+    "int_type": "an integer",
+    "string_type": "a string",
+    "list_type": "a list",
+    "path_type": "a path string",
+    "bool_type": "true or false",
+    "model_type": "a table",
+    "model_attributes_type": "a table",
+    "dict_type": "a table",
+}
+_BOUNDS = {
+    "greater_than_equal": ("at least", "ge"),
+    "greater_than": ("more than", "gt"),
+    "less_than_equal": ("at most", "le"),
+    "less_than": ("less than", "lt"),
+}
+
+
+def _describe_problem(error: ErrorDetails, hide_value: bool) -> str:
+    kind: str = error["type"]
+    ctx: dict[str, Any] = error.get("ctx") or {}
+    got = "" if hide_value else f", got {_show(error['input'])}"
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind in _EXPECTED:
+        return f"expected {_EXPECTED[kind]}{got}"
+    if kind == "literal_error":
+        return f"expected one of {str(ctx['expected']).replace(chr(39), chr(34))}{got}"
+    if kind in _BOUNDS:
+        word, limit_key = _BOUNDS[kind]
+        return f"must be {word} {ctx[limit_key]}{got}"
+    if kind == "string_too_short":
+        return "must not be empty"
+    if kind == "value_error":
+        return str(ctx["error"])
+    return f"{_lower_first(str(error['msg']))}{got}"
+
+
+def _show(value: object) -> str:
+    """The value as it would look in TOML, kept short so the error stays one line."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        shown = json.dumps(value, ensure_ascii=False)
+        return shown if len(shown) <= 60 else shown[:56] + '..."'
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    return str(value)
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]

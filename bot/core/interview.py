@@ -1,0 +1,365 @@
+"""The mock interview: start, ask, record an answer with feedback, rate, finish.
+
+Plain async Python over plain data: front ends pass an Identity and get back
+small result values to render. The interview's state lives in the database
+(interview_session.position is the pending question), so it survives restarts
+and is shared by every bot process.
+"""
+
+import random
+from dataclasses import dataclass
+from datetime import datetime
+from enum import IntEnum
+
+from sqlalchemy.exc import IntegrityError
+
+from bot.core.clock import Clock
+from bot.core.feedback import Feedback, FeedbackMatcher
+from bot.core.picking import pick_questions, resolve_topic
+from questions.loader import QuestionBank
+from questions.schema import Question
+from questions.topics import TOPICS
+from storage.db import Database
+from storage.records import AnswerRecord, NewAnswer, SessionRecord
+from storage.repositories import AnswerRepository, SessionRepository, UserRepository
+
+# Telegram caps messages at 4096 characters; the terminal has no cap, so we set one.
+MAX_ANSWER_CHARS = 12_000
+
+
+class Rating(IntEnum):
+    AGAIN = 1
+    HARD = 2
+    GOOD = 3
+    EASY = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.capitalize()
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Who is talking, as a front end knows them."""
+
+    external_id: str
+    chat_id: int | None
+    display_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionPrompt:
+    session_id: int
+    number: int
+    total: int
+    question: Question
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    prompt: QuestionPrompt
+    topic: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AlreadyRunning:
+    session_id: int
+    prompt: QuestionPrompt | None
+    requested_topic: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownTopic:
+    given: str
+    topics: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryItem:
+    question: Question
+    covered: int
+    total: int
+    rating: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class InterviewSummary:
+    items: tuple[SummaryItem, ...]
+    planned: int
+    cancelled: bool
+
+    @property
+    def answered(self) -> int:
+        return len(self.items)
+
+    @property
+    def points_covered(self) -> int:
+        return sum(i.covered for i in self.items)
+
+    @property
+    def points_total(self) -> int:
+        return sum(i.total for i in self.items)
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.points_covered / self.points_total) if self.points_total else 0
+
+
+@dataclass(frozen=True, slots=True)
+class NotAsked:
+    """Text arrived while no question was waiting for an answer."""
+
+
+@dataclass(frozen=True, slots=True)
+class TooLong:
+    length: int
+    limit: int
+
+
+@dataclass(frozen=True, slots=True)
+class Answered:
+    answer_id: int
+    question: Question
+    number: int
+    total: int
+    feedback: Feedback
+    seconds_taken: int
+    next: QuestionPrompt | None
+    summary: InterviewSummary | None
+
+
+@dataclass(frozen=True, slots=True)
+class Rated:
+    answer_id: int
+    rating: Rating
+    question: Question
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    answer_id: int
+    question: Question
+    answered_at: datetime
+    text: str
+    covered: int
+    total: int
+    rating: Rating | None
+
+
+@dataclass(frozen=True, slots=True)
+class EditedAnswer:
+    """An edit of a message that was recorded as an answer: the stored answer stands."""
+
+    question: Question
+
+
+class _AlreadyAnswered(Exception):
+    """The pending question moved on under us; roll back and report it."""
+
+
+StartOutcome = Started | AlreadyRunning | UnknownTopic
+AnswerOutcome = Answered | NotAsked | TooLong
+
+
+class InterviewService:
+    def __init__(
+        self,
+        db: Database,
+        bank: QuestionBank,
+        matcher: FeedbackMatcher,
+        clock: Clock,
+        questions_per_session: int,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.db = db
+        self.bank = bank
+        self.matcher = matcher
+        self.clock = clock
+        self.questions_per_session = questions_per_session
+        self.rng = rng or random.Random()
+
+    def question(self, question_id: str) -> Question:
+        found = self.bank.by_id.get(question_id)
+        if found is not None:
+            return found
+        # A stored answer may refer to a question from a pack that was removed since.
+        return Question.model_construct(
+            id=question_id,
+            topic="background",
+            kind="background",
+            difficulty=1,
+            text=f"(question {question_id} is no longer in the question bank)",
+            talking_points=[],
+            follow_ups=[],
+            model_answer=[],
+            levels=[],
+            skills=[],
+            star=None,
+        )
+
+    def topics(self) -> tuple[tuple[str, str], ...]:
+        return tuple((slug, TOPICS[slug]) for slug in self.bank.topics())
+
+    def _prompt(self, session: SessionRecord) -> QuestionPrompt | None:
+        qid = session.pending_question_id
+        if qid is None:
+            return None
+        return QuestionPrompt(session.id, session.position + 1, len(session.question_ids), self.question(qid))
+
+    async def register(self, who: Identity) -> bool:
+        """Create or refresh the user; True when they are new."""
+        async with self.db.transaction() as conn:
+            _, created = await UserRepository(conn).upsert(
+                who.external_id, who.chat_id, who.display_name, self.clock()
+            )
+        return created
+
+    async def start(
+        self, who: Identity, topic_arg: str | None = None, *, restart_session: int | None = None
+    ) -> StartOutcome:
+        """Start an interview. With `restart_session`, that running interview is cancelled first;
+        any other running interview is left alone and reported.
+        """
+        topic: str | None = None
+        if topic_arg and topic_arg.strip():
+            topic = resolve_topic(self.bank, topic_arg)
+            if topic is None:
+                return UnknownTopic(topic_arg.strip()[:64], self.topics())
+        now = self.clock()
+        async with self.db.transaction() as conn:
+            user, _ = await UserRepository(conn).upsert(who.external_id, who.chat_id, who.display_name, now)
+            sessions = SessionRepository(conn)
+            _, running = await sessions.active_for(who.external_id)
+            if running is not None:
+                if running.id != restart_session:
+                    return AlreadyRunning(running.id, self._prompt(running), topic)
+                await sessions.close(running.id, "cancelled", now)
+            answered = await AnswerRepository(conn).answered_question_ids(user.id)
+            ids = pick_questions(self.bank, self.questions_per_session, topic, answered, self.rng)
+            session = await sessions.create(user.id, topic, ids, now)
+            if session is None:  # another process started one a moment ago
+                _, running = await sessions.active_for(who.external_id)
+                assert running is not None
+                return AlreadyRunning(running.id, self._prompt(running), topic)
+        prompt = self._prompt(session)
+        assert prompt is not None
+        return Started(prompt, topic)
+
+    async def resume(self, who: Identity, session_id: int | None = None) -> QuestionPrompt | None:
+        """The pending question again (restarting its timer); None if nothing is running."""
+        async with self.db.transaction() as conn:
+            sessions = SessionRepository(conn)
+            _, running = await sessions.active_for(who.external_id)
+            if running is None or (session_id is not None and running.id != session_id):
+                return None
+            await sessions.touch(running.id, self.clock())
+        return self._prompt(running)
+
+    async def answer(self, who: Identity, text: str, message_id: int | None = None) -> AnswerOutcome:
+        """Record `text` as the answer to the pending question: one short transaction."""
+        if len(text) > MAX_ANSWER_CHARS:
+            return TooLong(len(text), MAX_ANSWER_CHARS)
+        now = self.clock()
+        try:
+            async with self.db.transaction() as conn:
+                user_id, session = await SessionRepository(conn).active_for(who.external_id)
+                if user_id is None or session is None or session.pending_question_id is None:
+                    return NotAsked()
+                question = self.question(session.pending_question_id)
+                feedback = self.matcher.assess(question, text)
+                seconds = max(0, int((now - session.asked_at).total_seconds()))
+                answer_id = await AnswerRepository(conn).add(
+                    NewAnswer(
+                        user_id=user_id,
+                        session_id=session.id,
+                        position=session.position,
+                        question_id=question.id,
+                        text=text,
+                        word_count=feedback.word_count,
+                        covered=feedback.covered,
+                        points_total=feedback.total,
+                        asked_at=session.asked_at,
+                        answered_at=now,
+                        seconds_taken=seconds,
+                        source_message_id=message_id,
+                    )
+                )
+                if not await SessionRepository(conn).advance(session, now):
+                    raise _AlreadyAnswered
+                summary = None
+                if session.position + 1 >= len(session.question_ids):
+                    summary = self._summary(
+                        await AnswerRepository(conn).for_session(session.id), len(session.question_ids), False
+                    )
+        except (IntegrityError, _AlreadyAnswered):
+            # Another process (or a redelivered update) answered this question first.
+            return NotAsked()
+        nxt = None
+        if summary is None:
+            nxt = QuestionPrompt(
+                session.id,
+                session.position + 2,
+                len(session.question_ids),
+                self.question(session.question_ids[session.position + 1]),
+            )
+        return Answered(
+            answer_id,
+            question,
+            session.position + 1,
+            len(session.question_ids),
+            feedback,
+            seconds,
+            nxt,
+            summary,
+        )
+
+    def _summary(self, answers: list[AnswerRecord], planned: int, cancelled: bool) -> InterviewSummary:
+        items = tuple(
+            SummaryItem(self.question(a.question_id), len(a.covered), a.points_total, a.rating)
+            for a in answers
+        )
+        return InterviewSummary(items, planned, cancelled)
+
+    async def rate(self, who: Identity, answer_id: int, rating: Rating) -> Rated | None:
+        """None when the answer is not this user's (a forged or foreign button)."""
+        async with self.db.transaction() as conn:
+            record = await AnswerRepository(conn).rate(answer_id, who.external_id, int(rating), self.clock())
+        if record is None:
+            return None
+        return Rated(answer_id, rating, self.question(record.question_id))
+
+    async def cancel(self, who: Identity) -> InterviewSummary | None:
+        """Abandon the running interview; answers given so far stay stored."""
+        async with self.db.transaction() as conn:
+            sessions = SessionRepository(conn)
+            _, running = await sessions.active_for(who.external_id)
+            if running is None or not await sessions.close(running.id, "cancelled", self.clock()):
+                return None
+            answers = await AnswerRepository(conn).for_session(running.id)
+        return self._summary(answers, len(running.question_ids), True)
+
+    async def history(self, who: Identity, limit: int = 10) -> list[HistoryEntry]:
+        async with self.db.transaction() as conn:
+            user = await UserRepository(conn).get(who.external_id)
+            if user is None:
+                return []
+            answers = await AnswerRepository(conn).recent(user.id, limit)
+        return [
+            HistoryEntry(
+                a.id,
+                self.question(a.question_id),
+                a.answered_at,
+                a.text,
+                len(a.covered),
+                a.points_total,
+                Rating(a.rating) if a.rating else None,
+            )
+            for a in answers
+        ]
+
+    async def edited(self, who: Identity, message_id: int) -> EditedAnswer | None:
+        """Was the edited message one we recorded as an answer?"""
+        async with self.db.transaction() as conn:
+            user = await UserRepository(conn).get(who.external_id)
+            answer = await AnswerRepository(conn).by_message(user.id, message_id) if user else None
+        return EditedAnswer(self.question(answer.question_id)) if answer else None

@@ -1,0 +1,38 @@
+"""The bundle both front ends share: database, question bank, clock, settings."""
+
+import random
+from dataclasses import dataclass, field
+
+from bot.config import Settings
+from bot.core.clock import Clock, system_clock
+from bot.core.feedback import FeedbackMatcher
+from bot.core.interview import InterviewService
+from questions.loader import QuestionBank, load_bank
+from storage.db import Database
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    bank: QuestionBank
+    clock: Clock = system_clock
+    rng: random.Random = field(default_factory=random.Random)
+    interviews: InterviewService = field(init=False)
+
+    def __post_init__(self) -> None:
+        matcher = FeedbackMatcher(self.bank.questions)
+        self.interviews = InterviewService(
+            self.db, self.bank, matcher, self.clock, self.settings.interview.questions_per_session, self.rng
+        )
+
+    @classmethod
+    def open(
+        cls, settings: Settings, clock: Clock = system_clock, rng: random.Random | None = None
+    ) -> "Services":
+        """Load the bank (raises questions.loader.BankError) and open the database."""
+        bank = load_bank(settings.questions.paths)
+        return cls(settings, Database(settings.database.url), bank, clock, rng or random.Random())
+
+    async def close(self) -> None:
+        await self.db.dispose()

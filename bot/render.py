@@ -1,0 +1,118 @@
+"""Every user-facing text comes from a template in bot/templates.
+
+Templates are written in Telegram's HTML subset; the terminal front end turns
+the same output into plain text, so both front ends say the same words.
+"""
+
+import html
+import re
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+TELEGRAM_TEXT_LIMIT = 4096
+_TAG = re.compile(r"<(/?)([a-z][a-z0-9-]*)([^>]*)>")
+_TOKEN = re.compile(r"<[^>]*>|&#?[a-zA-Z0-9]+;|[^<&]+|[<&]", re.S)
+
+
+def _date(value: datetime, fmt: str = "%d %b %Y") -> str:
+    return value.strftime(fmt)
+
+
+def _shorten(value: str, width: int) -> str:
+    value = " ".join(value.split())
+    return value if len(value) <= width else value[: width - 1].rstrip() + "…"
+
+
+def _plural(count: int, singular: str, plural: str | None = None) -> str:
+    return f"{count} {singular if count == 1 else (plural or singular + 's')}"
+
+
+@cache
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("bot", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["date"] = _date
+    env.filters["shorten"] = _shorten
+    env.filters["plural"] = _plural
+    return env
+
+
+def render(template: str, /, **context: Any) -> str:
+    """Render bot/templates/<template>.html (compiled once, cached by Jinja2)."""
+    return _environment().get_template(f"{template}.html").render(**context).strip()
+
+
+def template_names() -> list[str]:
+    return sorted(n.removesuffix(".html") for n in _environment().list_templates(extensions=["html"]))
+
+
+def to_plain(text: str) -> str:
+    """Telegram HTML to plain text for the terminal and for callback notices."""
+    return html.unescape(_TAG.sub("", text))
+
+
+def _units(text: str) -> list[str]:
+    """Pieces that must stay whole: tags, entities, and single characters of text."""
+    units: list[str] = []
+    for token in _TOKEN.findall(text):
+        units.extend([token] if token[0] in "<&" and len(token) > 1 else list(token))
+    return units
+
+
+def _closers(tags: list[tuple[str, str]]) -> str:
+    return "".join(f"</{name}>" for name, _ in reversed(tags))
+
+
+def split_message(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> list[str]:
+    """Split Telegram HTML into chunks of at most `limit` characters.
+
+    Cuts at the last line break in the chunk's second half, else the last space,
+    else anywhere between characters; never inside a tag or an entity. Tags open
+    at a cut are closed there and reopened at the start of the next chunk.
+    """
+    if len(text) <= limit:
+        return [text]
+    chunks: list[str] = []
+    current: list[str] = []
+    size = 0
+    open_tags: list[tuple[str, str]] = []  # (name, opening tag) at the end of `current`
+    breaks: dict[str, tuple[int, list[tuple[str, str]]]] = {}  # kind -> (units before it, tags open)
+
+    for unit in _units(text):
+        # Leave room to close every tag open now plus one more that may open.
+        if size + len(unit) + len(_closers(open_tags)) + 16 > limit and size:
+            cut, tags = len(current), list(open_tags)
+            for kind in ("\n", " "):
+                if kind in breaks and breaks[kind][0] > len(current) // 2:
+                    cut, tags = breaks[kind]
+                    break
+            head, tail = current[:cut], current[cut:]
+            chunks.append(("".join(head) + _closers(tags)).strip())
+            current = [tag for _, tag in tags] + tail
+            while len(current) > len(tags) and current[len(tags)] in ("\n", " "):
+                del current[len(tags)]
+            size = sum(map(len, current))
+            breaks = {}
+        current.append(unit)
+        size += len(unit)
+        match = _TAG.fullmatch(unit)
+        if match and match.group(1):
+            for i in range(len(open_tags) - 1, -1, -1):
+                if open_tags[i][0] == match.group(2):
+                    del open_tags[i]
+                    break
+        elif match:
+            open_tags.append((match.group(2), unit))
+        elif unit in ("\n", " "):
+            breaks[unit] = (len(current), list(open_tags))
+    if "".join(current).strip():
+        chunks.append("".join(current).strip())
+    return chunks

@@ -1,0 +1,83 @@
+"""The Telegram front end: one Application, every handler registered in one block."""
+
+import logging
+
+from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    Defaults,
+    MessageHandler,
+    filters,
+)
+
+from bot.core.services import Services
+from bot.tg.commands import COMMANDS
+from bot.tg.handlers import fallback
+from bot.tg.handlers.history import HistoryHandlers
+from bot.tg.handlers.interview import InterviewHandlers
+from bot.tg.handlers.start import StartHandlers
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
+
+
+def build_application(services: Services, token: str) -> Application:  # type: ignore[type-arg]
+    settings = services.settings.telegram
+
+    async def post_init(app: Application) -> None:  # type: ignore[type-arg]
+        try:
+            await app.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
+        except TelegramError as exc:  # the menu is a nicety; the bot works without it
+            log.warning("could not register the command menu: %s", exc)
+
+    async def post_shutdown(_app: Application) -> None:  # type: ignore[type-arg]
+        await services.close()
+
+    app = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(settings.base_url)
+        .base_file_url(settings.base_file_url)
+        # Stays under Telegram's ~30 messages/s and retries after a 429's retry_after.
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .defaults(
+            Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
+        )
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .build()
+    )
+    register_handlers(app, services)
+    return app
+
+
+def register_handlers(app: Application, services: Services) -> None:  # type: ignore[type-arg]
+    start = StartHandlers(services)
+    interview = InterviewHandlers(services)
+    history = HistoryHandlers(services)
+    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+
+    app.add_handlers(
+        [
+            # Edits first: CommandHandler would otherwise treat an edited "/interview" as new.
+            MessageHandler(filters.UpdateType.EDITED_MESSAGE & filters.ChatType.PRIVATE, interview.edited),
+            MessageHandler(filters.ChatType.GROUPS & filters.UpdateType.MESSAGE, fallback.group_message),
+            CommandHandler("start", start.start, filters=private),
+            CommandHandler("help", start.help, filters=private),
+            CommandHandler("interview", interview.start, filters=private),
+            CommandHandler("cancel", interview.cancel, filters=private),
+            CommandHandler("history", history.recent, filters=private),
+            MessageHandler(filters.COMMAND & private, fallback.unknown_command),
+            MessageHandler(filters.TEXT & private, interview.answer),
+            MessageHandler(private, fallback.non_text),
+            CallbackQueryHandler(interview.button),
+        ]
+    )
+    app.add_error_handler(fallback.on_error)

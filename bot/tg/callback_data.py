@@ -1,0 +1,65 @@
+"""Button payloads: encoded here, parsed strictly, never trusted.
+
+Every payload names only ids; handlers re-check ownership against the user who
+pressed, so forged or forwarded buttons reveal nothing. Telegram caps callback
+data at 64 bytes; the longest payload here is well under 40.
+"""
+
+import re
+from dataclasses import dataclass
+
+from bot.core.interview import Rating
+
+_MAX_ID = 2**63 - 1
+_RATE = re.compile(r"r:(\d{1,19}):([1-4])")
+_CONTINUE = re.compile(r"iv:c:(\d{1,19})")
+_RESTART = re.compile(r"iv:n:(\d{1,19}):([a-z_]{1,24}|-)")
+
+
+@dataclass(frozen=True, slots=True)
+class RateAnswer:
+    answer_id: int
+    rating: Rating
+
+
+@dataclass(frozen=True, slots=True)
+class ContinueInterview:
+    session_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class RestartInterview:
+    session_id: int
+    topic: str | None
+
+
+Action = RateAnswer | ContinueInterview | RestartInterview
+
+
+def rate(answer_id: int, rating: Rating) -> str:
+    return f"r:{answer_id}:{int(rating)}"
+
+
+def continue_interview(session_id: int) -> str:
+    return f"iv:c:{session_id}"
+
+
+def restart_interview(session_id: int, topic: str | None) -> str:
+    return f"iv:n:{session_id}:{topic or '-'}"
+
+
+def parse(data: str | None) -> Action | None:
+    """The action a button stands for, or None for anything malformed."""
+    if not data or len(data.encode()) > 64:
+        return None
+    if m := _RATE.fullmatch(data):
+        answer_id = int(m.group(1))
+        return RateAnswer(answer_id, Rating(int(m.group(2)))) if answer_id <= _MAX_ID else None
+    if m := _CONTINUE.fullmatch(data):
+        session_id = int(m.group(1))
+        return ContinueInterview(session_id) if session_id <= _MAX_ID else None
+    if m := _RESTART.fullmatch(data):
+        session_id = int(m.group(1))
+        topic = None if m.group(2) == "-" else m.group(2)
+        return RestartInterview(session_id, topic) if session_id <= _MAX_ID else None
+    return None

@@ -1,0 +1,54 @@
+"""Replies for everything the other handlers don't take: never silence."""
+
+import logging
+
+from telegram import Update
+from telegram.error import TelegramError
+
+from bot.render import render
+from bot.tg.handlers.common import Context, reply
+
+log = logging.getLogger(__name__)
+
+# What to call a message we can't assess, by the attribute Telegram fills in.
+_MEDIA_NAMES = (
+    ("sticker", "a sticker"),
+    ("photo", "a photo"),
+    ("voice", "a voice message"),
+    ("video_note", "a video message"),
+    ("video", "a video"),
+    ("audio", "an audio file"),
+    ("animation", "a GIF"),
+    ("document", "a file"),
+    ("location", "a location"),
+    ("contact", "a contact"),
+    ("poll", "a poll"),
+)
+
+
+async def group_message(update: Update, context: Context) -> None:
+    await reply(update, context, "group")
+
+
+async def unknown_command(update: Update, context: Context) -> None:
+    message = update.effective_message
+    command = (message.text or "").split()[0][:64] if message else ""
+    await reply(update, context, "unknown_command", command=command)
+
+
+async def non_text(update: Update, context: Context) -> None:
+    message = update.effective_message
+    what = next(
+        (name for attr, name in _MEDIA_NAMES if message and getattr(message, attr, None)), "that message"
+    )
+    await reply(update, context, "media", what=what)
+
+
+async def on_error(update: object, context: Context) -> None:
+    """Log, tell the user something went wrong, and keep the bot running."""
+    log.error("error while handling an update", exc_info=context.error)
+    if isinstance(update, Update) and update.effective_chat and update.effective_chat.type == "private":
+        try:
+            await context.bot.send_message(update.effective_chat.id, render("error"))
+        except TelegramError:
+            log.warning("could not report the error to the user")

@@ -1,0 +1,140 @@
+"""/interview, answers, self-ratings and /cancel."""
+
+import logging
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+
+from bot.core.interview import (
+    AlreadyRunning,
+    Answered,
+    NotAsked,
+    QuestionPrompt,
+    Rating,
+    Started,
+    StartOutcome,
+    TooLong,
+    UnknownTopic,
+)
+from bot.core.services import Services
+from bot.render import render, to_plain
+from bot.tg import callback_data
+from bot.tg.handlers.common import Context, identity, reply
+
+log = logging.getLogger(__name__)
+
+
+def rating_keyboard(answer_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(r.label, callback_data=callback_data.rate(answer_id, r)) for r in Rating]]
+    )
+
+
+def continue_keyboard(session_id: int, topic: str | None) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("Continue", callback_data=callback_data.continue_interview(session_id)),
+                InlineKeyboardButton(
+                    "Start a new one", callback_data=callback_data.restart_interview(session_id, topic)
+                ),
+            ]
+        ]
+    )
+
+
+class InterviewHandlers:
+    def __init__(self, services: Services) -> None:
+        self.interviews = services.interviews
+
+    async def ask(self, update: Update, context: Context, prompt: QuestionPrompt) -> None:
+        await reply(update, context, "question", prompt=prompt)
+
+    async def start(self, update: Update, context: Context) -> None:
+        who = identity(update)
+        if who is None:
+            return
+        await self._started(update, context, await self.interviews.start(who, " ".join(context.args or ())))
+
+    async def _started(self, update: Update, context: Context, outcome: StartOutcome) -> None:
+        match outcome:
+            case Started(prompt=prompt):
+                await self.ask(update, context, prompt)
+            case AlreadyRunning(session_id=sid, prompt=prompt, requested_topic=topic):
+                await reply(update, context, "already_running", continue_keyboard(sid, topic), prompt=prompt)
+            case UnknownTopic(given=given, topics=topics):
+                await reply(update, context, "unknown_topic", given=given, topics=topics)
+
+    async def answer(self, update: Update, context: Context) -> None:
+        who, message = identity(update), update.effective_message
+        if who is None or message is None or message.text is None:
+            return
+        outcome = await self.interviews.answer(who, message.text, message.message_id)
+        match outcome:
+            case NotAsked():
+                await reply(update, context, "not_asked", topics=self.interviews.topics())
+            case TooLong(length=length, limit=limit):
+                await reply(update, context, "too_long", length=length, limit=limit)
+            case Answered() as result:
+                await reply(update, context, "feedback", rating_keyboard(result.answer_id), result=result)
+                if result.next is not None:
+                    await self.ask(update, context, result.next)
+                elif result.summary is not None:
+                    await reply(update, context, "summary", summary=result.summary)
+
+    async def cancel(self, update: Update, context: Context) -> None:
+        who = identity(update)
+        if who is None:
+            return
+        summary = await self.interviews.cancel(who)
+        if summary is None:
+            await reply(update, context, "cancelled_nothing")
+        else:
+            await reply(update, context, "summary", summary=summary)
+
+    async def edited(self, update: Update, context: Context) -> None:
+        who, message = identity(update), update.edited_message
+        if who is None or message is None:
+            return
+        edited = await self.interviews.edited(who, message.message_id)
+        await reply(update, context, "edited_answer" if edited else "edited_other")
+
+    async def button(self, update: Update, context: Context) -> None:
+        """Every inline button lands here; payloads are parsed strictly and re-checked."""
+        query, who = update.callback_query, identity(update)
+        if query is None or who is None:
+            return
+        action = callback_data.parse(query.data)
+        match action:
+            case callback_data.RateAnswer(answer_id=answer_id, rating=rating):
+                rated = await self.interviews.rate(who, answer_id, rating)
+                if rated is None:
+                    await query.answer(to_plain(render("stale_button")))
+                    return
+                await query.answer(to_plain(render("rated", rating=rating)))
+                await self._drop_keyboard(update)
+            case callback_data.ContinueInterview(session_id=sid):
+                prompt = await self.interviews.resume(who, sid)
+                await query.answer()
+                await self._drop_keyboard(update)
+                if prompt is None:
+                    await reply(update, context, "resumed_nothing")
+                else:
+                    await self.ask(update, context, prompt)
+            case callback_data.RestartInterview(session_id=sid, topic=topic):
+                outcome = await self.interviews.start(who, topic, restart_session=sid)
+                await query.answer()
+                await self._drop_keyboard(update)
+                await self._started(update, context, outcome)
+            case None:
+                await query.answer(to_plain(render("stale_button")))
+
+    async def _drop_keyboard(self, update: Update) -> None:
+        query = update.callback_query
+        if query is None or query.message is None:
+            return
+        try:
+            await query.edit_message_reply_markup(None)
+        except BadRequest as exc:
+            # Pressed twice, or the message is too old to edit: the keyboard is gone either way.
+            log.debug("could not remove keyboard: %s", exc.message)

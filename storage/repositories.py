@@ -1,0 +1,241 @@
+"""Every query the application runs, one class per aggregate.
+
+Repositories take an open connection (one transaction per unit of work, opened by
+the caller) and return plain records. They use SQLAlchemy Core statements: the
+answer path runs on every message, and Core skips the ORM's unit-of-work cost.
+"""
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, Table, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.models import Answer, InterviewSession, User
+from storage.records import AnswerRecord, NewAnswer, SessionRecord, UserRecord
+
+# Table objects (not FromClause) so insert()/update() type-check.
+_user: Table = User.__table__  # type: ignore[assignment]
+_session: Table = InterviewSession.__table__  # type: ignore[assignment]
+_answer: Table = Answer.__table__  # type: ignore[assignment]
+
+
+def _user_record(row: Row[Any]) -> UserRecord:
+    return UserRecord(row.id, row.external_id, row.chat_id, row.display_name, row.is_active)
+
+
+def _session_record(row: Row[Any]) -> SessionRecord:
+    return SessionRecord(
+        id=row.id,
+        user_id=row.user_id,
+        topic=row.topic,
+        question_ids=tuple(row.question_ids),
+        position=row.position,
+        status=row.status,
+        started_at=row.started_at,
+        asked_at=row.asked_at,
+    )
+
+
+def _answer_record(row: Row[Any]) -> AnswerRecord:
+    return AnswerRecord(
+        id=row.id,
+        user_id=row.user_id,
+        session_id=row.session_id,
+        position=row.position,
+        question_id=row.question_id,
+        text=row.text,
+        word_count=row.word_count,
+        covered=tuple(row.covered),
+        points_total=row.points_total,
+        answered_at=row.answered_at,
+        seconds_taken=row.seconds_taken,
+        rating=row.rating,
+    )
+
+
+class UserRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def get(self, external_id: str) -> UserRecord | None:
+        row = (await self.conn.execute(select(_user).where(_user.c.external_id == external_id))).first()
+        return _user_record(row) if row else None
+
+    async def upsert(
+        self, external_id: str, chat_id: int | None, display_name: str, now: datetime
+    ) -> tuple[UserRecord, bool]:
+        """Return the user, creating it if new; re-activates a user who had blocked the bot."""
+        existing = await self.get(external_id)
+        if existing is None:
+            result = await self.conn.execute(
+                insert(_user)
+                .values(
+                    external_id=external_id,
+                    chat_id=chat_id,
+                    display_name=display_name,
+                    is_active=True,
+                    created_at=now,
+                )
+                .returning(*_user.c)
+            )
+            return _user_record(result.one()), True
+        if (existing.chat_id, existing.display_name, existing.is_active) != (chat_id, display_name, True):
+            await self.conn.execute(
+                update(_user)
+                .where(_user.c.id == existing.id)
+                .values(chat_id=chat_id, display_name=display_name, is_active=True)
+            )
+            existing = UserRecord(existing.id, external_id, chat_id, display_name, True)
+        return existing, False
+
+
+class SessionRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def active_for(self, external_id: str) -> tuple[int | None, SessionRecord | None]:
+        """The user's id and running interview, in one query (the answer path's only read)."""
+        stmt = (
+            select(_user.c.id.label("uid"), _session)
+            .select_from(
+                _user.outerjoin(
+                    _session, (_session.c.user_id == _user.c.id) & (_session.c.status == "active")
+                )
+            )
+            .where(_user.c.external_id == external_id)
+        )
+        row = (await self.conn.execute(stmt)).first()
+        if row is None:
+            return None, None
+        return row.uid, (_session_record(row) if row.id is not None else None)
+
+    async def create(
+        self, user_id: int, topic: str | None, question_ids: Sequence[str], now: datetime
+    ) -> SessionRecord | None:
+        """Start an interview; None if the user already has one running."""
+        try:
+            async with self.conn.begin_nested():
+                result = await self.conn.execute(
+                    insert(_session)
+                    .values(
+                        user_id=user_id,
+                        topic=topic,
+                        question_ids=list(question_ids),
+                        position=0,
+                        status="active",
+                        started_at=now,
+                        asked_at=now,
+                    )
+                    .returning(*_session.c)
+                )
+        except IntegrityError:
+            return None
+        return _session_record(result.one())
+
+    async def advance(self, session: SessionRecord, now: datetime) -> bool:
+        """Move past the pending question; False if someone else already did."""
+        next_position = session.position + 1
+        finished = next_position >= len(session.question_ids)
+        result = await self.conn.execute(
+            update(_session)
+            .where(
+                _session.c.id == session.id,
+                _session.c.position == session.position,
+                _session.c.status == "active",
+            )
+            .values(
+                position=next_position,
+                asked_at=now,
+                status="finished" if finished else "active",
+                finished_at=now if finished else None,
+            )
+        )
+        return result.rowcount == 1
+
+    async def close(self, session_id: int, status: str, now: datetime) -> bool:
+        result = await self.conn.execute(
+            update(_session)
+            .where(_session.c.id == session_id, _session.c.status == "active")
+            .values(status=status, finished_at=now)
+        )
+        return result.rowcount == 1
+
+    async def touch(self, session_id: int, now: datetime) -> None:
+        """Restart the answer timer when a question is asked again."""
+        await self.conn.execute(update(_session).where(_session.c.id == session_id).values(asked_at=now))
+
+
+class AnswerRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def add(self, new: NewAnswer) -> int:
+        result = await self.conn.execute(
+            insert(_answer)
+            .values(
+                user_id=new.user_id,
+                session_id=new.session_id,
+                position=new.position,
+                question_id=new.question_id,
+                text=new.text,
+                word_count=new.word_count,
+                covered=list(new.covered),
+                points_total=new.points_total,
+                asked_at=new.asked_at,
+                answered_at=new.answered_at,
+                seconds_taken=new.seconds_taken,
+                source_message_id=new.source_message_id,
+            )
+            .returning(_answer.c.id)
+        )
+        return int(result.scalar_one())
+
+    async def rate(self, answer_id: int, external_id: str, rating: int, now: datetime) -> AnswerRecord | None:
+        """Store a self-rating; None unless the answer exists and belongs to that user."""
+        owner = select(_user.c.id).where(_user.c.external_id == external_id).scalar_subquery()
+        result = await self.conn.execute(
+            update(_answer)
+            .where(_answer.c.id == answer_id, _answer.c.user_id == owner)
+            .values(rating=rating, rated_at=now)
+            .returning(*_answer.c)
+        )
+        row = result.first()
+        return _answer_record(row) if row else None
+
+    async def for_session(self, session_id: int) -> list[AnswerRecord]:
+        rows = await self.conn.execute(
+            select(_answer).where(_answer.c.session_id == session_id).order_by(_answer.c.position)
+        )
+        return [_answer_record(r) for r in rows]
+
+    async def recent(self, user_id: int, limit: int) -> list[AnswerRecord]:
+        rows = await self.conn.execute(
+            select(_answer)
+            .where(_answer.c.user_id == user_id)
+            .order_by(_answer.c.answered_at.desc(), _answer.c.id.desc())
+            .limit(limit)
+        )
+        return [_answer_record(r) for r in rows]
+
+    async def by_message(self, user_id: int, message_id: int) -> AnswerRecord | None:
+        row = (
+            await self.conn.execute(
+                select(_answer).where(_answer.c.user_id == user_id, _answer.c.source_message_id == message_id)
+            )
+        ).first()
+        return _answer_record(row) if row else None
+
+    async def answered_question_ids(self, user_id: int) -> set[str]:
+        rows = await self.conn.execute(
+            select(_answer.c.question_id).where(_answer.c.user_id == user_id).distinct()
+        )
+        return {r[0] for r in rows}
+
+    async def count(self, user_id: int) -> int:
+        result = await self.conn.execute(
+            select(func.count()).select_from(_answer).where(_answer.c.user_id == user_id)
+        )
+        return int(result.scalar_one())

@@ -1,0 +1,81 @@
+"""Project-wide promises: the core knows no Telegram, every template renders."""
+
+import ast
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.core.feedback import Feedback
+from bot.core.interview import (
+    Answered,
+    HistoryEntry,
+    InterviewSummary,
+    QuestionPrompt,
+    Rating,
+    SummaryItem,
+)
+from bot.render import render, template_names
+from bot.tg.commands import COMMANDS
+from questions.loader import QuestionBank
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def imported_modules(package: Path) -> set[str]:
+    names: set[str] = set()
+    for path in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize(
+    ("package", "forbidden"),
+    [
+        ("bot/core", ("telegram", "bot.tg", "bot.chat")),
+        ("storage", ("bot", "telegram")),
+        ("questions", ("bot", "telegram", "storage")),
+    ],
+)
+def test_imports_flow_one_way(package: str, forbidden: tuple[str, ...]) -> None:
+    bad = {
+        m for m in imported_modules(ROOT / package) if m.split(".")[0] in forbidden or m.startswith(forbidden)
+    }
+    assert not bad, f"{package} imports {sorted(bad)}"
+
+
+def sample_context(bank: QuestionBank) -> dict[str, dict[str, object]]:
+    q = bank.questions[0]
+    prompt = QuestionPrompt(1, 2, 5, q)
+    feedback = Feedback(tuple(tp.label for tp in q.talking_points), (0,), 12)
+    summary = InterviewSummary((SummaryItem(q, 1, len(q.talking_points), 3),), 5, False)
+    answered = Answered(9, q, 2, 5, feedback, 30, None, summary)
+    entry = HistoryEntry(9, q, datetime(2026, 1, 2, tzinfo=UTC), "my answer <b>", 1, 4, Rating.GOOD)
+    topics = (("agile", "Agile and Scrum"),)
+    return {
+        "start": {"new": True, "name": "Ann", "per_session": 5},
+        "help": {"commands": COMMANDS, "topics": topics},
+        "question": {"prompt": prompt},
+        "feedback": {"result": answered},
+        "summary": {"summary": summary},
+        "already_running": {"prompt": prompt},
+        "unknown_topic": {"given": "x", "topics": topics},
+        "not_asked": {"topics": topics},
+        "history": {"entries": [entry]},
+        "too_long": {"length": 20000, "limit": 12000},
+        "media": {"what": "a sticker"},
+        "unknown_command": {"command": "/nope"},
+        "rated": {"rating": Rating.GOOD},
+    }
+
+
+def test_every_template_renders(bank: QuestionBank) -> None:
+    contexts = sample_context(bank)
+    for name in template_names():
+        out = render(name, **contexts.get(name, {}))
+        assert out.strip(), name
+        assert "<br" not in out, f"{name}: Telegram HTML has no <br>"

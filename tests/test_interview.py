@@ -1,0 +1,190 @@
+"""The interview domain on a real SQLite file, with a fake clock."""
+
+import asyncio
+import random
+
+import pytest
+
+from bot.config import Settings
+from bot.core.feedback import FeedbackMatcher
+from bot.core.interview import (
+    MAX_ANSWER_CHARS,
+    AlreadyRunning,
+    Answered,
+    Identity,
+    NotAsked,
+    Rating,
+    Started,
+    TooLong,
+    UnknownTopic,
+)
+from bot.core.services import Services
+from questions.loader import QuestionBank
+from storage.db import Database
+from tests.conftest import FakeClock
+
+ANN = Identity("tg:1001", 1001, "Ann")
+BOB = Identity("tg:1002", 1002, "Bob")
+
+
+def strong_answer(bank: QuestionBank, question_id: str) -> str:
+    """An answer that uses one phrase from every talking point."""
+    question = bank.by_id[question_id]
+    return "In my last role I " + ", and ".join(tp.match[0] for tp in question.talking_points) + "."
+
+
+async def test_full_interview_asks_five_and_summarises(services: Services, clock: FakeClock) -> None:
+    started = await services.interviews.start(ANN)
+    assert isinstance(started, Started)
+    prompt = started.prompt
+    assert (prompt.number, prompt.total) == (1, 5)
+    seen = []
+    for number in range(1, 6):
+        seen.append(prompt.question.id)
+        clock.advance(seconds=42)
+        result = await services.interviews.answer(ANN, f"answer {number} about risk and stakeholders")
+        assert isinstance(result, Answered)
+        assert result.number == number
+        assert result.seconds_taken == 42
+        if number < 5:
+            assert result.next is not None and result.summary is None
+            assert result.next.number == number + 1
+            prompt = result.next
+        else:
+            assert result.next is None and result.summary is not None
+            assert result.summary.answered == 5 and not result.summary.cancelled
+    assert len(set(seen)) == 5
+    # Mixed across topics when no topic is named.
+    assert len({services.bank.by_id[q].topic for q in seen}) == 5
+    assert isinstance(await services.interviews.answer(ANN, "one more"), NotAsked)
+    history = await services.interviews.history(ANN)
+    assert [e.question.id for e in history] == list(reversed(seen))
+
+
+async def test_answer_without_interview_is_not_taken(services: Services) -> None:
+    assert isinstance(await services.interviews.answer(ANN, "hello"), NotAsked)
+    await services.interviews.register(ANN)
+    assert isinstance(await services.interviews.answer(ANN, "hello"), NotAsked)
+    assert await services.interviews.history(ANN) == []
+
+
+async def test_interview_survives_a_restart(
+    settings: Settings, bank: QuestionBank, clock: FakeClock, services: Services
+) -> None:
+    started = await services.interviews.start(ANN)
+    assert isinstance(started, Started)
+    first = await services.interviews.answer(ANN, "first answer")
+    assert isinstance(first, Answered) and first.next is not None
+    await services.close()
+
+    reopened = Services(settings, Database(settings.database.url), bank, clock, random.Random(1))
+    try:
+        second = await reopened.interviews.answer(ANN, "second answer")
+        assert isinstance(second, Answered)
+        assert second.number == 2
+        assert second.question.id == first.next.question.id
+    finally:
+        await reopened.close()
+
+
+async def test_feedback_finds_covered_points(services: Services, bank: QuestionBank) -> None:
+    started = await services.interviews.start(ANN)
+    assert isinstance(started, Started)
+    question = started.prompt.question
+    result = await services.interviews.answer(ANN, strong_answer(bank, question.id))
+    assert isinstance(result, Answered)
+    assert result.feedback.covered == tuple(range(len(question.talking_points)))
+    assert result.feedback.missed_labels == []
+
+    weak = FeedbackMatcher(bank.questions).assess(question, "I would do my best.")
+    assert len(weak.covered) < len(question.talking_points)
+    assert weak.word_count == 5
+
+
+async def test_ratings_belong_to_their_owner(services: Services) -> None:
+    await services.interviews.start(ANN)
+    answered = await services.interviews.answer(ANN, "my answer")
+    assert isinstance(answered, Answered)
+    assert await services.interviews.rate(BOB, answered.answer_id, Rating.EASY) is None
+    rated = await services.interviews.rate(ANN, answered.answer_id, Rating.HARD)
+    assert rated is not None and rated.rating is Rating.HARD
+    assert await services.interviews.rate(ANN, answered.answer_id + 999, Rating.GOOD) is None
+    [entry] = await services.interviews.history(ANN)
+    assert entry.rating is Rating.HARD
+
+
+async def test_cancel_keeps_answers(services: Services) -> None:
+    assert await services.interviews.cancel(ANN) is None
+    await services.interviews.start(ANN)
+    await services.interviews.answer(ANN, "kept answer")
+    summary = await services.interviews.cancel(ANN)
+    assert summary is not None and summary.cancelled and summary.answered == 1
+    assert isinstance(await services.interviews.answer(ANN, "after cancel"), NotAsked)
+    assert [e.text for e in await services.interviews.history(ANN)] == ["kept answer"]
+
+
+async def test_start_while_running_offers_continue_or_restart(services: Services) -> None:
+    first = await services.interviews.start(ANN)
+    assert isinstance(first, Started)
+    again = await services.interviews.start(ANN, "agile")
+    assert isinstance(again, AlreadyRunning)
+    assert again.session_id == first.prompt.session_id and again.requested_topic == "agile"
+    # A restart naming some other session (an old button) changes nothing.
+    stale = await services.interviews.start(ANN, None, restart_session=first.prompt.session_id + 1)
+    assert isinstance(stale, AlreadyRunning)
+    restarted = await services.interviews.start(ANN, "agile", restart_session=first.prompt.session_id)
+    assert isinstance(restarted, Started)
+    assert restarted.prompt.session_id != first.prompt.session_id
+    assert restarted.prompt.question.topic == "agile"
+    resumed = await services.interviews.resume(ANN)
+    assert resumed is not None and resumed.session_id == restarted.prompt.session_id
+
+
+@pytest.mark.parametrize("arg", ["agile", "AGILE", "Agile and Scrum", "agi"])
+async def test_topic_names_resolve(services: Services, arg: str) -> None:
+    started = await services.interviews.start(ANN, arg)
+    assert isinstance(started, Started)
+    assert started.topic == "agile" and started.prompt.question.topic == "agile"
+
+
+async def test_unknown_topic_lists_topics(services: Services) -> None:
+    outcome = await services.interviews.start(ANN, "underwater basket weaving")
+    assert isinstance(outcome, UnknownTopic)
+    assert ("agile", "Agile and Scrum") in outcome.topics
+    assert await services.interviews.resume(ANN) is None
+
+
+async def test_too_long_answer_keeps_question_waiting(services: Services) -> None:
+    await services.interviews.start(ANN)
+    outcome = await services.interviews.answer(ANN, "x" * (MAX_ANSWER_CHARS + 1))
+    assert isinstance(outcome, TooLong) and outcome.limit == MAX_ANSWER_CHARS
+    assert isinstance(await services.interviews.answer(ANN, "a normal answer"), Answered)
+
+
+async def test_edits_are_recognised_only_for_own_answers(services: Services) -> None:
+    await services.interviews.start(ANN)
+    await services.interviews.answer(ANN, "answer", message_id=42)
+    await services.interviews.register(BOB)
+    assert await services.interviews.edited(ANN, 42) is not None
+    assert await services.interviews.edited(ANN, 43) is None
+    assert await services.interviews.edited(BOB, 42) is None
+
+
+async def test_users_never_see_each_other(services: Services) -> None:
+    await services.interviews.start(ANN)
+    await services.interviews.start(BOB)
+    await services.interviews.answer(ANN, "ann's secret answer")
+    await services.interviews.answer(BOB, "bob's answer")
+    assert [e.text for e in await services.interviews.history(ANN)] == ["ann's secret answer"]
+    assert [e.text for e in await services.interviews.history(BOB)] == ["bob's answer"]
+
+
+async def test_many_users_answering_at_once_lose_nothing(services: Services) -> None:
+    users = [Identity(f"tg:{5000 + i}", 5000 + i, f"U{i}") for i in range(25)]
+    await asyncio.gather(*(services.interviews.start(u) for u in users))
+    results = await asyncio.gather(
+        *(services.interviews.answer(u, f"answer of {u.external_id}") for u in users)
+    )
+    assert all(isinstance(r, Answered) for r in results)
+    for u in users:
+        assert [e.text for e in await services.interviews.history(u)] == [f"answer of {u.external_id}"]
