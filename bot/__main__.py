@@ -112,8 +112,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     paths: list[Path] = list(args.paths)
     if not paths:
-        settings = _settings(args.config)
-        paths = [*builtin_bank_files(), *settings.questions.paths]
+        paths = list(_settings(args.config).questions.paths)
+    # Always alongside the built-in bank, so a pack's id clashing with a built-in one is caught.
+    paths = [*builtin_bank_files(), *paths]
     questions, problems = validate_paths(paths)
     for problem in problems:
         print(problem)

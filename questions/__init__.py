@@ -1,0 +1,1 @@
+"""The question bank: its schema, its TOML files and the loader that validates them."""

@@ -1,0 +1,47 @@
+"""The shape of one question in a bank file, validated with pydantic."""
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from questions.topics import TOPICS
+
+NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+QuestionId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{1,63}$")]
+
+
+class TalkingPoint(BaseModel):
+    """Something a strong answer mentions, and the phrases that show it was mentioned."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    label: NonEmpty
+    match: list[NonEmpty] = Field(min_length=1)
+
+
+class Question(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: QuestionId
+    topic: str
+    kind: Literal["behavioural", "situational", "technical", "background"]
+    difficulty: int = Field(ge=1, le=3)
+    text: NonEmpty
+    talking_points: list[TalkingPoint] = Field(min_length=1)
+    follow_ups: list[NonEmpty] = Field(min_length=1)
+    model_answer: list[NonEmpty] = Field(min_length=1)
+    # Optional, filled in by the full bank: role levels and skills practised.
+    levels: list[Literal["coordinator", "project_manager", "senior"]] = Field(default_factory=list)
+    skills: list[NonEmpty] = Field(default_factory=list)
+    star: NonEmpty | None = None
+
+    @field_validator("topic")
+    @classmethod
+    def _known_topic(cls, value: str) -> str:
+        if value not in TOPICS:
+            raise ValueError(f"unknown topic {value!r}; known topics: {', '.join(TOPICS)}")
+        return value
+
+    @property
+    def topic_name(self) -> str:
+        return TOPICS[self.topic]
