@@ -3,6 +3,7 @@
 import random
 import shutil
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -10,9 +11,11 @@ import pytest
 
 from bot.config import Settings, load_settings
 from bot.core.services import Services
+from bot.tg.app import ALLOWED_UPDATES, BotApplication, build_application
 from questions.loader import QuestionBank, load_bank
 from storage.db import Database
 from storage.migrate import upgrade
+from tests.fake_telegram import FakeTelegram
 
 
 class FakeClock:
@@ -68,3 +71,56 @@ async def services(settings: Settings, bank: QuestionBank, clock: FakeClock) -> 
     opened = Services(settings, Database(settings.database.url), bank, clock, random.Random(7))
     yield opened
     await opened.close()
+
+
+# A token of the real shape (the config checks it); it is not a real bot's.
+FAKE_TOKEN = "123456789:TEST_token_for_the_fake_bot_api_server"
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram(token=FAKE_TOKEN) as server:
+        yield server
+
+
+@pytest.fixture
+def bot_settings(tmp_path: Path, db_url: str, fake: FakeTelegram) -> Settings:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[telegram]\ntoken = "{fake.token}"\nbase_url = "{fake.base_url}"\n'
+        f'base_file_url = "{fake.base_file_url}"\n\n[database]\nurl = "{db_url}"\n',
+        encoding="utf-8",
+    )
+    return load_settings(config, {}, tmp_path)
+
+
+@asynccontextmanager
+async def running_bot(
+    settings: Settings, bank: QuestionBank, clock: FakeClock
+) -> AsyncIterator[BotApplication]:
+    """The real Application, started the way run_polling starts it, stopped the same way."""
+    services = Services(settings, Database(settings.database.url), bank, clock, random.Random(3))
+    app = build_application(services, settings.require_token())
+    await app.initialize()
+    if app.post_init:
+        await app.post_init(app)
+    assert app.updater is not None
+    await app.updater.start_polling(poll_interval=0, timeout=1, allowed_updates=ALLOWED_UPDATES)
+    await app.start()
+    try:
+        yield app
+    finally:
+        # A test may have stopped it already (to simulate a crash or restart).
+        if app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+        if app.post_shutdown:
+            await app.post_shutdown(app)
+
+
+@pytest.fixture
+async def bot(bot_settings: Settings, bank: QuestionBank, clock: FakeClock) -> AsyncIterator[BotApplication]:
+    async with running_bot(bot_settings, bank, clock) as app:
+        yield app

@@ -1,6 +1,7 @@
 """The Telegram front end: one Application, every handler registered in one block."""
 
 import logging
+from typing import Any, TypeAlias
 
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
@@ -25,19 +26,21 @@ from bot.tg.handlers.start import StartHandlers
 
 log = logging.getLogger(__name__)
 
+BotApplication: TypeAlias = Application[Any, Any, Any, Any, Any, Any]
+
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
 
 
-def build_application(services: Services, token: str) -> Application:  # type: ignore[type-arg]
+def build_application(services: Services, token: str) -> BotApplication:
     settings = services.settings.telegram
 
-    async def post_init(app: Application) -> None:  # type: ignore[type-arg]
+    async def post_init(app: BotApplication) -> None:
         try:
             await app.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
         except TelegramError as exc:  # the menu is a nicety; the bot works without it
             log.warning("could not register the command menu: %s", exc)
 
-    async def post_shutdown(_app: Application) -> None:  # type: ignore[type-arg]
+    async def post_shutdown(_app: BotApplication) -> None:
         await services.close()
 
     app = (
@@ -58,7 +61,7 @@ def build_application(services: Services, token: str) -> Application:  # type: i
     return app
 
 
-def register_handlers(app: Application, services: Services) -> None:  # type: ignore[type-arg]
+def register_handlers(app: BotApplication, services: Services) -> None:
     start = StartHandlers(services)
     interview = InterviewHandlers(services)
     history = HistoryHandlers(services)

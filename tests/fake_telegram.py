@@ -1,0 +1,1622 @@
+"""A fake Telegram Bot API server for end-to-end tests and benchmarks.
+
+The real python-telegram-bot ``Application`` talks to it over HTTP on 127.0.0.1 (port 0, so tests
+never fight over a port)::
+
+    async with FakeTelegram() as fake:
+        app = (
+            ApplicationBuilder()
+            .token(fake.token)
+            .base_url(fake.base_url)
+            .base_file_url(fake.base_file_url)
+            .build()
+        )
+        ...  # start the app and its polling
+        ann = fake.user(42, "Ann")
+        fake.send_command(ann, "/start")
+        [reply] = await fake.wait_for_messages(ann.id, 1)
+
+It keeps state the way Telegram does (per-chat message ids, the bot's messages with their edits,
+commands, callback queries, uploaded files), serves real long polling, answers with Telegram's own
+error texts (the HTML ones are those of tdlib's ``parse_html``), and can inject failures
+(``fail_next``, ``block``). Tests wait on recorded calls (``wait_for``), never on fixed sleeps.
+
+One deliberate difference: Telegram keeps a ``&`` that starts no known entity (``&foo;``, ``Q&A``)
+as a literal, while this fake rejects it (``strict_html_entities``), because such text is almost
+always a template that forgot to escape its input.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import re
+import socket
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from types import TracebackType
+from typing import Any, Literal
+
+from aiohttp import web
+
+__all__ = [
+    "Call",
+    "CallbackAnswer",
+    "FakeTelegram",
+    "FakeUser",
+    "HtmlParseError",
+    "SentMessage",
+    "UploadedFile",
+    "parse_html",
+]
+
+JSONDict = dict[str, Any]
+
+MAX_TEXT_LENGTH = 4096
+MAX_CAPTION_LENGTH = 1024
+MAX_CALLBACK_DATA_BYTES = 64
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+
+ERR_TEXT_EMPTY = "Bad Request: message text is empty"
+ERR_TEXT_TOO_LONG = "Bad Request: message is too long"
+ERR_CAPTION_TOO_LONG = "Bad Request: message caption is too long"
+ERR_PARSE = "Bad Request: can't parse entities: "
+ERR_BUTTON_DATA = "Bad Request: BUTTON_DATA_INVALID"
+ERR_TEXT_BUTTONS = "Bad Request: text buttons are unallowed in the inline keyboard"
+ERR_EDIT_NOT_FOUND = "Bad Request: message to edit not found"
+ERR_CANT_EDIT = "Bad Request: message can't be edited"
+ERR_NO_TEXT_TO_EDIT = "Bad Request: there is no text in the message to edit"
+ERR_NOT_MODIFIED = (
+    "Bad Request: message is not modified: specified new message content and reply markup are "
+    "exactly the same as a current content and reply markup of the message"
+)
+ERR_DELETE_NOT_FOUND = "Bad Request: message to delete not found"
+ERR_QUERY_INVALID = "Bad Request: query is too old and response timeout expired or query ID is invalid"
+ERR_CHAT_NOT_FOUND = "Bad Request: chat not found"
+ERR_CHAT_ID_EMPTY = "Bad Request: chat_id is empty"
+ERR_BLOCKED = "Forbidden: bot was blocked by the user"
+ERR_KICKED_GROUP = "Forbidden: bot was kicked from the group chat"
+ERR_KICKED_SUPERGROUP = "Forbidden: bot was kicked from the supergroup chat"
+ERR_TOO_LARGE = "Request Entity Too Large"
+ERR_UNAUTHORIZED = "Unauthorized"
+ERR_METHOD_NOT_FOUND = "Not Found: method not found"
+
+_DEFAULT_DESCRIPTIONS = {
+    400: "Bad Request",
+    401: ERR_UNAUTHORIZED,
+    403: "Forbidden",
+    404: "Not Found",
+    409: "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running",
+    413: ERR_TOO_LARGE,
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+}
+
+_CHAT_ACTIONS = frozenset(
+    [
+        "typing",
+        "upload_photo",
+        "record_video",
+        "upload_video",
+        "record_voice",
+        "upload_voice",
+        "upload_document",
+        "choose_sticker",
+        "find_location",
+        "record_video_note",
+        "upload_video_note",
+    ]
+)
+# Update types Telegram sends when allowed_updates is empty or was never set.
+_NOT_BY_DEFAULT = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
+
+# Form values are strings; these are turned into ints/bools so that form and JSON bodies look alike.
+_INT_PARAMS = frozenset(
+    [
+        "chat_id",
+        "message_id",
+        "offset",
+        "limit",
+        "timeout",
+        "cache_time",
+        "user_id",
+        "from_chat_id",
+        "reply_to_message_id",
+        "message_thread_id",
+    ]
+)
+_BOOL_PARAMS = frozenset(
+    [
+        "show_alert",
+        "disable_notification",
+        "protect_content",
+        "drop_pending_updates",
+        "disable_web_page_preview",
+        "allow_sending_without_reply",
+        "has_spoiler",
+        "disable_content_type_detection",
+        "show_caption_above_media",
+    ]
+)
+# Free text is never JSON-decoded, even when it happens to look like JSON.
+_TEXT_PARAMS = frozenset({"text", "caption", "parse_mode", "callback_query_id", "url", "language_code"})
+
+
+# --------------------------------------------------------------------------------------------------
+# Public records
+
+
+@dataclass(frozen=True, slots=True)
+class UploadedFile:
+    """A file part of a multipart request."""
+
+    filename: str
+    content: bytes = field(repr=False)
+    mime_type: str
+
+    def __repr__(self) -> str:
+        return f"UploadedFile({self.filename!r}, {len(self.content)} bytes, {self.mime_type!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One request the bot made. ``at`` is when it arrived (monotonic); calls are logged when answered."""
+
+    method: str
+    params: JSONDict
+    at: float
+    response_ok: bool
+    status: int = 200
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackAnswer:
+    """An answerCallbackQuery the bot made."""
+
+    query_id: str
+    text: str | None
+    show_alert: bool
+    url: str | None
+    cache_time: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class FakeUser:
+    """A scripted Telegram user; build it with :meth:`FakeTelegram.user`."""
+
+    id: int
+    first_name: str = "Test"
+    username: str | None = None
+    language_code: str | None = "en"
+    last_name: str | None = None
+
+    def to_dict(self) -> JSONDict:
+        data: JSONDict = {"id": self.id, "is_bot": False, "first_name": self.first_name}
+        if self.last_name is not None:
+            data["last_name"] = self.last_name
+        if self.username is not None:
+            data["username"] = self.username
+        if self.language_code is not None:
+            data["language_code"] = self.language_code
+        return data
+
+
+@dataclass(slots=True)
+class SentMessage:
+    """A message the bot sent, in its current state (edits applied).
+
+    ``text`` is what the bot sent (markup included; the caption for files), ``plain_text`` what the
+    user sees after entity parsing, ``entities`` the parsed entities (UTF-16 offsets).
+    """
+
+    message_id: int
+    chat_id: int
+    text: str
+    parse_mode: str | None
+    reply_markup: JSONDict | None
+    kind: Literal["text", "document", "photo"] = "text"
+    filename: str | None = None
+    file_bytes: bytes | None = field(default=None, repr=False)
+    mime_type: str | None = None
+    file_id: str | None = None
+    edited: bool = False
+    deleted: bool = False
+    plain_text: str = ""
+    entities: list[JSONDict] = field(default_factory=list)
+    date: int = 0
+    edit_date: int | None = None
+
+    def buttons(self) -> list[tuple[str, str]]:
+        """Every keyboard button as (text, callback_data), row by row; "" when a button has no data."""
+        if not self.reply_markup:
+            return []
+        rows = self.reply_markup.get("inline_keyboard") or self.reply_markup.get("keyboard") or []
+        flat: list[tuple[str, str]] = []
+        for row in rows:
+            for button in row:
+                if isinstance(button, str):
+                    flat.append((button, ""))
+                else:
+                    flat.append((str(button.get("text", "")), str(button.get("callback_data", ""))))
+        return flat
+
+
+# --------------------------------------------------------------------------------------------------
+# Telegram's HTML parse mode (a port of tdlib's parse_html, which produces Telegram's error texts)
+
+
+class HtmlParseError(ValueError):
+    """The text is not valid Telegram HTML; the message is Telegram's (after "can't parse entities: ")."""
+
+
+_HTML_TAGS = frozenset(
+    [
+        "a",
+        "b",
+        "strong",
+        "i",
+        "em",
+        "s",
+        "strike",
+        "del",
+        "u",
+        "ins",
+        "tg-spoiler",
+        "tg-emoji",
+        "span",
+        "pre",
+        "code",
+        "blockquote",
+    ]
+)
+_SIMPLE_ENTITY_TYPES = {
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "u": "underline",
+    "ins": "underline",
+    "tg-spoiler": "spoiler",
+    "span": "spoiler",
+}
+_NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
+_SPACE = frozenset(" \t\r\n\v\f")
+_SPACE_OR_END = frozenset(" \t\r\n\v\f\0")  # tdlib's is_space() is true for NUL, its end of string
+_DIGITS = frozenset("0123456789")
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+_NAME_TOKEN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")
+_ASCII_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_PLAIN_RUN = re.compile(r"[^<&]+")
+_ENTITY_LIKE = re.compile(r"&#?[0-9A-Za-z]*;?")
+
+
+def utf16_len(text: str) -> int:
+    """Length in UTF-16 code units, the unit of Telegram's entity offsets."""
+    return len(text) if text.isascii() else len(text.encode("utf-16-le")) // 2
+
+
+def _decode_entity(s: str, pos: int) -> tuple[str | None, int]:
+    """Decode the HTML entity at ``s[pos] == "&"`` the way tdlib does; (None, pos) if there is none."""
+    end = pos + 1
+    if s[end] == "#":
+        end += 1
+        code = 0
+        if s[end] == "x":
+            end += 1
+            while s[end] in _HEX_DIGITS:
+                code = code * 16 + int(s[end], 16)
+                end += 1
+        else:
+            while s[end] in _DIGITS:
+                code = code * 10 + ord(s[end]) - 48
+                end += 1
+        if code == 0 or code >= 0x10FFFF or end - pos >= 10:
+            return None, pos
+        char = chr(code)
+    else:
+        while s[end] in _ASCII_LETTERS:
+            end += 1
+        named = _NAMED_ENTITIES.get(s[pos + 1 : end])
+        if named is None:
+            return None, pos
+        char = named
+    if s[end] == ";":
+        end += 1
+    return char, end
+
+
+@dataclass(slots=True)
+class _OpenTag:
+    tag: str
+    argument: str
+    offset: int  # UTF-16 offset in the parsed text
+    out_index: int  # index into the output chunks, for <a> without href
+
+
+def parse_html(text: str, *, strict_entities: bool = True) -> tuple[str, list[JSONDict]]:
+    """Parse Telegram HTML into (plain text, entities) or raise :class:`HtmlParseError`.
+
+    Mirrors tdlib's parser: only Telegram's tags, proper nesting, ``</>`` closes any tag, byte
+    offsets in errors. With ``strict_entities`` a ``&`` that starts no valid entity is an error
+    (Telegram keeps it literally).
+    """
+    s = text + "\0"
+    n = len(text)
+    out: list[str] = []
+    utf16 = 0
+    entities: list[JSONDict] = []
+    stack: list[_OpenTag] = []
+    surrogate = False
+
+    def byte_offset(pos: int) -> int:
+        return len(text[:pos].encode("utf-8", "surrogatepass"))
+
+    i = 0
+    while i < n:
+        c = s[i]
+        if c == "&":
+            char, end = _decode_entity(s, i)
+            if char is not None:
+                out.append(char)
+                utf16 += 2 if ord(char) > 0xFFFF else 1
+                surrogate = surrogate or 0xD800 <= ord(char) <= 0xDFFF
+                i = end
+                continue
+            if strict_entities:
+                match = _ENTITY_LIKE.match(text, i)
+                shown = match.group(0) if match else "&"
+                raise HtmlParseError(f'Unsupported HTML entity "{shown}" at byte offset {byte_offset(i)}')
+            out.append("&")
+            utf16 += 1
+            i += 1
+            continue
+        if c != "<":
+            run = _PLAIN_RUN.match(text, i)
+            assert run is not None
+            chunk = run.group(0)
+            out.append(chunk)
+            utf16 += utf16_len(chunk)
+            i = run.end()
+            continue
+
+        begin = i
+        i += 1
+        if s[i] != "/":
+            # a start tag
+            while s[i] not in _SPACE_OR_END and s[i] != ">":
+                i += 1
+            if s[i] == "\0":
+                raise HtmlParseError(f"Unclosed start tag at byte offset {byte_offset(begin)}")
+            tag = s[begin + 1 : i].lower()
+            if tag not in _HTML_TAGS:
+                raise HtmlParseError(f'Unsupported start tag "{tag}" at byte offset {byte_offset(begin)}')
+            argument = ""
+            while s[i] != ">":
+                while s[i] in _SPACE:
+                    i += 1
+                if s[i] == ">":
+                    break
+                name_begin = i
+                while s[i] not in _SPACE_OR_END and s[i] not in "=>/\"'":
+                    i += 1
+                name = s[name_begin:i]
+                if not name:
+                    raise HtmlParseError(
+                        f'Empty attribute name in the tag "{tag}" at byte offset {byte_offset(begin)}'
+                    )
+                while s[i] in _SPACE:
+                    i += 1
+                if s[i] != "=":
+                    if s[i] == "\0":
+                        raise HtmlParseError(
+                            f'Unclosed start tag "{tag}" at byte offset {byte_offset(begin)}'
+                        )
+                    if tag == "blockquote" and name == "expandable":
+                        argument = "1"
+                    continue
+                i += 1
+                while s[i] in _SPACE:
+                    i += 1
+                if s[i] == "\0":
+                    raise HtmlParseError(f'Unclosed start tag "{tag}" at byte offset {byte_offset(begin)}')
+                if s[i] not in "\"'":
+                    token_begin = i
+                    while s[i] in _NAME_TOKEN:
+                        i += 1
+                    value = s[token_begin:i].lower()
+                    if s[i] not in _SPACE_OR_END and s[i] != ">":
+                        raise HtmlParseError(
+                            f"Unexpected end of name token at byte offset {byte_offset(token_begin)}"
+                        )
+                else:
+                    quote = s[i]
+                    i += 1
+                    chars: list[str] = []
+                    while s[i] != quote and s[i] != "\0":
+                        if s[i] == "&":
+                            char, end = _decode_entity(s, i)
+                            if char is not None:
+                                chars.append(char)
+                                i = end
+                                continue
+                        chars.append(s[i])
+                        i += 1
+                    if s[i] == quote:
+                        i += 1
+                    value = "".join(chars)
+                if s[i] == "\0":
+                    raise HtmlParseError(f"Unclosed start tag at byte offset {byte_offset(begin)}")
+                if tag == "a" and name == "href":
+                    argument = value
+                elif tag == "code" and name == "class" and value.startswith("language-"):
+                    argument = value[9:]
+                elif tag == "span" and name == "class" and value.startswith("tg-"):
+                    argument = value[3:]
+                elif tag == "tg-emoji" and name == "emoji-id":
+                    argument = value
+                elif tag == "blockquote" and name == "expandable":
+                    argument = "1"
+            if tag == "span" and argument != "spoiler":
+                raise HtmlParseError(
+                    f'Tag "span" must have class "tg-spoiler" at byte offset {byte_offset(begin)}'
+                )
+            stack.append(_OpenTag(tag, argument, utf16, len(out)))
+            i += 1  # past ">"
+            continue
+
+        # an end tag
+        if not stack:
+            raise HtmlParseError(f"Unexpected end tag at byte offset {byte_offset(begin)}")
+        while s[i] not in _SPACE_OR_END and s[i] != ">":
+            i += 1
+        end_tag = s[begin + 2 : i].lower()
+        while s[i] in _SPACE:
+            i += 1
+        if s[i] != ">":
+            raise HtmlParseError(f"Unclosed end tag at byte offset {byte_offset(begin)}")
+        top = stack.pop()
+        if end_tag and end_tag != top.tag:
+            raise HtmlParseError(
+                f'Unmatched end tag at byte offset {byte_offset(begin)}, expected "</{top.tag}>", '
+                f'found "</{end_tag}>"'
+            )
+        i += 1  # past ">"
+        length = utf16 - top.offset
+        if length > 0:
+            _add_html_entity(entities, top, length, out)
+
+    if stack:
+        raise HtmlParseError(f'Can\'t find end tag corresponding to start tag "{stack[-1].tag}"')
+    if surrogate:
+        raise HtmlParseError(
+            "Text contains invalid Unicode characters after decoding HTML entities, "
+            "check for unmatched surrogate code units"
+        )
+    for entity in entities:
+        entity.pop("_language", None)
+    entities.sort(key=lambda e: (e["offset"], -e["length"]))
+    return "".join(out), entities
+
+
+def _add_html_entity(entities: list[JSONDict], top: _OpenTag, length: int, out: list[str]) -> None:
+    offset = top.offset
+    simple = _SIMPLE_ENTITY_TYPES.get(top.tag)
+    last = entities[-1] if entities else None
+    same_span = last is not None and last["offset"] == offset and last["length"] == length
+    if simple is not None:
+        entities.append({"type": simple, "offset": offset, "length": length})
+    elif top.tag == "tg-emoji":
+        if not top.argument.isdigit() or int(top.argument) == 0:
+            raise HtmlParseError("Invalid custom emoji identifier specified")
+        entities.append(
+            {"type": "custom_emoji", "offset": offset, "length": length, "custom_emoji_id": top.argument}
+        )
+    elif top.tag == "a":
+        url = top.argument or "".join(out[top.out_index :])
+        entities.append({"type": "text_link", "offset": offset, "length": length, "url": url})
+    elif top.tag == "pre":
+        if same_span and last is not None and last["type"] == "code" and last.get("_language"):
+            last["type"] = "pre"
+            last["language"] = last.pop("_language")
+        else:
+            entities.append({"type": "pre", "offset": offset, "length": length})
+    elif top.tag == "code":
+        if same_span and last is not None and last["type"] == "pre" and top.argument:
+            last["language"] = top.argument
+        else:
+            entity: JSONDict = {"type": "code", "offset": offset, "length": length}
+            if top.argument:
+                entity["_language"] = top.argument
+            entities.append(entity)
+    elif top.tag == "blockquote":
+        kind = "expandable_blockquote" if top.argument else "blockquote"
+        entities.append({"type": kind, "offset": offset, "length": length})
+
+
+# --------------------------------------------------------------------------------------------------
+# The server
+
+
+class _ApiError(Exception):
+    def __init__(self, status: int, description: str, retry_after: int | None = None) -> None:
+        super().__init__(description)
+        self.status = status
+        self.description = description
+        self.retry_after = retry_after
+
+
+@dataclass(slots=True)
+class _Failure:
+    status: int
+    description: str
+    retry_after: int | None
+
+
+@dataclass(slots=True)
+class _StoredFile:
+    file_id: str
+    file_unique_id: str
+    path: str
+    content: bytes
+
+
+_METHODS = tuple(
+    [
+        "getMe",
+        "getUpdates",
+        "deleteWebhook",
+        "getWebhookInfo",
+        "setMyCommands",
+        "getMyCommands",
+        "deleteMyCommands",
+        "sendMessage",
+        "editMessageText",
+        "editMessageReplyMarkup",
+        "answerCallbackQuery",
+        "sendChatAction",
+        "sendDocument",
+        "sendPhoto",
+        "deleteMessage",
+        "getFile",
+        "close",
+        "logOut",
+    ]
+)
+_CANONICAL = {name.lower(): name for name in _METHODS}
+_SERVED = frozenset(_METHODS)
+_FIRST_UPDATE_ID = 100_000
+
+
+class FakeTelegram:
+    """A fake Telegram Bot API server on 127.0.0.1 for the real PTB ``Application``.
+
+    Attributes worth knowing: ``calls`` (every request, in answer order), ``callback_answers``,
+    ``strict_html_entities`` (see the module docstring) and ``max_upload_bytes`` (50 MB, like
+    Telegram; lower it to test the 413 path cheaply).
+    """
+
+    def __init__(
+        self, token: str = "123456:TEST-TOKEN-not-real", bot_username: str = "interview_test_bot"
+    ) -> None:
+        self._token = token
+        self.bot_username = bot_username
+        bot_id = token.split(":", 1)[0]
+        self.bot_id = int(bot_id) if bot_id.isdigit() else 123456
+        self.bot_user: JSONDict = {
+            "id": self.bot_id,
+            "is_bot": True,
+            "first_name": "Interview Test Bot",
+            "username": bot_username,
+        }
+        self.strict_html_entities = True
+        self.max_upload_bytes = MAX_UPLOAD_BYTES
+
+        self.calls: list[Call] = []
+        self.callback_answers: list[CallbackAnswer] = []
+
+        self._runner: web.AppRunner | None = None
+        self._port: int | None = None
+        self._closing = False
+
+        self._chats: dict[int, JSONDict] = {}
+        self._blocked: set[int] = set()
+        self._next_message_id: dict[int, int] = {}
+        self._messages: dict[int, dict[int, SentMessage]] = {}
+        self._incoming: dict[tuple[int, int], JSONDict] = {}
+        self._commands: dict[tuple[str, str], list[JSONDict]] = {}
+        self._open_queries: set[str] = set()
+        self._files: dict[str, _StoredFile] = {}
+        self._files_by_path: dict[str, _StoredFile] = {}
+        self._failures: dict[str, deque[_Failure]] = {}
+
+        self._updates: deque[tuple[int, str, JSONDict]] = deque()
+        self._next_update_id = _FIRST_UPDATE_ID
+        self._allowed_updates: frozenset[str] | None = None
+        self._waiting_polls = 0
+        self._update_event = asyncio.Event()
+        self._call_event = asyncio.Event()
+        self._ids = itertools.count(1)
+
+    # ---------------------------------------------------------------------------------- lifecycle
+
+    async def start(self) -> None:
+        """Bind 127.0.0.1 on a free port and start serving."""
+        if self._runner is not None:
+            raise RuntimeError("FakeTelegram is already running")
+        self._closing = False
+        self._update_event = asyncio.Event()
+        app = web.Application(client_max_size=1 << 30)
+        app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
+        runner = web.AppRunner(app, access_log=None, handler_cancellation=True, shutdown_timeout=2.0)
+        await runner.setup()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+        self._port = int(sock.getsockname()[1])
+        await web.SockSite(runner, sock).start()
+        self._runner = runner
+
+    async def stop(self) -> None:
+        """Wake pending long polls and shut the server down."""
+        self._closing = True
+        event, self._update_event = self._update_event, asyncio.Event()
+        event.set()
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+
+    async def __aenter__(self) -> FakeTelegram:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+    @property
+    def token(self) -> str:
+        return self._token
+
+    @property
+    def base_url(self) -> str:
+        """For ``ApplicationBuilder().base_url(...)``: PTB appends the token, as with api.telegram.org."""
+        return f"http://127.0.0.1:{self._require_port()}/bot"
+
+    @property
+    def base_file_url(self) -> str:
+        return f"http://127.0.0.1:{self._require_port()}/file/bot"
+
+    def _require_port(self) -> int:
+        if self._port is None:
+            raise RuntimeError("FakeTelegram is not started")
+        return self._port
+
+    # --------------------------------------------------------------------------- test controls
+
+    def fail_next(
+        self,
+        method: str,
+        count: int = 1,
+        *,
+        status: int = 429,
+        retry_after: int | None = 1,
+        description: str | None = None,
+    ) -> None:
+        """Make the next ``count`` calls of ``method`` fail with ``status`` (nothing is sent).
+
+        429 answers "Too Many Requests: retry after N" with ``parameters.retry_after`` (PTB raises
+        ``RetryAfter``); other statuses get Telegram's texts ("Internal Server Error", "Bad Gateway").
+        """
+        canonical = _CANONICAL.get(method.lower())
+        if canonical is None:
+            raise ValueError(f"FakeTelegram does not serve {method!r}")
+        if status == 429:
+            text = description or (
+                f"Too Many Requests: retry after {retry_after}"
+                if retry_after is not None
+                else "Too Many Requests"
+            )
+            failure = _Failure(429, text, retry_after)
+        else:
+            text = description or _DEFAULT_DESCRIPTIONS.get(status) or HTTPStatus(status).phrase
+            failure = _Failure(status, text, None)
+        queue = self._failures.setdefault(canonical, deque())
+        queue.extend(failure for _ in range(count))
+
+    def block(self, chat_id: int) -> None:
+        """Sends to ``chat_id`` (sendMessage/Document/Photo/ChatAction) fail with 403 "bot was blocked"."""
+        self._blocked.add(chat_id)
+
+    def unblock(self, chat_id: int) -> None:
+        self._blocked.discard(chat_id)
+
+    def add_chat(
+        self,
+        chat_id: int,
+        *,
+        chat_type: str = "private",
+        title: str | None = None,
+        user: FakeUser | None = None,
+    ) -> None:
+        """Make a chat known without feeding an update (e.g. a user who wrote in an earlier run)."""
+        if chat_type == "private":
+            self._chats[chat_id] = _private_chat(user or FakeUser(chat_id))
+        else:
+            self._chats[chat_id] = {"id": chat_id, "type": chat_type, "title": title or "Test group"}
+
+    # --------------------------------------------------------------------------- scripted updates
+
+    def user(
+        self,
+        user_id: int,
+        first_name: str = "Test",
+        username: str | None = None,
+        *,
+        language_code: str | None = "en",
+        last_name: str | None = None,
+    ) -> FakeUser:
+        """A scripted user; its private chat becomes known once it sends something."""
+        return FakeUser(user_id, first_name, username, language_code, last_name)
+
+    def send_text(
+        self, user: FakeUser, text: str, *, chat_type: str = "private", chat_id: int | None = None
+    ) -> JSONDict:
+        """Feed a text message from ``user``; a leading /command gets its bot_command entity."""
+        message = self._new_incoming(user, chat_type, chat_id)
+        message["text"] = text
+        entities = _command_entities(text)
+        if entities:
+            message["entities"] = entities
+        self._feed("message", message)
+        return message
+
+    def send_command(
+        self, user: FakeUser, command: str, *, chat_type: str = "private", chat_id: int | None = None
+    ) -> JSONDict:
+        """``send_text`` for a "/command args" text."""
+        if not command.startswith("/"):
+            raise ValueError(f"a command starts with '/': {command!r}")
+        return self.send_text(user, command, chat_type=chat_type, chat_id=chat_id)
+
+    def edit_text(
+        self, user: FakeUser, message_id: int, new_text: str, *, chat_id: int | None = None
+    ) -> JSONDict:
+        """Feed an ``edited_message`` update for a message the user sent earlier."""
+        chat = chat_id if chat_id is not None else user.id
+        original = self._incoming.get((chat, message_id))
+        now = int(time.time())
+        if original is not None:
+            message = {k: v for k, v in original.items() if k not in ("text", "entities")}
+        else:
+            self._ensure_chat(user, "private" if chat == user.id else "group", chat)
+            message = {
+                "message_id": message_id,
+                "from": user.to_dict(),
+                "chat": self._chats[chat],
+                "date": now,
+            }
+        message["edit_date"] = now
+        message["text"] = new_text
+        entities = _command_entities(new_text)
+        if entities:
+            message["entities"] = entities
+        self._incoming[(chat, message_id)] = message
+        self._feed("edited_message", message)
+        return message
+
+    def send_sticker(
+        self, user: FakeUser, *, emoji: str = "👍", chat_type: str = "private", chat_id: int | None = None
+    ) -> JSONDict:
+        message = self._new_incoming(user, chat_type, chat_id)
+        stored = self._store_file(b"RIFF\x00\x00\x00\x00WEBPVP8 ", "stickers/file.webp")
+        message["sticker"] = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "emoji": emoji,
+            "set_name": "TestStickers",
+            "file_size": len(stored.content),
+        }
+        self._feed("message", message)
+        return message
+
+    def send_photo(
+        self,
+        user: FakeUser,
+        *,
+        caption: str | None = None,
+        content: bytes = b"\xff\xd8\xff\xe0fake-jpeg\xff\xd9",
+        chat_type: str = "private",
+        chat_id: int | None = None,
+    ) -> JSONDict:
+        message = self._new_incoming(user, chat_type, chat_id)
+        message["photo"] = self._photo_sizes(self._store_file(content, "photos/file.jpg"))
+        if caption is not None:
+            message["caption"] = caption
+        self._feed("message", message)
+        return message
+
+    def send_voice(
+        self,
+        user: FakeUser,
+        *,
+        duration: int = 3,
+        content: bytes = b"OggS\x00fake-opus",
+        chat_type: str = "private",
+        chat_id: int | None = None,
+    ) -> JSONDict:
+        message = self._new_incoming(user, chat_type, chat_id)
+        stored = self._store_file(content, "voice/file.oga")
+        message["voice"] = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "duration": duration,
+            "mime_type": "audio/ogg",
+            "file_size": len(content),
+        }
+        self._feed("message", message)
+        return message
+
+    def send_document(
+        self,
+        user: FakeUser,
+        *,
+        filename: str = "notes.txt",
+        content: bytes = b"hello\n",
+        mime_type: str = "text/plain",
+        caption: str | None = None,
+        chat_type: str = "private",
+        chat_id: int | None = None,
+    ) -> JSONDict:
+        message = self._new_incoming(user, chat_type, chat_id)
+        stored = self._store_file(content, f"documents/{filename}")
+        message["document"] = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "file_name": filename,
+            "mime_type": mime_type,
+            "file_size": len(content),
+        }
+        if caption is not None:
+            message["caption"] = caption
+        self._feed("message", message)
+        return message
+
+    def press_button(self, user: FakeUser, message_id: int, data: str, *, chat_id: int | None = None) -> str:
+        """Feed a callback_query for a button on the bot's message; returns the query id.
+
+        The update carries the bot's stored message; for a message id the fake does not know it
+        carries a minimal message, so tests can forge data.
+        """
+        chat = chat_id if chat_id is not None else user.id
+        self._ensure_chat(user, "private" if chat == user.id else "group", chat)
+        sent = self._messages.get(chat, {}).get(message_id)
+        if sent is not None and not sent.deleted:
+            message = self._message_json(sent)
+        else:
+            message = {
+                "message_id": message_id,
+                "from": self.bot_user,
+                "chat": self._chats[chat],
+                "date": int(time.time()),
+            }
+        query_id = str(4_000_000_000_000_000_000 + next(self._ids))
+        self._open_queries.add(query_id)
+        query = {
+            "id": query_id,
+            "from": user.to_dict(),
+            "message": message,
+            "chat_instance": str(abs(chat) * 7_919 % 10**18 + 1),
+            "data": data,
+        }
+        self._feed("callback_query", query)
+        return query_id
+
+    @property
+    def last_update_id(self) -> int | None:
+        """The id of the last update fed, if any."""
+        return self._next_update_id - 1 if self._next_update_id > _FIRST_UPDATE_ID else None
+
+    @property
+    def waiting_polls(self) -> int:
+        """getUpdates requests now waiting for an update (1 when a polling bot is idle)."""
+        return self._waiting_polls
+
+    def pending_updates(self) -> int:
+        """Updates fed but not yet confirmed by a getUpdates offset."""
+        return len(self._updates)
+
+    # ------------------------------------------------------------------------------- inspection
+
+    def messages(self, chat_id: int) -> list[SentMessage]:
+        """The bot's messages in that chat, current state, in send order (deleted ones left out)."""
+        return [m for m in self._messages.get(chat_id, {}).values() if not m.deleted]
+
+    def sent_texts(self, chat_id: int) -> list[str]:
+        return [m.text for m in self.messages(chat_id)]
+
+    def last_message(self, chat_id: int) -> SentMessage:
+        found = self.messages(chat_id)
+        if not found:
+            raise AssertionError(f"the bot sent nothing to chat {chat_id}\n{self.describe_recent_calls()}")
+        return found[-1]
+
+    def files(self, chat_id: int | None = None) -> list[SentMessage]:
+        """Documents and photos the bot sent (to one chat or to all)."""
+        chats = [chat_id] if chat_id is not None else list(self._messages)
+        return [m for c in chats for m in self._messages.get(c, {}).values() if m.kind != "text"]
+
+    def calls_to(self, method: str) -> list[Call]:
+        canonical = _CANONICAL.get(method.lower(), method)
+        return [c for c in self.calls if c.method == canonical]
+
+    def commands(self, scope: JSONDict | None = None, language_code: str = "") -> list[tuple[str, str]]:
+        """Commands set with setMyCommands for that scope and language, as (command, description)."""
+        registered = self._commands.get((_scope_key(scope), language_code), [])
+        return [(c["command"], c["description"]) for c in registered]
+
+    def callback_answer(self, query_id: str) -> CallbackAnswer | None:
+        return next((a for a in self.callback_answers if a.query_id == query_id), None)
+
+    def describe_recent_calls(self, count: int = 15) -> str:
+        lines = [f"last {min(count, len(self.calls))} of {len(self.calls)} calls:"]
+        for call in self.calls[-count:]:
+            outcome = "ok" if call.response_ok else f"{call.status} {call.description}"
+            shown = {
+                k: (v if not isinstance(v, str) or len(v) <= 80 else v[:77] + "...")
+                for k, v in call.params.items()
+            }
+            lines.append(f"  {call.method} -> {outcome} {shown}")
+        return "\n".join(lines)
+
+    # ---------------------------------------------------------------------------------- waiting
+
+    # The brief's API takes timeouts as arguments (ASYNC109 prefers asyncio.timeout at the caller).
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:  # noqa: ASYNC109
+        """Wait until ``predicate()`` holds, rechecking on every recorded call.
+
+        It also rechecks every 50 ms, so predicates over other state (a database row) work too.
+        Raises AssertionError with the recent calls on timeout.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not predicate():
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise AssertionError(f"condition not met within {timeout}s\n{self.describe_recent_calls()}")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._call_event.wait(), min(remaining, 0.05))
+
+    async def wait_for_messages(
+        self,
+        chat_id: int,
+        count: int,
+        timeout: float = 10.0,  # noqa: ASYNC109
+    ) -> list[SentMessage]:
+        """Wait until the bot has sent at least ``count`` messages to the chat; return all of them.
+
+        Counts every message sent since the start, deleted ones included (they have ``deleted``).
+        """
+        sent = self._messages.setdefault(chat_id, {})
+        try:
+            await self.wait_for(lambda: len(sent) >= count, timeout)
+        except AssertionError as exc:
+            texts = [m.text for m in sent.values()]
+            raise AssertionError(
+                f"expected {count} messages to chat {chat_id}, got {len(texts)}: {texts!r}\n{exc}"
+            ) from None
+        return list(sent.values())
+
+    # --------------------------------------------------------------------------------- internals
+
+    def _signal_call(self) -> None:
+        event, self._call_event = self._call_event, asyncio.Event()
+        event.set()
+
+    def _feed(self, kind: str, payload: JSONDict) -> None:
+        update_id = self._next_update_id
+        self._next_update_id += 1
+        self._updates.append((update_id, kind, {"update_id": update_id, kind: payload}))
+        event, self._update_event = self._update_event, asyncio.Event()
+        event.set()
+
+    def _ensure_chat(self, user: FakeUser, chat_type: str, chat_id: int) -> JSONDict:
+        chat = self._chats.get(chat_id)
+        if chat is None:
+            if chat_type == "private":
+                chat = _private_chat(user)
+            else:
+                chat = {"id": chat_id, "type": chat_type, "title": "Test group"}
+            self._chats[chat_id] = chat
+        return chat
+
+    def _new_incoming(self, user: FakeUser, chat_type: str, chat_id: int | None) -> JSONDict:
+        if chat_id is None:
+            if chat_type == "private":
+                chat_id = user.id
+            elif chat_type == "supergroup":
+                chat_id = -1_000_000_000_000 - user.id
+            else:
+                chat_id = -user.id
+        chat = self._ensure_chat(user, chat_type, chat_id)
+        message_id = self._take_message_id(chat_id)
+        message: JSONDict = {
+            "message_id": message_id,
+            "from": user.to_dict(),
+            "chat": chat,
+            "date": int(time.time()),
+        }
+        self._incoming[(chat_id, message_id)] = message
+        return message
+
+    def _take_message_id(self, chat_id: int) -> int:
+        message_id = self._next_message_id.get(chat_id, 1)
+        self._next_message_id[chat_id] = message_id + 1
+        return message_id
+
+    def _store_file(self, content: bytes, path: str) -> _StoredFile:
+        n = next(self._ids)
+        file_id = f"BQACAgIAAxkBAAI{n:08d}"
+        stored = _StoredFile(
+            file_id, f"AgAD{n:06d}", f"{path.rsplit('/', 1)[0]}/file_{n}_{path.rsplit('/', 1)[-1]}", content
+        )
+        self._files[file_id] = stored
+        self._files_by_path[stored.path] = stored
+        return stored
+
+    def _photo_sizes(self, stored: _StoredFile) -> list[JSONDict]:
+        return [
+            {
+                "file_id": stored.file_id + "_s",
+                "file_unique_id": stored.file_unique_id + "s",
+                "width": 90,
+                "height": 60,
+                "file_size": 1_000,
+            },
+            {
+                "file_id": stored.file_id,
+                "file_unique_id": stored.file_unique_id,
+                "width": 1280,
+                "height": 853,
+                "file_size": len(stored.content),
+            },
+        ]
+
+    def _message_json(self, m: SentMessage) -> JSONDict:
+        data: JSONDict = {
+            "message_id": m.message_id,
+            "from": self.bot_user,
+            "chat": self._chats[m.chat_id],
+            "date": m.date,
+        }
+        if m.edit_date is not None:
+            data["edit_date"] = m.edit_date
+        text_key, entities_key = ("text", "entities") if m.kind == "text" else ("caption", "caption_entities")
+        if m.kind == "text" or m.plain_text:
+            data[text_key] = m.plain_text
+        if m.entities:
+            data[entities_key] = m.entities
+        stored = self._files.get(m.file_id) if m.file_id else None
+        if m.kind == "document":
+            data["document"] = {
+                "file_id": m.file_id,
+                "file_unique_id": stored.file_unique_id if stored else "AgAD0",
+                "file_name": m.filename,
+                "mime_type": m.mime_type,
+                "file_size": len(m.file_bytes or b""),
+            }
+        elif m.kind == "photo" and stored is not None:
+            data["photo"] = self._photo_sizes(stored)
+        if m.reply_markup and "inline_keyboard" in m.reply_markup:
+            data["reply_markup"] = m.reply_markup
+        return data
+
+    # --------------------------------------------------------------------------------- HTTP layer
+
+    async def _handle_api(self, request: web.Request) -> web.Response:
+        at = time.monotonic()
+        raw_method = request.match_info["method"]
+        method = _CANONICAL.get(raw_method.lower(), raw_method)
+        params: JSONDict = {}
+        try:
+            params = await _read_params(request)
+            if request.match_info["token"] != self._token:
+                raise _ApiError(401, ERR_UNAUTHORIZED)
+            if method not in _SERVED:
+                raise _ApiError(404, ERR_METHOD_NOT_FOUND)
+            queued = self._failures.get(method)
+            if queued:
+                failure = queued.popleft()
+                raise _ApiError(failure.status, failure.description, failure.retry_after)
+            if method == "getUpdates":
+                result: Any = await self._get_updates(params)
+            else:
+                result = self._dispatch(method, params)
+        except _ApiError as err:
+            body: JSONDict = {"ok": False, "error_code": err.status, "description": err.description}
+            if err.retry_after is not None:
+                body["parameters"] = {"retry_after": err.retry_after}
+            self.calls.append(Call(method, params, at, False, err.status, err.description))
+            self._signal_call()
+            return _json_response(body, err.status)
+        self.calls.append(Call(method, params, at, True))
+        self._signal_call()
+        return _json_response({"ok": True, "result": result}, 200)
+
+    async def _handle_file(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self._token:
+            return _json_response({"ok": False, "error_code": 401, "description": ERR_UNAUTHORIZED}, 401)
+        stored = self._files_by_path.get(request.match_info["path"])
+        if stored is not None:
+            return web.Response(body=stored.content, content_type="application/octet-stream")
+        return _json_response({"ok": False, "error_code": 404, "description": "Not Found"}, 404)
+
+    def _dispatch(self, method: str, p: JSONDict) -> Any:
+        if method == "sendMessage":
+            return self._send_message(p)
+        if method == "editMessageText":
+            return self._edit_message_text(p)
+        if method == "editMessageReplyMarkup":
+            return self._edit_reply_markup(p)
+        if method == "answerCallbackQuery":
+            return self._answer_callback_query(p)
+        if method == "sendChatAction":
+            return self._send_chat_action(p)
+        if method in ("sendDocument", "sendPhoto"):
+            return self._send_file(p, "document" if method == "sendDocument" else "photo")
+        if method == "deleteMessage":
+            return self._delete_message(p)
+        if method == "getMe":
+            return {
+                **self.bot_user,
+                "can_join_groups": True,
+                "can_read_all_group_messages": False,
+                "supports_inline_queries": False,
+                "can_connect_to_business": False,
+                "has_main_web_app": False,
+            }
+        if method == "deleteWebhook":
+            if p.get("drop_pending_updates") is True:
+                self._updates.clear()
+            return True
+        if method == "getWebhookInfo":
+            return {"url": "", "has_custom_certificate": False, "pending_update_count": len(self._updates)}
+        if method == "setMyCommands":
+            return self._set_my_commands(p)
+        if method == "getMyCommands":
+            return self._commands.get(_command_key(p), [])
+        if method == "deleteMyCommands":
+            self._commands.pop(_command_key(p), None)
+            return True
+        if method == "getFile":
+            return self._get_file(p)
+        return True  # close, logOut
+
+    # ---------------------------------------------------------------------------- getUpdates
+
+    async def _get_updates(self, p: JSONDict) -> list[JSONDict]:
+        offset = _opt_int(p.get("offset"))
+        limit = min(max(_opt_int(p.get("limit")) or 100, 1), 100)
+        timeout = max(_opt_float(p.get("timeout")) or 0.0, 0.0)
+        allowed = p.get("allowed_updates")
+        if isinstance(allowed, list):
+            self._allowed_updates = frozenset(str(a) for a in allowed) or None
+        if offset is not None:
+            if offset < 0:
+                while len(self._updates) > -offset:
+                    self._updates.popleft()
+            else:
+                while self._updates and self._updates[0][0] < offset:
+                    self._updates.popleft()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            batch = self._take_updates(limit)
+            if batch or self._closing:
+                return batch
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return []
+            self._waiting_polls += 1
+            try:
+                await asyncio.wait_for(self._update_event.wait(), remaining)
+            except TimeoutError:
+                return []
+            finally:
+                self._waiting_polls -= 1
+
+    def _is_allowed(self, kind: str) -> bool:
+        if self._allowed_updates is None:
+            return kind not in _NOT_BY_DEFAULT
+        return kind in self._allowed_updates
+
+    def _take_updates(self, limit: int) -> list[JSONDict]:
+        # Updates of types the bot did not ask for would never be delivered: drop them from the front.
+        while self._updates and not self._is_allowed(self._updates[0][1]):
+            self._updates.popleft()
+        batch: list[JSONDict] = []
+        for _, kind, update in self._updates:
+            if self._is_allowed(kind):
+                batch.append(update)
+                if len(batch) >= limit:
+                    break
+        return batch
+
+    # ------------------------------------------------------------------------------- sending
+
+    def _chat_for_send(self, p: JSONDict) -> int:
+        chat_id = self._known_chat(p)
+        if chat_id in self._blocked:
+            chat_type = self._chats[chat_id]["type"]
+            if chat_type == "group":
+                raise _ApiError(403, ERR_KICKED_GROUP)
+            if chat_type == "supergroup":
+                raise _ApiError(403, ERR_KICKED_SUPERGROUP)
+            raise _ApiError(403, ERR_BLOCKED)
+        return chat_id
+
+    def _known_chat(self, p: JSONDict) -> int:
+        raw = p.get("chat_id")
+        if raw is None or raw == "":
+            raise _ApiError(400, ERR_CHAT_ID_EMPTY)
+        chat_id = _opt_int(raw)
+        if chat_id is None or chat_id not in self._chats:
+            raise _ApiError(400, ERR_CHAT_NOT_FOUND)
+        return chat_id
+
+    def _render(
+        self, text: str, parse_mode: Any, raw_entities: Any, limit: int, error: str
+    ) -> tuple[str, list[JSONDict]]:
+        if parse_mode is None or parse_mode == "":
+            plain = text
+            entities = raw_entities if isinstance(raw_entities, list) else []
+        elif not isinstance(parse_mode, str) or parse_mode.lower() not in ("html", "markdown", "markdownv2"):
+            raise _ApiError(400, "Bad Request: unsupported parse_mode")
+        elif parse_mode.lower() == "html":
+            try:
+                plain, entities = parse_html(text, strict_entities=self.strict_html_entities)
+            except HtmlParseError as exc:
+                raise _ApiError(400, ERR_PARSE + str(exc)) from None
+        else:
+            plain, entities = text, []  # Markdown is not checked by this fake
+        if len(plain) > limit:
+            raise _ApiError(400, error)
+        return plain, entities
+
+    def _send_message(self, p: JSONDict) -> JSONDict:
+        text = p.get("text")
+        if not isinstance(text, str) or not text.strip():
+            raise _ApiError(400, ERR_TEXT_EMPTY)
+        plain, entities = self._render(
+            text, p.get("parse_mode"), p.get("entities"), MAX_TEXT_LENGTH, ERR_TEXT_TOO_LONG
+        )
+        if not plain.strip():
+            raise _ApiError(400, ERR_TEXT_EMPTY)
+        markup = _check_markup(p.get("reply_markup"))
+        chat_id = self._chat_for_send(p)
+        message = SentMessage(
+            message_id=self._take_message_id(chat_id),
+            chat_id=chat_id,
+            text=text,
+            parse_mode=_opt_str(p.get("parse_mode")),
+            reply_markup=markup,
+            plain_text=plain,
+            entities=entities,
+            date=int(time.time()),
+        )
+        self._messages.setdefault(chat_id, {})[message.message_id] = message
+        return self._message_json(message)
+
+    def _send_file(self, p: JSONDict, kind: Literal["document", "photo"]) -> JSONDict:
+        caption = p.get("caption")
+        caption_text = caption if isinstance(caption, str) else ""
+        plain, entities = self._render(
+            caption_text,
+            p.get("parse_mode"),
+            p.get("caption_entities"),
+            MAX_CAPTION_LENGTH,
+            ERR_CAPTION_TOO_LONG,
+        )
+        markup = _check_markup(p.get("reply_markup"))
+        source = p.get(kind)
+        if source is None or source == "":
+            raise _ApiError(400, f"Bad Request: there is no {kind} in the request")
+        if isinstance(source, UploadedFile):
+            if len(source.content) > self.max_upload_bytes:
+                raise _ApiError(413, ERR_TOO_LARGE)
+            if not source.content:
+                raise _ApiError(400, "Bad Request: file must be non-empty")
+            folder = "documents" if kind == "document" else "photos"
+            stored = self._store_file(source.content, f"{folder}/{source.filename}")
+            filename, content, mime = source.filename, source.content, source.mime_type
+        else:
+            known = self._files.get(str(source))
+            if known is not None:
+                stored, content = known, known.content
+                filename, mime = known.path.rsplit("/", 1)[-1], "application/octet-stream"
+            elif str(source).startswith(("http://", "https://")):
+                stored = self._store_file(b"", f"documents/{str(source).rsplit('/', 1)[-1] or 'file'}")
+                filename, content, mime = stored.path.rsplit("/", 1)[-1], b"", "application/octet-stream"
+            else:
+                raise _ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+        chat_id = self._chat_for_send(p)
+        message = SentMessage(
+            message_id=self._take_message_id(chat_id),
+            chat_id=chat_id,
+            text=caption_text,
+            parse_mode=_opt_str(p.get("parse_mode")),
+            reply_markup=markup,
+            kind=kind,
+            filename=filename,
+            file_bytes=content,
+            mime_type=mime,
+            file_id=stored.file_id,
+            plain_text=plain,
+            entities=entities,
+            date=int(time.time()),
+        )
+        self._messages.setdefault(chat_id, {})[message.message_id] = message
+        return self._message_json(message)
+
+    def _find_own_message(self, p: JSONDict, not_found: str) -> SentMessage:
+        if p.get("inline_message_id"):
+            raise _ApiError(400, not_found)
+        chat_id = self._known_chat(p)
+        message_id = _opt_int(p.get("message_id"))
+        found = self._messages.get(chat_id, {}).get(message_id) if message_id is not None else None
+        if found is None or found.deleted:
+            if message_id is not None and (chat_id, message_id) in self._incoming:
+                raise _ApiError(400, ERR_CANT_EDIT)  # the user's own message
+            raise _ApiError(400, not_found)
+        return found
+
+    def _edit_message_text(self, p: JSONDict) -> JSONDict:
+        text = p.get("text")
+        if not isinstance(text, str) or not text.strip():
+            raise _ApiError(400, ERR_TEXT_EMPTY)
+        plain, entities = self._render(
+            text, p.get("parse_mode"), p.get("entities"), MAX_TEXT_LENGTH, ERR_TEXT_TOO_LONG
+        )
+        if not plain.strip():
+            raise _ApiError(400, ERR_TEXT_EMPTY)
+        markup = _check_markup(p.get("reply_markup"))
+        message = self._find_own_message(p, ERR_EDIT_NOT_FOUND)
+        if message.kind != "text":
+            raise _ApiError(400, ERR_NO_TEXT_TO_EDIT)
+        # Telegram compares what the user would see; an edit without reply_markup drops the keyboard.
+        if message.plain_text == plain and message.entities == entities and message.reply_markup == markup:
+            raise _ApiError(400, ERR_NOT_MODIFIED)
+        message.text = text
+        message.parse_mode = _opt_str(p.get("parse_mode"))
+        message.plain_text = plain
+        message.entities = entities
+        message.reply_markup = markup
+        message.edited = True
+        message.edit_date = int(time.time())
+        return self._message_json(message)
+
+    def _edit_reply_markup(self, p: JSONDict) -> JSONDict:
+        markup = _check_markup(p.get("reply_markup"))
+        message = self._find_own_message(p, ERR_EDIT_NOT_FOUND)
+        if message.reply_markup == markup:
+            raise _ApiError(400, ERR_NOT_MODIFIED)
+        message.reply_markup = markup
+        message.edited = True
+        message.edit_date = int(time.time())
+        return self._message_json(message)
+
+    def _delete_message(self, p: JSONDict) -> bool:
+        # Bots may delete incoming messages in private chats too.
+        incoming = (self._known_chat(p), _opt_int(p.get("message_id")))
+        if incoming in self._incoming:
+            del self._incoming[incoming]
+            return True
+        message = self._find_own_message(p, ERR_DELETE_NOT_FOUND)
+        message.deleted = True
+        return True
+
+    def _answer_callback_query(self, p: JSONDict) -> bool:
+        query_id = str(p.get("callback_query_id", ""))
+        if query_id not in self._open_queries:
+            raise _ApiError(400, ERR_QUERY_INVALID)
+        self._open_queries.discard(query_id)
+        self.callback_answers.append(
+            CallbackAnswer(
+                query_id=query_id,
+                text=_opt_str(p.get("text")),
+                show_alert=p.get("show_alert") is True,
+                url=_opt_str(p.get("url")),
+                cache_time=_opt_int(p.get("cache_time")),
+            )
+        )
+        return True
+
+    def _send_chat_action(self, p: JSONDict) -> bool:
+        if p.get("action") not in _CHAT_ACTIONS:
+            raise _ApiError(400, "Bad Request: wrong parameter action in request")
+        self._chat_for_send(p)
+        return True
+
+    def _set_my_commands(self, p: JSONDict) -> bool:
+        commands = p.get("commands")
+        if not isinstance(commands, list):
+            raise _ApiError(400, "Bad Request: can't parse commands JSON object")
+        if len(commands) > 100:
+            raise _ApiError(400, "Bad Request: BOT_COMMANDS_TOO_MUCH")
+        cleaned: list[JSONDict] = []
+        for command in commands:
+            name = command.get("command") if isinstance(command, dict) else None
+            description = command.get("description") if isinstance(command, dict) else None
+            if not isinstance(name, str) or not re.fullmatch(r"[a-z0-9_]{1,32}", name):
+                raise _ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
+            if not isinstance(description, str) or not 1 <= len(description) <= 256:
+                raise _ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
+            cleaned.append({"command": name, "description": description})
+        if cleaned:
+            self._commands[_command_key(p)] = cleaned
+        else:
+            self._commands.pop(_command_key(p), None)
+        return True
+
+    def _get_file(self, p: JSONDict) -> JSONDict:
+        stored = self._files.get(str(p.get("file_id", "")))
+        if stored is None:
+            raise _ApiError(400, "Bad Request: invalid file_id")
+        return {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "file_size": len(stored.content),
+            "file_path": stored.path,
+        }
+
+
+# --------------------------------------------------------------------------------------------------
+# Helpers
+
+
+def _private_chat(user: FakeUser) -> JSONDict:
+    chat: JSONDict = {"id": user.id, "type": "private", "first_name": user.first_name}
+    if user.last_name is not None:
+        chat["last_name"] = user.last_name
+    if user.username is not None:
+        chat["username"] = user.username
+    return chat
+
+
+_COMMAND = re.compile(r"/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?(?=\s|$)")
+
+
+def _command_entities(text: str) -> list[JSONDict]:
+    match = _COMMAND.match(text)
+    if match is None:
+        return []
+    return [{"type": "bot_command", "offset": 0, "length": utf16_len(match.group(0))}]
+
+
+def _scope_key(scope: Any) -> str:
+    if not isinstance(scope, dict) or not scope:
+        scope = {"type": "default"}
+    return json.dumps(scope, sort_keys=True)
+
+
+def _command_key(p: JSONDict) -> tuple[str, str]:
+    return _scope_key(p.get("scope")), str(p.get("language_code") or "")
+
+
+def _check_markup(raw: Any) -> JSONDict | None:
+    if raw is None or raw == "":
+        return None
+    if not isinstance(raw, dict):
+        raise _ApiError(400, "Bad Request: can't parse reply keyboard markup JSON object")
+    rows = raw.get("inline_keyboard")
+    if rows is None:
+        return raw
+    if not isinstance(rows, list):
+        raise _ApiError(
+            400, "Bad Request: can't parse inline keyboard button: InlineKeyboardButton must be an Object"
+        )
+    for row in rows:
+        for button in row if isinstance(row, list) else []:
+            if not isinstance(button, dict):
+                raise _ApiError(400, "Bad Request: can't parse inline keyboard button: Object expected")
+            if "callback_data" in button:
+                data = button["callback_data"]
+                size = len(data.encode("utf-8")) if isinstance(data, str) else 0
+                if not 1 <= size <= MAX_CALLBACK_DATA_BYTES:
+                    raise _ApiError(400, ERR_BUTTON_DATA)
+            elif set(button) <= {"text"}:
+                raise _ApiError(400, ERR_TEXT_BUTTONS)
+    return raw
+
+
+def _opt_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            return int(value)
+    return None
+
+
+def _opt_float(value: Any) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            return float(value)
+    return None
+
+
+def _opt_str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _decode_value(key: str, value: str) -> Any:
+    if key in _TEXT_PARAMS:
+        return value
+    if key in _INT_PARAMS:
+        number = _opt_int(value)
+        return value if number is None else number
+    if key in _BOOL_PARAMS and value in ("true", "false", "True", "False"):
+        return value.lower() == "true"
+    if value[:1] in ("{", "["):
+        with contextlib.suppress(ValueError):
+            return json.loads(value)
+    return value
+
+
+async def _read_params(request: web.Request) -> JSONDict:
+    """Query args plus the body: form-urlencoded, multipart (files as UploadedFile) or JSON."""
+    params: JSONDict = {k: _decode_value(k, v) for k, v in request.query.items()}
+    if not request.body_exists:
+        return params
+    content_type = request.content_type
+    if content_type == "application/json":
+        try:
+            body = await request.json()
+        except ValueError:
+            raise _ApiError(400, "Bad Request: can't parse JSON") from None
+        if isinstance(body, dict):
+            params.update({k: _decode_value(k, v) if isinstance(v, str) else v for k, v in body.items()})
+        return params
+    try:
+        form = await request.post()
+    except web.HTTPRequestEntityTooLarge:
+        raise _ApiError(413, ERR_TOO_LARGE) from None
+    uploads: dict[str, UploadedFile] = {}
+    for key, value in form.items():
+        if isinstance(value, web.FileField):
+            uploads[key] = UploadedFile(value.filename, value.file.read(), value.content_type)
+            params[key] = uploads[key]
+        elif isinstance(value, str):
+            params[key] = _decode_value(key, value)
+    # PTB attaches some files as attach://<part name>.
+    for key, value in params.items():
+        if isinstance(value, str) and value.startswith("attach://") and value[9:] in uploads:
+            params[key] = uploads[value[9:]]
+    return params
+
+
+def _json_response(body: JSONDict, status: int) -> web.Response:
+    return web.Response(
+        body=json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(),
+        status=status,
+        content_type="application/json",
+    )
