@@ -11,6 +11,7 @@ from bot.core.interview import (
     MAX_ANSWER_CHARS,
     AlreadyRunning,
     Answered,
+    EmptyAnswer,
     Identity,
     NotAsked,
     Rating,
@@ -188,3 +189,12 @@ async def test_many_users_answering_at_once_lose_nothing(services: Services) -> 
     assert all(isinstance(r, Answered) for r in results)
     for u in users:
         assert [e.text for e in await services.interviews.history(u)] == [f"answer of {u.external_id}"]
+
+
+async def test_blank_and_control_characters(services: Services) -> None:
+    await services.interviews.start(ANN)
+    assert isinstance(await services.interviews.answer(ANN, " \x00\x07 \t\n"), EmptyAnswer)
+    result = await services.interviews.answer(ANN, "risk\x00 register\x1b")
+    assert isinstance(result, Answered) and result.number == 1
+    [entry] = await services.interviews.history(ANN)
+    assert entry.text == "risk register"

@@ -10,6 +10,7 @@ from typing import Final, TextIO
 from bot.core.interview import (
     AlreadyRunning,
     Answered,
+    EmptyAnswer,
     Identity,
     NotAsked,
     QuestionPrompt,
@@ -121,6 +122,8 @@ class TerminalChat:
                 self.say("not_asked", topics=self.interviews.topics())
             case TooLong(length=length, limit=limit):
                 self.say("too_long", length=length, limit=limit)
+            case EmptyAnswer():
+                self.say("empty_answer")
             case Answered() as result:
                 self.say("feedback", result=result)
                 await self.rate(result.answer_id)

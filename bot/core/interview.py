@@ -7,6 +7,7 @@ and is shared by every bot process.
 """
 
 import random
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum
@@ -25,6 +26,8 @@ from storage.repositories import AnswerRepository, SessionRepository, UserReposi
 
 # Telegram caps messages at 4096 characters; the terminal has no cap, so we set one.
 MAX_ANSWER_CHARS = 12_000
+# Control characters other than tab and newline: invisible, and NUL is refused by PostgreSQL.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 class Rating(IntEnum):
@@ -117,6 +120,11 @@ class TooLong:
 
 
 @dataclass(frozen=True, slots=True)
+class EmptyAnswer:
+    """Only blanks or invisible characters: the question stays waiting."""
+
+
+@dataclass(frozen=True, slots=True)
 class Answered:
     answer_id: int
     question: Question
@@ -158,7 +166,7 @@ class _AlreadyAnswered(Exception):
 
 
 StartOutcome = Started | AlreadyRunning | UnknownTopic
-AnswerOutcome = Answered | NotAsked | TooLong
+AnswerOutcome = Answered | NotAsked | TooLong | EmptyAnswer
 
 
 class InterviewService:
@@ -259,6 +267,9 @@ class InterviewService:
         """Record `text` as the answer to the pending question: one short transaction."""
         if len(text) > MAX_ANSWER_CHARS:
             return TooLong(len(text), MAX_ANSWER_CHARS)
+        text = _CONTROL.sub("", text)
+        if not text.strip():
+            return EmptyAnswer()
         now = self.clock()
         try:
             async with self.db.transaction() as conn:

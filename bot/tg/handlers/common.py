@@ -1,11 +1,16 @@
 """What every handler needs: who is talking, and a way to answer them."""
 
-from telegram import InlineKeyboardMarkup, Message, Update
+import logging
+
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.core.interview import Identity
-from bot.render import render
+from bot.render import render, to_plain
 from bot.tg.send import send_html
+
+log = logging.getLogger(__name__)
 
 Context = ContextTypes.DEFAULT_TYPE
 
@@ -29,3 +34,11 @@ async def reply(
     if chat is None:
         return None
     return await send_html(context.bot, chat.id, render(template, **ctx), keyboard)
+
+
+async def answer_query(query: CallbackQuery, template: str | None = None, /, **ctx: object) -> None:
+    """Stop the button's spinner, with a short notice; a late or failed answer is only logged."""
+    try:
+        await query.answer(to_plain(render(template, **ctx)) if template else None)
+    except TelegramError as exc:
+        log.info("could not answer a button press: %s", exc)

@@ -3,11 +3,12 @@
 import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
+from telegram.error import TelegramError
 
 from bot.core.interview import (
     AlreadyRunning,
     Answered,
+    EmptyAnswer,
     NotAsked,
     QuestionPrompt,
     Rating,
@@ -17,9 +18,8 @@ from bot.core.interview import (
     UnknownTopic,
 )
 from bot.core.services import Services
-from bot.render import render, to_plain
 from bot.tg import callback_data
-from bot.tg.handlers.common import Context, identity, reply
+from bot.tg.handlers.common import Context, answer_query, identity, reply
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,8 @@ class InterviewHandlers:
                 await reply(update, context, "not_asked", topics=self.interviews.topics())
             case TooLong(length=length, limit=limit):
                 await reply(update, context, "too_long", length=length, limit=limit)
+            case EmptyAnswer():
+                await reply(update, context, "empty_answer")
             case Answered() as result:
                 await reply(update, context, "feedback", rating_keyboard(result.answer_id), result=result)
                 if result.next is not None:
@@ -109,13 +111,13 @@ class InterviewHandlers:
             case callback_data.RateAnswer(answer_id=answer_id, rating=rating):
                 rated = await self.interviews.rate(who, answer_id, rating)
                 if rated is None:
-                    await query.answer(to_plain(render("stale_button")))
+                    await answer_query(query, "stale_button")
                     return
-                await query.answer(to_plain(render("rated", rating=rating)))
+                await answer_query(query, "rated", rating=rating)
                 await self._drop_keyboard(update)
             case callback_data.ContinueInterview(session_id=sid):
                 prompt = await self.interviews.resume(who, sid)
-                await query.answer()
+                await answer_query(query)
                 await self._drop_keyboard(update)
                 if prompt is None:
                     await reply(update, context, "resumed_nothing")
@@ -123,11 +125,11 @@ class InterviewHandlers:
                     await self.ask(update, context, prompt)
             case callback_data.RestartInterview(session_id=sid, topic=topic):
                 outcome = await self.interviews.start(who, topic, restart_session=sid)
-                await query.answer()
+                await answer_query(query)
                 await self._drop_keyboard(update)
                 await self._started(update, context, outcome)
             case None:
-                await query.answer(to_plain(render("stale_button")))
+                await answer_query(query, "stale_button")
 
     async def _drop_keyboard(self, update: Update) -> None:
         query = update.callback_query
@@ -135,6 +137,6 @@ class InterviewHandlers:
             return
         try:
             await query.edit_message_reply_markup(None)
-        except BadRequest as exc:
+        except TelegramError as exc:
             # Pressed twice, or the message is too old to edit: the keyboard is gone either way.
             log.debug("could not remove keyboard: %s", exc.message)
