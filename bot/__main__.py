@@ -3,13 +3,17 @@
 import argparse
 import asyncio
 import getpass
+import io
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, Settings, load_settings
-from bot.core.services import Services
+
+if TYPE_CHECKING:  # importing the core loads SQLAlchemy: not worth it for --help or a config error
+    from bot.core.services import Services
 
 EXIT_PROBLEMS = 1
 EXIT_CONFIG = 2
@@ -52,14 +56,21 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
-def _open_services(settings: Settings) -> Services | int:
+def _first_line(exc: Exception) -> str:
+    """A driver error's own first line, without SQLAlchemy's [SQL: ...] and background links."""
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _open_services(settings: Settings) -> "Services | int":
+    from bot.core.services import Services
     from questions.loader import BankError
     from storage.migrate import upgrade
 
     try:
         upgrade(settings.database.url)
     except Exception as exc:  # a bad URL or an unreachable server: one line, no traceback
-        return _fail(f"[database] url: cannot open the database: {exc}", EXIT_CONFIG)
+        return _fail(f"[database] url: cannot open the database: {_first_line(exc)}", EXIT_CONFIG)
     try:
         return Services.open(settings)
     except BankError as exc:
@@ -69,6 +80,8 @@ def _open_services(settings: Settings) -> Services | int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from telegram.error import InvalidToken, NetworkError
+
     from bot.logs import configure_logging
     from bot.tg.app import ALLOWED_UPDATES, build_application
 
@@ -79,8 +92,26 @@ def cmd_run(args: argparse.Namespace) -> int:
     if isinstance(services, int):
         return services
     app = build_application(services, token)
-    app.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
+    try:
+        # A few start-up retries ride out a network that comes up after the bot (e.g. at boot).
+        app.run_polling(allowed_updates=ALLOWED_UPDATES, bootstrap_retries=3)
+    except InvalidToken:
+        return _fail(
+            "[telegram] token: Telegram rejected this token; copy it again from @BotFather", EXIT_CONFIG
+        )
+    except NetworkError as exc:
+        return _fail(f"cannot reach the Telegram Bot API at {services.settings.telegram.base_url}: {exc}", 1)
     return 0
+
+
+def _chat_user(given: str | None) -> str:
+    name = " ".join((given or "").split())[:64]
+    if name:
+        return name
+    try:
+        return getpass.getuser()[:64] or "me"
+    except (KeyError, OSError):  # no login name: e.g. a container run as an arbitrary uid
+        return "me"
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
@@ -91,7 +122,11 @@ def cmd_chat(args: argparse.Namespace) -> int:
     services = _open_services(settings)
     if isinstance(services, int):
         return services
-    name = (args.user or getpass.getuser() or "me").strip()[:64]
+    # Bytes that are not UTF-8 (a legacy terminal, a piped file) become U+FFFD, not a crash.
+    for stream in (sys.stdin, sys.stdout):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="replace")
+    name = _chat_user(args.user)
     who = Identity(f"chat:{name}", None, name)
 
     async def main() -> int:
@@ -134,7 +169,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     try:
         upgrade(settings.database.url)
     except Exception as exc:
-        return _fail(f"[database] url: cannot migrate: {exc}", EXIT_CONFIG)
+        return _fail(f"[database] url: cannot migrate: {_first_line(exc)}", EXIT_CONFIG)
     print(f"Database is up to date: {make_url(settings.database.url).render_as_string(hide_password=True)}")
     return 0
 

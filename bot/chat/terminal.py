@@ -31,6 +31,7 @@ CHAT_COMMANDS: Final[tuple[tuple[str, str], ...]] = (
     ("quit", "Leave the chat (your answers are saved)"),
 )
 _RATINGS = {str(int(r)): r for r in Rating} | {r.name.lower(): r for r in Rating}
+_QUIT = ("/quit", "/exit", "/q")
 _RATING_HINT = "  " + " · ".join(f"{int(r)} {r.label}" for r in Rating) + "   (Enter to skip)"
 
 
@@ -73,8 +74,8 @@ class TerminalChat:
             if text.startswith("/"):
                 if not await self.command(text):
                     break
-            else:
-                await self.answer(line)
+            elif not await self.answer(line):
+                break
         self.note("\nBye! Your answers are saved.")
         return 0
 
@@ -82,7 +83,7 @@ class TerminalChat:
         """Handle a /command; False means quit."""
         name, _, arg = text[1:].partition(" ")
         name = name.lower()
-        if name in ("quit", "exit", "q"):
+        if f"/{name}" in _QUIT:
             return False
         if name == "interview":
             await self.started(await self.interviews.start(self.who, arg))
@@ -115,7 +116,8 @@ class TerminalChat:
     def ask(self, prompt: QuestionPrompt) -> None:
         self.say("question", prompt=prompt)
 
-    async def answer(self, text: str) -> None:
+    async def answer(self, text: str) -> bool:
+        """Take `text` as an answer; False means quit."""
         outcome = await self.interviews.answer(self.who, text)
         match outcome:
             case NotAsked():
@@ -126,21 +128,30 @@ class TerminalChat:
                 self.say("empty_answer")
             case Answered() as result:
                 self.say("feedback", result=result)
-                await self.rate(result.answer_id)
+                command = await self.rate(result.answer_id)
+                if command is not None and command.lower().split()[0] in _QUIT:
+                    return False
                 if result.next is not None:
                     self.ask(result.next)
                 elif result.summary is not None:
                     self.say("summary", summary=result.summary)
+                if command is not None:
+                    return await self.command(command)
+        return True
 
-    async def rate(self, answer_id: int) -> None:
+    async def rate(self, answer_id: int) -> str | None:
+        """Ask for a self-rating; returns a /command typed instead of one (the rating is skipped)."""
         self.note(_RATING_HINT)
         while (choice := await self.read("rating> ")) is not None:
-            choice = choice.strip().lower()
+            choice = choice.strip()
             if not choice:
-                return
-            rating = _RATINGS.get(choice)
+                return None
+            if choice.startswith("/"):
+                return choice
+            rating = _RATINGS.get(choice.lower())
             if rating is not None:
                 await self.interviews.rate(self.who, answer_id, rating)
                 self.note(to_plain(render("rated", rating=rating)))
-                return
+                return None
             self.note("Please type 1, 2, 3 or 4 (or again / hard / good / easy), or press Enter to skip.")
+        return None
