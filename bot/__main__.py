@@ -40,6 +40,12 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("paths", nargs="*", type=Path, help="files or folders (default: the whole bank)")
     validate.add_argument("--config", type=Path, help="config file (its [questions] paths are checked too)")
 
+    stats = qsub.add_parser(
+        "stats", help="print how many questions the bank has per topic, kind, difficulty, level"
+    )
+    stats.add_argument("paths", nargs="*", type=Path, help="extra packs (default: those in the config)")
+    stats.add_argument("--config", type=Path, help="config file (its [questions] paths are counted too)")
+
     db = sub.add_parser("db", help="database maintenance")
     dsub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     upgrade = dsub.add_parser("upgrade", help="apply database migrations")
@@ -142,17 +148,41 @@ def cmd_chat(args: argparse.Namespace) -> int:
         return 0
 
 
-def cmd_validate(args: argparse.Namespace) -> int:
-    from questions.loader import builtin_bank_files, validate_paths
+def cmd_questions(args: argparse.Namespace) -> int:
+    return cmd_stats(args) if args.questions_command == "stats" else cmd_validate(args)
 
-    paths: list[Path] = list(args.paths)
-    if not paths:
-        paths = list(_settings(args.config).questions.paths)
+
+def _bank_paths(args: argparse.Namespace) -> list[Path]:
+    """Built-in files plus the packs named, else those in the config."""
+    from questions.loader import builtin_bank_files
+
+    paths: list[Path] = list(args.paths) or list(_settings(args.config).questions.paths)
     # Always alongside the built-in bank, so a pack's id clashing with a built-in one is caught.
-    paths = [*builtin_bank_files(), *paths]
+    return [*builtin_bank_files(), *paths]
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from questions.loader import validate_paths
+    from questions.stats import format_stats
+
+    questions, problems = validate_paths(_bank_paths(args))
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    print(format_stats(questions))
+    return EXIT_PROBLEMS if problems else 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from questions.loader import validate_paths
+    from questions.quality import near_duplicates
+
+    paths = _bank_paths(args)
     questions, problems = validate_paths(paths)
     for problem in problems:
         print(problem)
+    # Near-duplicates are worth a look but do not make a pack unusable.
+    for pair in near_duplicates(questions):
+        print(f"warning: {pair}")
     if problems:
         print(f"{len(problems)} problem(s) found.", file=sys.stderr)
         return EXIT_PROBLEMS
@@ -176,7 +206,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = {"run": cmd_run, "chat": cmd_chat, "questions": cmd_validate, "db": cmd_db_upgrade}
+    handlers = {"run": cmd_run, "chat": cmd_chat, "questions": cmd_questions, "db": cmd_db_upgrade}
     try:
         return handlers[args.command](args)
     except ConfigError as exc:

@@ -4,6 +4,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from questions.stopwords import stop_words_only
 from questions.topics import TOPICS
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -17,6 +18,17 @@ class TalkingPoint(BaseModel):
 
     label: NonEmpty
     match: list[NonEmpty] = Field(min_length=1)
+
+    @field_validator("match")
+    @classmethod
+    def _distinctive(cls, phrases: list[str]) -> list[str]:
+        common = [p for p in phrases if stop_words_only(p)]
+        if common:
+            shown = ", ".join(repr(p) for p in common)
+            raise ValueError(
+                f"{shown} only has common words, which match almost any answer; use distinctive words"
+            )
+        return phrases
 
 
 class Question(BaseModel):

@@ -118,7 +118,7 @@ BROKEN_FILES = {
 
         [[question.talking_points]]
         label = "Reasons"
-        match = ["because"]
+        match = ["rationale"]
         """,
         "question 'acme-topic': topic: unknown topic 'agil'; known topics: cloud, agile,",
     ),
@@ -135,7 +135,7 @@ BROKEN_FILES = {
 
         [[question.talking_points]]
         label = "Reasons"
-        match = ["because"]
+        match = ["rationale"]
         """,
         "question 'acme-kind': kind: unknown kind 'story'; known kinds: behavioural,",
     ),
@@ -152,7 +152,7 @@ BROKEN_FILES = {
 
         [[question.talking_points]]
         label = "Reasons"
-        match = ["because"]
+        match = ["rationale"]
         """,
         "question 'acme-text': text: must not be empty",
     ),
@@ -169,7 +169,7 @@ BROKEN_FILES = {
 
         [[question.talking_points]]
         label = "Reasons"
-        match = ["because"]
+        match = ["rationale"]
 
         [[question.talking_points]]
         label = "Evidence"
@@ -207,7 +207,7 @@ BROKEN_FILES = {
         follow_ups = ["Why not?"]
         model_answer = ["Because."]
         talking_points = [
-            { label = "Reasons", match = ["because"] },
+            { label = "Reasons", match = ["rationale"] },
             { label = "Evidence", match = [] },  # <-
         ]
         """,
@@ -227,7 +227,7 @@ BROKEN_FILES = {
 
         [[question.talking_points]]
         label = "Reasons"
-        match = ["because"]
+        match = ["rationale"]
         """,
         "question 'acme-key': unknown key 'colour'; allowed keys: id, topic,",
     ),
@@ -244,7 +244,7 @@ BROKEN_FILES = {
 
         [[question.talking_points]]
         label = "Reasons"
-        match = ["because"]
+        match = ["rationale"]
         weight = 2  # <-
         """,
         "question 'acme-point-key': talking point 1: unknown key 'weight'; allowed keys: label, match",
@@ -262,7 +262,7 @@ BROKEN_FILES = {
 
         [[question.talking_points]]
         label = "Reasons"
-        match = ["because"]
+        match = ["rationale"]
         """,
         "question 'acme-hard': difficulty: must be at most 3, got 4",
     ),
@@ -279,7 +279,7 @@ BROKEN_FILES = {
 
         [[question.talking_points]]
         label = "Reasons"
-        match = ["because"]
+        match = ["rationale"]
         """,
         "question 'acme-type': difficulty: expected a whole number, got text",
     ),
@@ -296,7 +296,7 @@ BROKEN_FILES = {
 
         [[question.talking_points]]
         label = "Reasons"
-        match = ["because"]
+        match = ["rationale"]
 
         [[question]]  # <-
         id = "acme-second"
@@ -308,7 +308,7 @@ BROKEN_FILES = {
 
         [[question.talking_points]]
         label = "Reasons"
-        match = ["because"]
+        match = ["rationale"]
         """,
         "question 'acme-second': missing required key 'text'",
     ),
@@ -328,7 +328,7 @@ BROKEN_FILES = {
 
         [[question.talking_points]]
         label = "Reasons"
-        match = ["because"]
+        match = ["rationale"]
         """,
         "question 'acme-multiline': unknown key 'colour'",
     ),
@@ -380,7 +380,7 @@ def test_every_problem_in_a_file_is_reported_in_line_order(tmp_path: Path) -> No
 
         [[question.talking_points]]
         label = "Reasons"
-        match = ["because"]
+        match = ["rationale"]
         """,
     )
     _, problems = validate_paths([path])
