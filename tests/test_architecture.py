@@ -12,9 +12,9 @@ from bot.core.interview import (
     HistoryEntry,
     InterviewSummary,
     QuestionPrompt,
-    Rating,
     SummaryItem,
 )
+from bot.core.rating import Rating
 from bot.render import render, template_names
 from bot.tg.commands import COMMANDS
 from questions.loader import QuestionBank

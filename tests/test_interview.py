@@ -14,11 +14,11 @@ from bot.core.interview import (
     EmptyAnswer,
     Identity,
     NotAsked,
-    Rating,
     Started,
     TooLong,
     UnknownTopic,
 )
+from bot.core.rating import Rating
 from bot.core.services import Services
 from questions.loader import QuestionBank
 from storage.db import Database

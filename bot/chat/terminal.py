@@ -14,12 +14,12 @@ from bot.core.interview import (
     Identity,
     NotAsked,
     QuestionPrompt,
-    Rating,
     Started,
     StartOutcome,
     TooLong,
     UnknownTopic,
 )
+from bot.core.rating import Rating
 from bot.core.services import Services
 from bot.render import render, to_plain
 

@@ -10,13 +10,13 @@ import random
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from enum import IntEnum
 
 from sqlalchemy.exc import IntegrityError
 
 from bot.core.clock import Clock
 from bot.core.feedback import Feedback, FeedbackMatcher
 from bot.core.picking import pick_questions, resolve_topic
+from bot.core.rating import Rating
 from questions.loader import QuestionBank
 from questions.schema import Question
 from questions.topics import TOPICS
@@ -28,17 +28,6 @@ from storage.repositories import AnswerRepository, SessionRepository, UserReposi
 MAX_ANSWER_CHARS = 12_000
 # Control characters other than tab and newline: invisible, and NUL is refused by PostgreSQL.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-
-
-class Rating(IntEnum):
-    AGAIN = 1
-    HARD = 2
-    GOOD = 3
-    EASY = 4
-
-    @property
-    def label(self) -> str:
-        return self.name.capitalize()
 
 
 @dataclass(frozen=True, slots=True)

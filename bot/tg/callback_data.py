@@ -8,7 +8,7 @@ data at 64 bytes; the longest payload here is well under 40.
 import re
 from dataclasses import dataclass
 
-from bot.core.interview import Rating
+from bot.core.rating import Rating
 
 _MAX_ID = 2**63 - 1
 _RATE = re.compile(r"r:(\d{1,19}):([1-4])")

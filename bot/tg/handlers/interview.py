@@ -11,12 +11,12 @@ from bot.core.interview import (
     EmptyAnswer,
     NotAsked,
     QuestionPrompt,
-    Rating,
     Started,
     StartOutcome,
     TooLong,
     UnknownTopic,
 )
+from bot.core.rating import Rating
 from bot.core.services import Services
 from bot.tg import callback_data
 from bot.tg.handlers.common import Context, answer_query, identity, reply
