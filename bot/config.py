@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
@@ -103,6 +104,23 @@ class InterviewSettings(_Section):
     questions_per_session: int = Field(5, ge=1, le=20)
 
 
+class SchedulerSettings(_Section):
+    default_timezone: str = "UTC"
+    tick_seconds: int = Field(30, ge=1, le=3600)
+    grace_minutes: int = Field(120, ge=0, le=24 * 60)
+    max_reviews_per_day: int = Field(10, ge=1, le=100)
+    batch_size: int = Field(50, ge=1, le=1000)
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Europe/Berlin") from None
+        return value
+
+
 class LoggingSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -114,6 +132,7 @@ class Settings(BaseModel):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     questions: QuestionsSettings = Field(default_factory=QuestionsSettings)
     interview: InterviewSettings = Field(default_factory=InterviewSettings)
+    scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
 
     _source: Path | None = PrivateAttr(default=None)

@@ -12,6 +12,8 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from bot.core.schedule_time import describe_delay
+
 TELEGRAM_TEXT_LIMIT = 4096
 _TAG = re.compile(r"<(/?)([a-z][a-z0-9-]*)([^>]*)>")
 _TOKEN = re.compile(r"<[^>]*>|&#?[a-zA-Z0-9]+;|[^<&]+|[<&]", re.S)
@@ -42,6 +44,7 @@ def _environment() -> Environment:
     env.filters["date"] = _date
     env.filters["shorten"] = _shorten
     env.filters["plural"] = _plural
+    env.filters["delay"] = describe_delay
     return env
 
 

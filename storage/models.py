@@ -1,11 +1,12 @@
 """ORM tables. Queries live in repositories.py; this module only declares."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -51,6 +52,12 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(128), default="")
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
+    # IANA name; None means the configured default.
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    # Topics new practice questions come from; None means all of them.
+    topics: Mapped[list[Any] | None]
+    # The user's real interview: reviews are never scheduled after it.
+    interview_date: Mapped[date | None] = mapped_column(Date)
 
 
 class InterviewSession(Base):
@@ -68,6 +75,8 @@ class InterviewSession(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    # interview (a mock interview), daily (one pushed prompt) or review (/review's due questions)
+    kind: Mapped[str] = mapped_column(String(16), default="interview", server_default="interview")
     topic: Mapped[str | None] = mapped_column(String(32))
     question_ids: Mapped[list[Any]]
     # 0-based index into question_ids of the question waiting for an answer.
@@ -105,3 +114,88 @@ class Answer(Base):
     rated_at: Mapped[datetime | None]
     # The chat message that carried the answer, so an edit of it can be recognised.
     source_message_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class PracticeSchedule(Base):
+    """A user's daily prompt: the database, not the job queue, is the schedule."""
+
+    __tablename__ = "practice_schedule"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    local_time: Mapped[str] = mapped_column(String(5))  # "HH:MM" in the user's timezone
+    quiet_start: Mapped[str] = mapped_column(String(5), default="22:00")
+    quiet_end: Mapped[str] = mapped_column(String(5), default="07:00")
+    # UTC instant of the next daily prompt; the sweep claims rows whose time has come.
+    next_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    updated_at: Mapped[datetime]
+
+
+class Card(Base):
+    """The FSRS card of one question for one user."""
+
+    __tablename__ = "card"
+    __table_args__ = (
+        Index("uq_card_user_question", "user_id", "question_id", unique=True),
+        Index("ix_card_user_due", "user_id", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    question_id: Mapped[str] = mapped_column(String(64))
+    state_json: Mapped[str] = mapped_column(Text)  # fsrs Card.to_json()
+    due_at: Mapped[datetime]
+    last_rating: Mapped[int] = mapped_column(SmallInteger)
+    last_review_at: Mapped[datetime]
+    review_count: Mapped[int] = mapped_column(default=1)
+
+
+class ReviewLog(Base):
+    """Every self-rating, so a schedule can be recomputed (e.g. with new FSRS parameters)."""
+
+    __tablename__ = "review_log"
+    __table_args__ = (Index("ix_review_log_user_reviewed", "user_id", "reviewed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    question_id: Mapped[str] = mapped_column(String(64))
+    answer_id: Mapped[int | None] = mapped_column(ForeignKey("answer.id", ondelete="SET NULL"))
+    rating: Mapped[int] = mapped_column(SmallInteger)
+    reviewed_at: Mapped[datetime]
+    log_json: Mapped[str] = mapped_column(Text)  # fsrs ReviewLog.to_json()
+
+
+class Delivery(Base):
+    """One message the bot sends unasked: a daily prompt or a snoozed one.
+
+    The unique index on (user, local date) for daily prompts is what makes "one prompt a
+    day" hold across crashes, restarts and several bot processes.
+    """
+
+    __tablename__ = "delivery"
+    __table_args__ = (
+        Index(
+            "uq_delivery_daily_per_day",
+            "user_id",
+            "local_date",
+            unique=True,
+            sqlite_where=text("kind = 'daily'"),
+            postgresql_where=text("kind = 'daily'"),
+        ),
+        Index("ix_delivery_status_due", "status", "due_at"),
+        Index("ix_delivery_user_sent", "user_id", "sent_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # daily | snooze
+    local_date: Mapped[date] = mapped_column(Date)
+    due_at: Mapped[datetime]
+    # pending -> sending -> sent | missed | blocked | failed
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(default=0)
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    question_id: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(String(16))  # review | new | weakest
+    message_id: Mapped[int | None] = mapped_column(BigInteger)

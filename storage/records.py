@@ -1,7 +1,7 @@
 """Plain records the repositories return: no ORM state leaks past storage."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,3 +61,47 @@ class AnswerRecord:
     answered_at: datetime
     seconds_taken: int
     rating: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class PracticeProfile:
+    """What the daily-practice rules need to know about one user."""
+
+    user_id: int
+    chat_id: int | None
+    is_active: bool
+    timezone: str | None
+    topics: tuple[str, ...] | None
+    interview_date: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleRecord:
+    user_id: int
+    enabled: bool
+    local_time: str
+    quiet_start: str
+    quiet_end: str
+    next_due_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class CardRecord:
+    question_id: str
+    state_json: str
+    due_at: datetime
+    last_rating: int
+    last_review_at: datetime
+    review_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRecord:
+    id: int
+    user_id: int
+    kind: str
+    local_date: date
+    due_at: datetime
+    status: str
+    attempts: int
+    question_id: str | None

@@ -193,17 +193,21 @@ class AnswerRepository:
         )
         return int(result.scalar_one())
 
-    async def rate(self, answer_id: int, external_id: str, rating: int, now: datetime) -> AnswerRecord | None:
-        """Store a self-rating; None unless the answer exists and belongs to that user."""
-        owner = select(_user.c.id).where(_user.c.external_id == external_id).scalar_subquery()
-        result = await self.conn.execute(
-            update(_answer)
-            .where(_answer.c.id == answer_id, _answer.c.user_id == owner)
-            .values(rating=rating, rated_at=now)
-            .returning(*_answer.c)
-        )
-        row = result.first()
+    async def owned(self, answer_id: int, external_id: str) -> AnswerRecord | None:
+        """The answer, only if it belongs to that user (buttons can be forged)."""
+        row = (
+            await self.conn.execute(
+                select(_answer)
+                .join(_user, _user.c.id == _answer.c.user_id)
+                .where(_answer.c.id == answer_id, _user.c.external_id == external_id)
+            )
+        ).first()
         return _answer_record(row) if row else None
+
+    async def set_rating(self, answer_id: int, rating: int, now: datetime) -> None:
+        await self.conn.execute(
+            update(_answer).where(_answer.c.id == answer_id).values(rating=rating, rated_at=now)
+        )
 
     async def for_session(self, session_id: int) -> list[AnswerRecord]:
         rows = await self.conn.execute(

@@ -11,6 +11,7 @@ import pytest
 
 from bot.config import Settings, load_settings
 from bot.core.services import Services
+from bot.core.srs import SpacedRepetition
 from bot.tg.app import ALLOWED_UPDATES, BotApplication, build_application
 from questions.loader import QuestionBank, load_bank
 from storage.db import Database
@@ -68,7 +69,14 @@ def settings(tmp_path: Path, db_url: str) -> Settings:
 
 @pytest.fixture
 async def services(settings: Settings, bank: QuestionBank, clock: FakeClock) -> AsyncIterator[Services]:
-    opened = Services(settings, Database(settings.database.url), bank, clock, random.Random(7))
+    opened = Services(
+        settings,
+        Database(settings.database.url),
+        bank,
+        clock,
+        random.Random(7),
+        SpacedRepetition(enable_fuzzing=False),
+    )
     yield opened
     await opened.close()
 
@@ -99,7 +107,14 @@ async def running_bot(
     settings: Settings, bank: QuestionBank, clock: FakeClock
 ) -> AsyncIterator[BotApplication]:
     """The real Application, started the way run_polling starts it, stopped the same way."""
-    services = Services(settings, Database(settings.database.url), bank, clock, random.Random(3))
+    services = Services(
+        settings,
+        Database(settings.database.url),
+        bank,
+        clock,
+        random.Random(3),
+        SpacedRepetition(enable_fuzzing=False),
+    )
     app = build_application(services, settings.require_token())
     await app.initialize()
     if app.post_init:

@@ -1,7 +1,7 @@
 """Project-wide promises: the core knows no Telegram, every template renders."""
 
 import ast
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,6 +12,7 @@ from bot.core.interview import (
     HistoryEntry,
     InterviewSummary,
     QuestionPrompt,
+    Rated,
     SummaryItem,
 )
 from bot.core.rating import Rating
@@ -69,7 +70,7 @@ def sample_context(bank: QuestionBank) -> dict[str, dict[str, object]]:
         "too_long": {"length": 20000, "limit": 12000},
         "media": {"what": "a sticker"},
         "unknown_command": {"command": "/nope"},
-        "rated": {"rating": Rating.GOOD},
+        "rated": {"rated": Rated(9, Rating.GOOD, q, datetime(2026, 1, 6, tzinfo=UTC), timedelta(days=4))},
     }
 
 

@@ -82,7 +82,7 @@ async def test_full_interview(fake: FakeTelegram, bot_settings: Settings) -> Non
     await fake.wait_for(lambda: fake.callback_answer(query) is not None)
     await fake.wait_for(lambda: message(fake, ann, first.message_id).reply_markup is None)
     answer = fake.callback_answer(query)
-    assert answer is not None and answer.text == "Saved: Good"
+    assert answer is not None and answer.text == "Saved: Good — next review in 2 days"
 
     [history] = await say(fake, ann, "/history", 1)
     assert history.plain_text.count("Answer ") == 5
@@ -91,6 +91,10 @@ async def test_full_interview(fake: FakeTelegram, bot_settings: Settings) -> Non
     stored = rows(bot_settings, "SELECT text, rating, seconds_taken FROM answer ORDER BY id")
     assert [r.text for r in stored] == [answer_text(n) for n in range(1, 6)]
     assert [r.rating for r in stored] == [3, None, None, None, None]
+    # The rating scheduled the question's first review (FSRS: Good on a new card is 2 days).
+    [card] = rows(bot_settings, "SELECT question_id, last_rating, review_count FROM card")
+    assert (card.last_rating, card.review_count) == (3, 1)
+    assert len(rows(bot_settings, "SELECT id FROM review_log")) == 1
 
 
 async def test_restart_in_the_middle_of_an_interview(

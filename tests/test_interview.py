@@ -2,6 +2,7 @@
 
 import asyncio
 import random
+from datetime import timedelta
 
 import pytest
 
@@ -198,3 +199,17 @@ async def test_blank_and_control_characters(services: Services) -> None:
     assert isinstance(result, Answered) and result.number == 1
     [entry] = await services.interviews.history(ANN)
     assert entry.text == "risk register"
+
+
+async def test_rating_schedules_the_next_review_once(services: Services, clock: FakeClock) -> None:
+    await services.interviews.start(ANN)
+    answered = await services.interviews.answer(ANN, "my answer")
+    assert isinstance(answered, Answered)
+    rated = await services.interviews.rate(ANN, answered.answer_id, Rating.GOOD)
+    assert rated is not None and rated.next_review_in == timedelta(days=2)
+    clock.advance(hours=1)
+    # Changing one's mind relabels the answer but is not a second review.
+    again = await services.interviews.rate(ANN, answered.answer_id, Rating.AGAIN)
+    assert again is not None and again.next_review == rated.next_review
+    [entry] = await services.interviews.history(ANN)
+    assert entry.rating is Rating.AGAIN

@@ -150,8 +150,9 @@ class TerminalChat:
                 return choice
             rating = _RATINGS.get(choice.lower())
             if rating is not None:
-                await self.interviews.rate(self.who, answer_id, rating)
-                self.note(to_plain(render("rated", rating=rating)))
+                rated = await self.interviews.rate(self.who, answer_id, rating)
+                if rated is not None:
+                    self.note(to_plain(render("rated", rated=rated)))
                 return None
             self.note("Please type 1, 2, 3 or 4 (or again / hard / good / easy), or press Enter to skip.")
         return None

@@ -9,7 +9,7 @@ and is shared by every bot process.
 import random
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 
@@ -17,10 +17,13 @@ from bot.core.clock import Clock
 from bot.core.feedback import Feedback, FeedbackMatcher
 from bot.core.picking import pick_questions, resolve_topic
 from bot.core.rating import Rating
+from bot.core.reviews import interview_cap, record_review, user_zone
+from bot.core.srs import SpacedRepetition
 from questions.loader import QuestionBank
 from questions.schema import Question
 from questions.topics import TOPICS
 from storage.db import Database
+from storage.practice_repositories import CardRepository, ProfileRepository
 from storage.records import AnswerRecord, NewAnswer, SessionRecord
 from storage.repositories import AnswerRepository, SessionRepository, UserRepository
 
@@ -130,6 +133,8 @@ class Rated:
     answer_id: int
     rating: Rating
     question: Question
+    next_review: datetime
+    next_review_in: timedelta
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +172,9 @@ class InterviewService:
         clock: Clock,
         questions_per_session: int,
         rng: random.Random | None = None,
+        *,
+        srs: SpacedRepetition | None = None,
+        default_timezone: str = "UTC",
     ) -> None:
         self.db = db
         self.bank = bank
@@ -174,6 +182,8 @@ class InterviewService:
         self.clock = clock
         self.questions_per_session = questions_per_session
         self.rng = rng or random.Random()
+        self.srs = srs or SpacedRepetition()
+        self.default_timezone = default_timezone
 
     def question(self, question_id: str) -> Question:
         found = self.bank.by_id.get(question_id)
@@ -321,12 +331,35 @@ class InterviewService:
         return InterviewSummary(items, planned, cancelled)
 
     async def rate(self, who: Identity, answer_id: int, rating: Rating) -> Rated | None:
-        """None when the answer is not this user's (a forged or foreign button)."""
+        """Store a self-rating and schedule the question's next review.
+
+        None when the answer is not this user's (a forged or foreign button). Only the
+        first rating of an answer counts as a review; a later one just replaces the label.
+        """
+        now = self.clock()
         async with self.db.transaction() as conn:
-            record = await AnswerRepository(conn).rate(answer_id, who.external_id, int(rating), self.clock())
-        if record is None:
-            return None
-        return Rated(answer_id, rating, self.question(record.question_id))
+            answers = AnswerRepository(conn)
+            answer = await answers.owned(answer_id, who.external_id)
+            if answer is None:
+                return None
+            await answers.set_rating(answer_id, int(rating), now)
+            if answer.rating is None:
+                profile = await ProfileRepository(conn).by_id(answer.user_id)
+                tz = user_zone(profile.timezone if profile else None, self.default_timezone)
+                due = await record_review(
+                    conn,
+                    self.srs,
+                    user_id=answer.user_id,
+                    question_id=answer.question_id,
+                    answer_id=answer_id,
+                    rating=rating,
+                    now=now,
+                    not_after=interview_cap(profile.interview_date if profile else None, tz, now),
+                )
+            else:
+                card = await CardRepository(conn).get(answer.user_id, answer.question_id)
+                due = card.due_at if card else now
+        return Rated(answer_id, rating, self.question(answer.question_id), due, due - now)
 
     async def cancel(self, who: Identity) -> InterviewSummary | None:
         """Abandon the running interview; answers given so far stay stored."""

@@ -7,6 +7,7 @@ from bot.config import Settings
 from bot.core.clock import Clock, system_clock
 from bot.core.feedback import FeedbackMatcher
 from bot.core.interview import InterviewService
+from bot.core.srs import SpacedRepetition
 from questions.loader import QuestionBank, load_bank
 from storage.db import Database
 
@@ -18,12 +19,20 @@ class Services:
     bank: QuestionBank
     clock: Clock = system_clock
     rng: random.Random = field(default_factory=random.Random)
+    srs: SpacedRepetition = field(default_factory=SpacedRepetition)
     interviews: InterviewService = field(init=False)
 
     def __post_init__(self) -> None:
         matcher = FeedbackMatcher(self.bank.questions)
         self.interviews = InterviewService(
-            self.db, self.bank, matcher, self.clock, self.settings.interview.questions_per_session, self.rng
+            self.db,
+            self.bank,
+            matcher,
+            self.clock,
+            self.settings.interview.questions_per_session,
+            self.rng,
+            srs=self.srs,
+            default_timezone=self.settings.scheduler.default_timezone,
         )
 
     @classmethod

@@ -113,7 +113,7 @@ class InterviewHandlers:
                 if rated is None:
                     await answer_query(query, "stale_button")
                     return
-                await answer_query(query, "rated", rating=rating)
+                await answer_query(query, "rated", rated=rated)
                 await self._drop_keyboard(update)
             case callback_data.ContinueInterview(session_id=sid):
                 prompt = await self.interviews.resume(who, sid)

@@ -1,0 +1,330 @@
+"""Queries for daily prompts and spaced repetition: schedules, cards, review logs, deliveries.
+
+The sweep's claims are single statements: an UPDATE ... WHERE id IN (SELECT ... LIMIT n
+FOR UPDATE SKIP LOCKED) RETURNING. SQLite drops the FOR UPDATE, and its BEGIN IMMEDIATE
+transactions (storage/db.py) serialise writers, so the statement is atomic there too;
+on PostgreSQL two processes skip each other's locked rows instead of waiting.
+"""
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Row, Table, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.models import Card, Delivery, PracticeSchedule, ReviewLog, User
+from storage.records import CardRecord, DeliveryRecord, PracticeProfile, ScheduleRecord
+
+_user: Table = User.__table__  # type: ignore[assignment]
+_schedule: Table = PracticeSchedule.__table__  # type: ignore[assignment]
+_card: Table = Card.__table__  # type: ignore[assignment]
+_review_log: Table = ReviewLog.__table__  # type: ignore[assignment]
+_delivery: Table = Delivery.__table__  # type: ignore[assignment]
+
+
+def _profile(row: Row[Any]) -> PracticeProfile:
+    return PracticeProfile(
+        user_id=row.id,
+        chat_id=row.chat_id,
+        is_active=row.is_active,
+        timezone=row.timezone,
+        topics=tuple(row.topics) if row.topics is not None else None,
+        interview_date=row.interview_date,
+    )
+
+
+def _schedule_record(row: Row[Any]) -> ScheduleRecord:
+    return ScheduleRecord(
+        row.user_id, row.enabled, row.local_time, row.quiet_start, row.quiet_end, row.next_due_at
+    )
+
+
+def _card_record(row: Row[Any]) -> CardRecord:
+    return CardRecord(
+        row.question_id, row.state_json, row.due_at, row.last_rating, row.last_review_at, row.review_count
+    )
+
+
+def _delivery_record(row: Row[Any]) -> DeliveryRecord:
+    return DeliveryRecord(
+        row.id, row.user_id, row.kind, row.local_date, row.due_at, row.status, row.attempts, row.question_id
+    )
+
+
+class ProfileRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def by_external_id(self, external_id: str) -> PracticeProfile | None:
+        row = (await self.conn.execute(select(_user).where(_user.c.external_id == external_id))).first()
+        return _profile(row) if row else None
+
+    async def by_id(self, user_id: int) -> PracticeProfile | None:
+        row = (await self.conn.execute(select(_user).where(_user.c.id == user_id))).first()
+        return _profile(row) if row else None
+
+    async def update(self, user_id: int, **values: Any) -> None:
+        await self.conn.execute(update(_user).where(_user.c.id == user_id).values(**values))
+
+    async def deactivate(self, user_id: int) -> None:
+        """The user blocked the bot: no more prompts until they send /start again."""
+        await self.conn.execute(update(_user).where(_user.c.id == user_id).values(is_active=False))
+
+
+class ScheduleRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def get(self, user_id: int) -> ScheduleRecord | None:
+        row = (await self.conn.execute(select(_schedule).where(_schedule.c.user_id == user_id))).first()
+        return _schedule_record(row) if row else None
+
+    async def save(
+        self,
+        user_id: int,
+        *,
+        enabled: bool,
+        local_time: str,
+        quiet_start: str,
+        quiet_end: str,
+        next_due_at: datetime | None,
+        now: datetime,
+    ) -> None:
+        values = dict(
+            enabled=enabled,
+            local_time=local_time,
+            quiet_start=quiet_start,
+            quiet_end=quiet_end,
+            next_due_at=next_due_at,
+            updated_at=now,
+        )
+        result = await self.conn.execute(
+            update(_schedule).where(_schedule.c.user_id == user_id).values(**values)
+        )
+        if result.rowcount == 0:
+            await self.conn.execute(insert(_schedule).values(user_id=user_id, **values))
+
+    async def due(self, now: datetime, limit: int) -> list[tuple[ScheduleRecord, PracticeProfile]]:
+        """Daily prompts whose time has come, locked for this transaction (SKIP LOCKED on PostgreSQL)."""
+        stmt = (
+            select(_schedule, _user)
+            .join(_user, _user.c.id == _schedule.c.user_id)
+            .where(_schedule.c.enabled, _schedule.c.next_due_at <= now, _user.c.is_active)
+            .order_by(_schedule.c.next_due_at)
+            .limit(limit)
+            .with_for_update(of=_schedule, skip_locked=True)
+        )
+        rows = (await self.conn.execute(stmt)).all()
+        return [(_schedule_record(r), _profile(r)) for r in rows]
+
+    async def advance(self, user_id: int, expected: datetime, next_due_at: datetime) -> bool:
+        """Move the next prompt on, unless another process already did (compare and set)."""
+        result = await self.conn.execute(
+            update(_schedule)
+            .where(_schedule.c.user_id == user_id, _schedule.c.next_due_at == expected)
+            .values(next_due_at=next_due_at)
+        )
+        return result.rowcount == 1
+
+
+class CardRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def get(self, user_id: int, question_id: str) -> CardRecord | None:
+        row = (
+            await self.conn.execute(
+                select(_card).where(_card.c.user_id == user_id, _card.c.question_id == question_id)
+            )
+        ).first()
+        return _card_record(row) if row else None
+
+    async def save(
+        self, user_id: int, question_id: str, state_json: str, due_at: datetime, rating: int, now: datetime
+    ) -> None:
+        result = await self.conn.execute(
+            update(_card)
+            .where(_card.c.user_id == user_id, _card.c.question_id == question_id)
+            .values(
+                state_json=state_json,
+                due_at=due_at,
+                last_rating=rating,
+                last_review_at=now,
+                review_count=_card.c.review_count + 1,
+            )
+        )
+        if result.rowcount == 0:
+            await self.conn.execute(
+                insert(_card).values(
+                    user_id=user_id,
+                    question_id=question_id,
+                    state_json=state_json,
+                    due_at=due_at,
+                    last_rating=rating,
+                    last_review_at=now,
+                    review_count=1,
+                )
+            )
+
+    async def due(self, user_id: int, now: datetime, limit: int) -> list[CardRecord]:
+        """Cards due now, most overdue first."""
+        rows = await self.conn.execute(
+            select(_card)
+            .where(_card.c.user_id == user_id, _card.c.due_at <= now)
+            .order_by(_card.c.due_at)
+            .limit(limit)
+        )
+        return [_card_record(r) for r in rows]
+
+    async def count_due(self, user_id: int, now: datetime) -> int:
+        result = await self.conn.execute(
+            select(func.count()).select_from(_card).where(_card.c.user_id == user_id, _card.c.due_at <= now)
+        )
+        return int(result.scalar_one())
+
+    async def next_due(self, user_id: int) -> datetime | None:
+        result = await self.conn.execute(select(func.min(_card.c.due_at)).where(_card.c.user_id == user_id))
+        value = result.scalar_one()
+        return value if isinstance(value, datetime) else None
+
+    async def weakest(self, user_id: int, limit: int) -> list[CardRecord]:
+        """Lowest last rating first, then the longest since reviewed."""
+        rows = await self.conn.execute(
+            select(_card)
+            .where(_card.c.user_id == user_id)
+            .order_by(_card.c.last_rating, _card.c.last_review_at)
+            .limit(limit)
+        )
+        return [_card_record(r) for r in rows]
+
+
+class ReviewLogRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def add(
+        self, user_id: int, question_id: str, answer_id: int | None, rating: int, at: datetime, log_json: str
+    ) -> None:
+        await self.conn.execute(
+            insert(_review_log).values(
+                user_id=user_id,
+                question_id=question_id,
+                answer_id=answer_id,
+                rating=rating,
+                reviewed_at=at,
+                log_json=log_json,
+            )
+        )
+
+    async def for_question(self, user_id: int, question_id: str) -> list[tuple[int, datetime, str]]:
+        rows = await self.conn.execute(
+            select(_review_log.c.rating, _review_log.c.reviewed_at, _review_log.c.log_json)
+            .where(_review_log.c.user_id == user_id, _review_log.c.question_id == question_id)
+            .order_by(_review_log.c.reviewed_at)
+        )
+        return [(r.rating, r.reviewed_at, r.log_json) for r in rows]
+
+
+class DeliveryRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def add(
+        self,
+        user_id: int,
+        kind: str,
+        local_date: date,
+        due_at: datetime,
+        status: str,
+        question_id: str | None = None,
+    ) -> bool:
+        """Record a delivery; False when a daily prompt for that user and day already exists."""
+        values = dict(
+            user_id=user_id,
+            kind=kind,
+            local_date=local_date,
+            due_at=due_at,
+            status=status,
+            attempts=0,
+            question_id=question_id,
+        )
+        dialect = self.conn.dialect.name
+        if dialect == "sqlite":
+            stmt: Any = sqlite.insert(_delivery).values(**values).on_conflict_do_nothing()
+        elif dialect == "postgresql":
+            stmt = postgresql.insert(_delivery).values(**values).on_conflict_do_nothing()
+        else:  # pragma: no cover - the two supported backends are above
+            stmt = insert(_delivery).values(**values)
+        result = await self.conn.execute(stmt)
+        return result.rowcount == 1
+
+    async def recover_stale(self, claimed_before: datetime) -> int:
+        """Deliveries left 'sending' by a process that died: make them claimable again."""
+        result = await self.conn.execute(
+            update(_delivery)
+            .where(_delivery.c.status == "sending", _delivery.c.claimed_at < claimed_before)
+            .values(status="pending")
+        )
+        return result.rowcount
+
+    async def claim(self, now: datetime, limit: int) -> list[DeliveryRecord]:
+        """Atomically take up to `limit` pending deliveries that are due."""
+        due = (
+            select(_delivery.c.id)
+            .where(_delivery.c.status == "pending", _delivery.c.due_at <= now)
+            .order_by(_delivery.c.due_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        result = await self.conn.execute(
+            update(_delivery)
+            .where(_delivery.c.id.in_(due.scalar_subquery()))
+            .values(status="sending", claimed_at=now, attempts=_delivery.c.attempts + 1)
+            .returning(*_delivery.c)
+        )
+        return [_delivery_record(r) for r in result]
+
+    async def finish(
+        self,
+        delivery_id: int,
+        status: str,
+        *,
+        sent_at: datetime | None = None,
+        question_id: str | None = None,
+        reason: str | None = None,
+        message_id: int | None = None,
+        due_at: datetime | None = None,
+    ) -> None:
+        values: dict[str, Any] = {"status": status}
+        for key, value in (
+            ("sent_at", sent_at),
+            ("question_id", question_id),
+            ("reason", reason),
+            ("message_id", message_id),
+            ("due_at", due_at),
+        ):
+            if value is not None:
+                values[key] = value
+        await self.conn.execute(update(_delivery).where(_delivery.c.id == delivery_id).values(**values))
+
+    async def cancel_pending(self, user_id: int, kinds: Sequence[str]) -> None:
+        await self.conn.execute(
+            delete(_delivery).where(
+                _delivery.c.user_id == user_id, _delivery.c.status == "pending", _delivery.c.kind.in_(kinds)
+            )
+        )
+
+    async def reviews_pushed_since(self, user_id: int, since: datetime) -> int:
+        result = await self.conn.execute(
+            select(func.count())
+            .select_from(_delivery)
+            .where(
+                _delivery.c.user_id == user_id,
+                _delivery.c.reason == "review",
+                _delivery.c.status == "sent",
+                _delivery.c.sent_at >= since,
+            )
+        )
+        return int(result.scalar_one())
