@@ -600,8 +600,10 @@ class FakeTelegram:
     """A fake Telegram Bot API server on 127.0.0.1 for the real PTB ``Application``.
 
     Attributes worth knowing: ``calls`` (every request, in answer order), ``callback_answers``,
-    ``strict_html_entities`` (see the module docstring) and ``max_upload_bytes`` (50 MB, like
-    Telegram; lower it to test the 413 path cheaply).
+    ``strict_html_entities`` (see the module docstring), ``max_upload_bytes`` (50 MB, like
+    Telegram; lower it to test the 413 path cheaply) and ``message_listeners`` (callables run
+    synchronously with each message the bot sends, as it is stored; benchmarks use them to wake
+    one waiting user instead of rechecking every chat on every call).
     """
 
     def __init__(
@@ -621,6 +623,7 @@ class FakeTelegram:
         self.max_upload_bytes = MAX_UPLOAD_BYTES
 
         self.calls: list[Call] = []
+        self.message_listeners: list[Callable[[SentMessage], None]] = []
         self.callback_answers: list[CallbackAnswer] = []
 
         self._runner: web.AppRunner | None = None
@@ -1024,6 +1027,10 @@ class FakeTelegram:
 
     # --------------------------------------------------------------------------------- internals
 
+    def _notify_listeners(self, message: SentMessage) -> None:
+        for listener in self.message_listeners:
+            listener(message)
+
     def _signal_call(self) -> None:
         event, self._call_event = self._call_event, asyncio.Event()
         event.set()
@@ -1320,6 +1327,7 @@ class FakeTelegram:
             date=int(time.time()),
         )
         self._messages.setdefault(chat_id, {})[message.message_id] = message
+        self._notify_listeners(message)
         return self._message_json(message)
 
     def _send_file(self, p: JSONDict, kind: Literal["document", "photo"]) -> JSONDict:
@@ -1371,6 +1379,7 @@ class FakeTelegram:
             date=int(time.time()),
         )
         self._messages.setdefault(chat_id, {})[message.message_id] = message
+        self._notify_listeners(message)
         return self._message_json(message)
 
     def _find_own_message(self, p: JSONDict, not_found: str) -> SentMessage:
