@@ -21,6 +21,7 @@ class SessionRecord:
     question_ids: tuple[str, ...]
     position: int
     status: str
+    kind: str
     started_at: datetime
     asked_at: datetime
 

@@ -34,6 +34,7 @@ def _session_record(row: Row[Any]) -> SessionRecord:
         question_ids=tuple(row.question_ids),
         position=row.position,
         status=row.status,
+        kind=row.kind,
         started_at=row.started_at,
         asked_at=row.asked_at,
     )
@@ -112,8 +113,29 @@ class SessionRepository:
             return None, None
         return row.uid, (_session_record(row) if row.id is not None else None)
 
+    async def active_for_user(self, user_id: int) -> SessionRecord | None:
+        row = (
+            await self.conn.execute(
+                select(_session).where(_session.c.user_id == user_id, _session.c.status == "active")
+            )
+        ).first()
+        return _session_record(row) if row else None
+
+    async def owned(self, session_id: int, user_id: int) -> SessionRecord | None:
+        row = (
+            await self.conn.execute(
+                select(_session).where(_session.c.id == session_id, _session.c.user_id == user_id)
+            )
+        ).first()
+        return _session_record(row) if row else None
+
     async def create(
-        self, user_id: int, topic: str | None, question_ids: Sequence[str], now: datetime
+        self,
+        user_id: int,
+        topic: str | None,
+        question_ids: Sequence[str],
+        now: datetime,
+        kind: str = "interview",
     ) -> SessionRecord | None:
         """Start an interview; None if the user already has one running."""
         try:
@@ -122,6 +144,7 @@ class SessionRepository:
                     insert(_session)
                     .values(
                         user_id=user_id,
+                        kind=kind,
                         topic=topic,
                         question_ids=list(question_ids),
                         position=0,

@@ -1,7 +1,7 @@
 """Project-wide promises: the core knows no Telegram, every template renders."""
 
 import ast
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,9 @@ from bot.core.interview import (
     Rated,
     SummaryItem,
 )
+from bot.core.practice import DailyPrompt, DailySetting, InterviewDate, Pick
 from bot.core.rating import Rating
+from bot.core.schedule_time import QuietHours
 from bot.render import render, template_names
 from bot.tg.commands import COMMANDS
 from questions.loader import QuestionBank
@@ -70,6 +72,36 @@ def sample_context(bank: QuestionBank) -> dict[str, dict[str, object]]:
         "too_long": {"length": 20000, "limit": 12000},
         "media": {"what": "a sticker"},
         "unknown_command": {"command": "/nope"},
+        "daily_prompt": {
+            "daily": DailyPrompt(
+                QuestionPrompt(3, 1, 1, q, "daily"),
+                Pick(q, "review", Rating.HARD, 6),
+                4,
+                5,
+                ("Agile and Scrum",),
+            )
+        },
+        "daily_status": {
+            "setting": DailySetting(
+                True,
+                time(7, 30),
+                "Europe/Berlin",
+                QuietHours(),
+                datetime(2026, 1, 2, 6, 30, tzinfo=UTC),
+                None,
+                None,
+            ),
+            "changed": True,
+            "next_local": "Fri 2 Jan, 07:30",
+        },
+        "schedule_error": {"message": "'25:00' is not a valid time."},
+        "topics": {"all_selected": True},
+        "review_nothing": {"next_due": datetime(2026, 1, 5, tzinfo=UTC), "next_local": "Mon 5 Jan, 01:00"},
+        "interview_date": {
+            "result": InterviewDate(datetime(2026, 2, 1, tzinfo=UTC).date(), 30),
+            "cleared": False,
+        },
+        "snoozed": {"at": "Mon 5 Jan, 09:30"},
         "rated": {"rated": Rated(9, Rating.GOOD, q, datetime(2026, 1, 6, tzinfo=UTC), timedelta(days=4))},
     }
 

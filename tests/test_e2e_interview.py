@@ -10,6 +10,7 @@ from sqlalchemy import create_engine, text
 from bot.config import Settings
 from bot.logs import configure_logging
 from bot.tg.app import BotApplication
+from bot.tg.commands import COMMANDS
 from questions.loader import QuestionBank
 from tests.conftest import FakeClock, running_bot
 from tests.fake_telegram import FakeTelegram, FakeUser, SentMessage
@@ -52,7 +53,8 @@ def answer_text(n: int) -> str:
 
 
 async def test_full_interview(fake: FakeTelegram, bot_settings: Settings) -> None:
-    assert [c for c, _ in fake.commands()] == ["interview", "cancel", "history", "help", "start"]
+    assert [c for c, _ in fake.commands()] == [c for c, _ in COMMANDS]
+    assert {"interview", "cancel", "history", "help", "start", "daily", "review"} <= set(dict(COMMANDS))
     assert all(description for _, description in fake.commands())
     ann = fake.user(1001, "Ann")
 

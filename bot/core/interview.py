@@ -48,6 +48,8 @@ class QuestionPrompt:
     number: int
     total: int
     question: Question
+    # interview, daily or review: front ends word the messages around it differently
+    kind: str = "interview"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +84,7 @@ class InterviewSummary:
     items: tuple[SummaryItem, ...]
     planned: int
     cancelled: bool
+    kind: str = "interview"
 
     @property
     def answered(self) -> int:
@@ -126,6 +129,7 @@ class Answered:
     seconds_taken: int
     next: QuestionPrompt | None
     summary: InterviewSummary | None
+    kind: str = "interview"
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,11 +211,13 @@ class InterviewService:
     def topics(self) -> tuple[tuple[str, str], ...]:
         return tuple((slug, TOPICS[slug]) for slug in self.bank.topics())
 
-    def _prompt(self, session: SessionRecord) -> QuestionPrompt | None:
+    def prompt_for(self, session: SessionRecord) -> QuestionPrompt | None:
         qid = session.pending_question_id
         if qid is None:
             return None
-        return QuestionPrompt(session.id, session.position + 1, len(session.question_ids), self.question(qid))
+        return QuestionPrompt(
+            session.id, session.position + 1, len(session.question_ids), self.question(qid), session.kind
+        )
 
     async def register(self, who: Identity) -> bool:
         """Create or refresh the user; True when they are new."""
@@ -239,7 +245,7 @@ class InterviewService:
             _, running = await sessions.active_for(who.external_id)
             if running is not None:
                 if running.id != restart_session:
-                    return AlreadyRunning(running.id, self._prompt(running), topic)
+                    return AlreadyRunning(running.id, self.prompt_for(running), topic)
                 await sessions.close(running.id, "cancelled", now)
             answered = await AnswerRepository(conn).answered_question_ids(user.id)
             ids = pick_questions(self.bank, self.questions_per_session, topic, answered, self.rng)
@@ -247,8 +253,8 @@ class InterviewService:
             if session is None:  # another process started one a moment ago
                 _, running = await sessions.active_for(who.external_id)
                 assert running is not None
-                return AlreadyRunning(running.id, self._prompt(running), topic)
-        prompt = self._prompt(session)
+                return AlreadyRunning(running.id, self.prompt_for(running), topic)
+        prompt = self.prompt_for(session)
         assert prompt is not None
         return Started(prompt, topic)
 
@@ -260,7 +266,7 @@ class InterviewService:
             if running is None or (session_id is not None and running.id != session_id):
                 return None
             await sessions.touch(running.id, self.clock())
-        return self._prompt(running)
+        return self.prompt_for(running)
 
     async def answer(self, who: Identity, text: str, message_id: int | None = None) -> AnswerOutcome:
         """Record `text` as the answer to the pending question: one short transaction."""
@@ -299,7 +305,7 @@ class InterviewService:
                 summary = None
                 if session.position + 1 >= len(session.question_ids):
                     summary = self._summary(
-                        await AnswerRepository(conn).for_session(session.id), len(session.question_ids), False
+                        await AnswerRepository(conn).for_session(session.id), session, False
                     )
         except (IntegrityError, _AlreadyAnswered):
             # Another process (or a redelivered update) answered this question first.
@@ -311,6 +317,7 @@ class InterviewService:
                 session.position + 2,
                 len(session.question_ids),
                 self.question(session.question_ids[session.position + 1]),
+                session.kind,
             )
         return Answered(
             answer_id,
@@ -323,12 +330,14 @@ class InterviewService:
             summary,
         )
 
-    def _summary(self, answers: list[AnswerRecord], planned: int, cancelled: bool) -> InterviewSummary:
+    def _summary(
+        self, answers: list[AnswerRecord], session: SessionRecord, cancelled: bool
+    ) -> InterviewSummary:
         items = tuple(
             SummaryItem(self.question(a.question_id), len(a.covered), a.points_total, a.rating)
             for a in answers
         )
-        return InterviewSummary(items, planned, cancelled)
+        return InterviewSummary(items, len(session.question_ids), cancelled, session.kind)
 
     async def rate(self, who: Identity, answer_id: int, rating: Rating) -> Rated | None:
         """Store a self-rating and schedule the question's next review.
@@ -369,7 +378,7 @@ class InterviewService:
             if running is None or not await sessions.close(running.id, "cancelled", self.clock()):
                 return None
             answers = await AnswerRepository(conn).for_session(running.id)
-        return self._summary(answers, len(running.question_ids), True)
+        return self._summary(answers, running, True)
 
     async def history(self, who: Identity, limit: int = 10) -> list[HistoryEntry]:
         async with self.db.transaction() as conn:

@@ -7,7 +7,9 @@ from bot.config import Settings
 from bot.core.clock import Clock, system_clock
 from bot.core.feedback import FeedbackMatcher
 from bot.core.interview import InterviewService
+from bot.core.practice import PracticeService
 from bot.core.srs import SpacedRepetition
+from bot.core.sweep import PromptSweep
 from questions.loader import QuestionBank, load_bank
 from storage.db import Database
 
@@ -21,6 +23,8 @@ class Services:
     rng: random.Random = field(default_factory=random.Random)
     srs: SpacedRepetition = field(default_factory=SpacedRepetition)
     interviews: InterviewService = field(init=False)
+    practice: PracticeService = field(init=False)
+    sweep: PromptSweep = field(init=False)
 
     def __post_init__(self) -> None:
         matcher = FeedbackMatcher(self.bank.questions)
@@ -34,6 +38,10 @@ class Services:
             srs=self.srs,
             default_timezone=self.settings.scheduler.default_timezone,
         )
+        self.practice = PracticeService(
+            self.db, self.interviews, self.clock, self.settings.scheduler, self.rng
+        )
+        self.sweep = PromptSweep(self.db, self.practice, self.clock)
 
     @classmethod
     def open(

@@ -20,9 +20,12 @@ from telegram.ext import (
 from bot.core.services import Services
 from bot.tg.commands import COMMANDS
 from bot.tg.handlers import fallback
+from bot.tg.handlers.buttons import ButtonHandlers
 from bot.tg.handlers.history import HistoryHandlers
 from bot.tg.handlers.interview import InterviewHandlers
+from bot.tg.handlers.practice import PracticeHandlers
 from bot.tg.handlers.start import StartHandlers
+from bot.tg.jobs import sweep_prompts
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +67,8 @@ def build_application(services: Services, token: str) -> BotApplication:
 def register_handlers(app: BotApplication, services: Services) -> None:
     start = StartHandlers(services)
     interview = InterviewHandlers(services)
+    practice = PracticeHandlers(services, interview)
+    buttons = ButtonHandlers(interview, practice)
     history = HistoryHandlers(services)
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 
@@ -77,10 +82,25 @@ def register_handlers(app: BotApplication, services: Services) -> None:
             CommandHandler("interview", interview.start, filters=private),
             CommandHandler("cancel", interview.cancel, filters=private),
             CommandHandler("history", history.recent, filters=private),
+            CommandHandler("daily", practice.daily, filters=private),
+            CommandHandler("topics", practice.topics, filters=private),
+            CommandHandler("review", practice.review, filters=private),
+            CommandHandler("interviewdate", practice.interview_date, filters=private),
             MessageHandler(filters.COMMAND & private, fallback.unknown_command),
             MessageHandler(filters.TEXT & private, interview.answer),
             MessageHandler(private, fallback.non_text),
-            CallbackQueryHandler(interview.button),
+            CallbackQueryHandler(buttons.press),
         ]
     )
     app.add_error_handler(fallback.on_error)
+
+    assert app.job_queue is not None, "python-telegram-bot[job-queue] is required"
+    app.job_queue.run_repeating(
+        sweep_prompts,
+        interval=services.settings.scheduler.tick_seconds,
+        first=1,
+        data=services,
+        name="prompt-sweep",
+        # One sweep at a time; a late tick runs once rather than being skipped or stacked.
+        job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+    )

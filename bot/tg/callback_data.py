@@ -14,6 +14,9 @@ _MAX_ID = 2**63 - 1
 _RATE = re.compile(r"r:(\d{1,19}):([1-4])")
 _CONTINUE = re.compile(r"iv:c:(\d{1,19})")
 _RESTART = re.compile(r"iv:n:(\d{1,19}):([a-z_]{1,24}|-)")
+_PROMPT = re.compile(r"dp:([sz]):(\d{1,19})")
+_DAILY_TIME = re.compile(r"dt:(?:([01]\d|2[0-3])([0-5]\d)|(off))")
+_TOPIC = re.compile(r"tp:([a-z_]{1,24}|\*)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +36,33 @@ class RestartInterview:
     topic: str | None
 
 
-Action = RateAnswer | ContinueInterview | RestartInterview
+@dataclass(frozen=True, slots=True)
+class SkipPrompt:
+    session_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class SnoozePrompt:
+    session_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class SetDailyTime:
+    """A preset time ("HH:MM"), or None to turn the daily prompt off."""
+
+    time: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ToggleTopic:
+    """One topic on or off, or None for all topics again."""
+
+    topic: str | None
+
+
+Action = (
+    RateAnswer | ContinueInterview | RestartInterview | SkipPrompt | SnoozePrompt | SetDailyTime | ToggleTopic
+)
 
 
 def rate(answer_id: int, rating: Rating) -> str:
@@ -46,6 +75,22 @@ def continue_interview(session_id: int) -> str:
 
 def restart_interview(session_id: int, topic: str | None) -> str:
     return f"iv:n:{session_id}:{topic or '-'}"
+
+
+def skip_prompt(session_id: int) -> str:
+    return f"dp:s:{session_id}"
+
+
+def snooze_prompt(session_id: int) -> str:
+    return f"dp:z:{session_id}"
+
+
+def daily_time(hhmm: str | None) -> str:
+    return f"dt:{hhmm.replace(':', '')}" if hhmm else "dt:off"
+
+
+def toggle_topic(topic: str | None) -> str:
+    return f"tp:{topic or '*'}"
 
 
 def parse(data: str | None) -> Action | None:
@@ -62,4 +107,13 @@ def parse(data: str | None) -> Action | None:
         session_id = int(m.group(1))
         topic = None if m.group(2) == "-" else m.group(2)
         return RestartInterview(session_id, topic) if session_id <= _MAX_ID else None
+    if m := _PROMPT.fullmatch(data):
+        session_id = int(m.group(2))
+        if session_id > _MAX_ID:
+            return None
+        return SkipPrompt(session_id) if m.group(1) == "s" else SnoozePrompt(session_id)
+    if m := _DAILY_TIME.fullmatch(data):
+        return SetDailyTime(None if m.group(3) else f"{m.group(1)}:{m.group(2)}")
+    if m := _TOPIC.fullmatch(data):
+        return ToggleTopic(None if m.group(1) == "*" else m.group(1))
     return None

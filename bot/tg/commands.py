@@ -5,6 +5,10 @@ from typing import Final
 COMMANDS: Final[tuple[tuple[str, str], ...]] = (
     ("interview", "Start a mock interview (add a topic to focus: /interview agile)"),
     ("cancel", "Stop the running interview; answers so far are kept"),
+    ("review", "Practise every question due for review"),
+    ("daily", "A practice question every day at your time: /daily 07:30 Europe/Berlin"),
+    ("topics", "Choose topics for new practice questions"),
+    ("interviewdate", "Count down to your real interview: /interviewdate 2026-12-15"),
     ("history", "Your 10 most recent answers"),
     ("help", "What I can do"),
     ("start", "Introduction"),

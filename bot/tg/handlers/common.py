@@ -42,3 +42,21 @@ async def answer_query(query: CallbackQuery, template: str | None = None, /, **c
         await query.answer(to_plain(render(template, **ctx)) if template else None)
     except TelegramError as exc:
         log.info("could not answer a button press: %s", exc)
+
+
+async def drop_keyboard(query: CallbackQuery) -> None:
+    """Remove the buttons under the pressed message (pressed twice or too old: already gone)."""
+    if query.message is None:
+        return
+    try:
+        await query.edit_message_reply_markup(None)
+    except TelegramError as exc:
+        log.debug("could not remove keyboard: %s", exc)
+
+
+async def edit_or_ignore(query: CallbackQuery, html: str, keyboard: InlineKeyboardMarkup | None) -> None:
+    """Edit the pressed message in place; "not modified" (a double press) and old messages are fine."""
+    try:
+        await query.edit_message_text(html, reply_markup=keyboard)
+    except TelegramError as exc:
+        log.debug("could not edit message: %s", exc)

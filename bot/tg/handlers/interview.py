@@ -1,14 +1,12 @@
 """/interview, answers, self-ratings and /cancel."""
 
-import logging
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import TelegramError
 
 from bot.core.interview import (
     AlreadyRunning,
     Answered,
     EmptyAnswer,
+    Identity,
     NotAsked,
     QuestionPrompt,
     Started,
@@ -19,9 +17,7 @@ from bot.core.interview import (
 from bot.core.rating import Rating
 from bot.core.services import Services
 from bot.tg import callback_data
-from bot.tg.handlers.common import Context, answer_query, identity, reply
-
-log = logging.getLogger(__name__)
+from bot.tg.handlers.common import Context, answer_query, drop_keyboard, identity, reply
 
 
 def rating_keyboard(answer_id: int) -> InlineKeyboardMarkup:
@@ -81,7 +77,7 @@ class InterviewHandlers:
                 await reply(update, context, "feedback", rating_keyboard(result.answer_id), result=result)
                 if result.next is not None:
                     await self.ask(update, context, result.next)
-                elif result.summary is not None:
+                elif result.summary is not None and result.kind != "daily":
                     await reply(update, context, "summary", summary=result.summary)
 
     async def cancel(self, update: Update, context: Context) -> None:
@@ -101,12 +97,12 @@ class InterviewHandlers:
         edited = await self.interviews.edited(who, message.message_id)
         await reply(update, context, "edited_answer" if edited else "edited_other")
 
-    async def button(self, update: Update, context: Context) -> None:
-        """Every inline button lands here; payloads are parsed strictly and re-checked."""
-        query, who = update.callback_query, identity(update)
-        if query is None or who is None:
-            return
-        action = callback_data.parse(query.data)
+    async def press(
+        self, update: Update, context: Context, who: Identity, action: callback_data.Action
+    ) -> None:
+        """The interview's buttons: self-ratings, continue and restart."""
+        query = update.callback_query
+        assert query is not None
         match action:
             case callback_data.RateAnswer(answer_id=answer_id, rating=rating):
                 rated = await self.interviews.rate(who, answer_id, rating)
@@ -114,11 +110,11 @@ class InterviewHandlers:
                     await answer_query(query, "stale_button")
                     return
                 await answer_query(query, "rated", rated=rated)
-                await self._drop_keyboard(update)
+                await drop_keyboard(query)
             case callback_data.ContinueInterview(session_id=sid):
                 prompt = await self.interviews.resume(who, sid)
                 await answer_query(query)
-                await self._drop_keyboard(update)
+                await drop_keyboard(query)
                 if prompt is None:
                     await reply(update, context, "resumed_nothing")
                 else:
@@ -126,17 +122,5 @@ class InterviewHandlers:
             case callback_data.RestartInterview(session_id=sid, topic=topic):
                 outcome = await self.interviews.start(who, topic, restart_session=sid)
                 await answer_query(query)
-                await self._drop_keyboard(update)
+                await drop_keyboard(query)
                 await self._started(update, context, outcome)
-            case None:
-                await answer_query(query, "stale_button")
-
-    async def _drop_keyboard(self, update: Update) -> None:
-        query = update.callback_query
-        if query is None or query.message is None:
-            return
-        try:
-            await query.edit_message_reply_markup(None)
-        except TelegramError as exc:
-            # Pressed twice, or the message is too old to edit: the keyboard is gone either way.
-            log.debug("could not remove keyboard: %s", exc.message)

@@ -1,0 +1,191 @@
+"""The periodic sweep that pushes daily prompts: exactly once per user and day.
+
+The database is the schedule. Each tick:
+1. turns daily schedules whose time has come into delivery rows: one per user and local
+   day (a unique index), each moving the schedule to its next local time; a prompt more
+   than `grace_minutes` late becomes a "missed" row instead of a stale message;
+2. makes deliveries left "sending" by a process that died claimable again;
+3. claims due deliveries with one atomic UPDATE, opens a one-question practice session for
+   each, and hands them to the front end's sender; marks each sent, blocked or failed.
+
+Several processes can run it against one database: claims never overlap (SQLite's BEGIN
+IMMEDIATE, PostgreSQL's FOR UPDATE SKIP LOCKED), and no Telegram call happens inside a
+transaction.
+"""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from enum import Enum
+
+from bot.core.clock import Clock
+from bot.core.practice import Busy, DailyPrompt, PracticeService
+from bot.core.schedule_time import QuietHours, catch_up, local_date, next_prompt_at, parse_quiet_hours
+from storage.db import Database
+from storage.practice_repositories import DeliveryRepository, ProfileRepository, ScheduleRepository
+from storage.records import DeliveryRecord
+from storage.repositories import SessionRepository
+
+log = logging.getLogger(__name__)
+
+# A delivery still "sending" after this long belongs to a process that died.
+SENDING_LEASE = timedelta(minutes=5)
+# A user busy in a mock interview gets the prompt this much later.
+BUSY_DELAY = timedelta(minutes=30)
+MAX_ATTEMPTS = 3
+RETRY_DELAY = timedelta(minutes=1)
+
+
+class SendResult(Enum):
+    SENT = "sent"
+    BLOCKED = "blocked"  # the user blocked the bot
+    FAILED = "failed"  # worth another try later
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    delivery_id: int
+    chat_id: int
+    kind: str  # daily | snooze
+    content: DailyPrompt
+
+
+Sender = Callable[[Outgoing], Awaitable[tuple[SendResult, int | None]]]
+
+
+@dataclass(slots=True)
+class SweepReport:
+    scheduled: int = 0
+    missed: int = 0
+    sent: int = 0
+    blocked: int = 0
+    failed: int = 0
+    deferred: int = 0
+    recovered: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class PromptSweep:
+    def __init__(self, db: Database, practice: PracticeService, clock: Clock) -> None:
+        self.db = db
+        self.practice = practice
+        self.clock = clock
+        self.settings = practice.settings
+
+    async def tick(self, send: Sender, *, concurrency: int = 8) -> SweepReport:
+        report = SweepReport()
+        now = self.clock()
+        while await self._schedule_due(now, report) == self.settings.batch_size:
+            pass
+        async with self.db.transaction() as conn:
+            report.recovered = await DeliveryRepository(conn).recover_stale(now - SENDING_LEASE)
+        gate = asyncio.Semaphore(concurrency)
+        while True:
+            async with self.db.transaction() as conn:
+                claimed = await DeliveryRepository(conn).claim(now, self.settings.batch_size)
+            if not claimed:
+                break
+
+            async def deliver(delivery: DeliveryRecord) -> None:
+                async with gate:
+                    try:
+                        await self._deliver(delivery, now, send, report)
+                    except Exception as exc:  # one user's failure never stops the sweep
+                        log.exception("delivery %s failed", delivery.id)
+                        report.errors.append(f"{delivery.id}: {exc}")
+                        await self._finish(
+                            delivery, "pending" if delivery.attempts < MAX_ATTEMPTS else "failed"
+                        )
+
+            await asyncio.gather(*(deliver(d) for d in claimed))
+        return report
+
+    async def _schedule_due(self, now: datetime, report: SweepReport) -> int:
+        """Turn due schedules into delivery rows; returns how many schedules it took."""
+        grace = timedelta(minutes=self.settings.grace_minutes)
+        async with self.db.transaction() as conn:
+            schedules = ScheduleRepository(conn)
+            deliveries = DeliveryRepository(conn)
+            due = await schedules.due(now, self.settings.batch_size)
+            for schedule, profile in due:
+                assert schedule.next_due_at is not None
+                tz = self.practice.zone(profile)
+                local = time.fromisoformat(schedule.local_time)
+                # From the later of the due time and now: after an outage, one step to the future.
+                following = next_prompt_at(local, tz, max(schedule.next_due_at, now))
+                if not await schedules.advance(profile.user_id, schedule.next_due_at, following):
+                    continue
+                status = "pending" if catch_up(schedule.next_due_at, now, grace) == "send" else "missed"
+                day = local_date(schedule.next_due_at, tz)
+                if await deliveries.add(profile.user_id, "daily", day, schedule.next_due_at, status):
+                    if status == "missed":
+                        report.missed += 1
+                    else:
+                        report.scheduled += 1
+        return len(due)
+
+    async def _deliver(
+        self, delivery: DeliveryRecord, now: datetime, send: Sender, report: SweepReport
+    ) -> None:
+        async with self.db.transaction() as conn:
+            profile = await ProfileRepository(conn).by_id(delivery.user_id)
+            if profile is None or not profile.is_active or profile.chat_id is None:
+                await DeliveryRepository(conn).finish(delivery.id, "blocked")
+                report.blocked += 1
+                return
+            tz = self.practice.zone(profile)
+            schedule = await ScheduleRepository(conn).get(profile.user_id)
+            quiet = (
+                parse_quiet_hours(f"{schedule.quiet_start}-{schedule.quiet_end}")
+                if schedule
+                else QuietHours()
+            )
+            # The chosen daily time is always honoured; anything else waits out quiet hours.
+            late = now - delivery.due_at > timedelta(minutes=1)
+            if (delivery.kind != "daily" or late) and quiet.contains(now, tz):
+                await DeliveryRepository(conn).finish(delivery.id, "pending", due_at=quiet.defer(now, tz))
+                report.deferred += 1
+                return
+            content = await self.practice.prepare(conn, profile, now, question_id=delivery.question_id)
+            if isinstance(content, Busy):
+                await DeliveryRepository(conn).finish(delivery.id, "pending", due_at=now + BUSY_DELAY)
+                report.deferred += 1
+                return
+            if content is None:
+                await DeliveryRepository(conn).finish(delivery.id, "missed")
+                report.missed += 1
+                return
+        result, message_id = await send(Outgoing(delivery.id, profile.chat_id, delivery.kind, content))
+        async with self.db.transaction() as conn:
+            deliveries = DeliveryRepository(conn)
+            if result is SendResult.SENT:
+                await deliveries.finish(
+                    delivery.id,
+                    "sent",
+                    sent_at=self.clock(),
+                    question_id=content.pick.question.id,
+                    reason=content.pick.reason,
+                    message_id=message_id,
+                )
+                report.sent += 1
+            elif result is SendResult.BLOCKED:
+                await deliveries.finish(delivery.id, "blocked")
+                await ProfileRepository(conn).deactivate(profile.user_id)
+                await SessionRepository(conn).close(content.prompt.session_id, "cancelled", now)
+                report.blocked += 1
+            else:
+                retry = delivery.attempts < MAX_ATTEMPTS
+                await deliveries.finish(
+                    delivery.id, "pending" if retry else "failed", due_at=now + RETRY_DELAY if retry else None
+                )
+                await SessionRepository(conn).close(content.prompt.session_id, "cancelled", now)
+                report.failed += 1
+
+    async def _finish(self, delivery: DeliveryRecord, status: str) -> None:
+        try:
+            async with self.db.transaction() as conn:
+                await DeliveryRepository(conn).finish(delivery.id, status)
+        except Exception:
+            log.exception("could not record the outcome of delivery %s", delivery.id)

@@ -1,0 +1,174 @@
+"""/daily, /topics, /review, /interviewdate and the buttons under a pushed question."""
+
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from bot.core.interview import AlreadyRunning, Identity, Started
+from bot.core.practice import Busy, DailyPrompt, DailySetting, InterviewDate, NothingDue, TopicChoice
+from bot.core.schedule_time import ScheduleInputError, format_local
+from bot.core.services import Services
+from bot.render import render
+from bot.tg import callback_data
+from bot.tg.handlers.common import Context, answer_query, drop_keyboard, edit_or_ignore, identity, reply
+from bot.tg.handlers.interview import InterviewHandlers, continue_keyboard
+
+PRESET_TIMES = ("07:00", "08:00", "12:30", "18:00", "21:00")
+
+
+def prompt_keyboard(session_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("Skip", callback_data=callback_data.skip_prompt(session_id)),
+                InlineKeyboardButton("Snooze 1h", callback_data=callback_data.snooze_prompt(session_id)),
+            ]
+        ]
+    )
+
+
+def daily_keyboard(setting: DailySetting) -> InlineKeyboardMarkup:
+    times = [InlineKeyboardButton(t, callback_data=callback_data.daily_time(t)) for t in PRESET_TIMES]
+    rows = [times]
+    if setting.enabled:
+        rows.append([InlineKeyboardButton("Turn off", callback_data=callback_data.daily_time(None))])
+    return InlineKeyboardMarkup(rows)
+
+
+def topics_keyboard(choices: list[TopicChoice]) -> InlineKeyboardMarkup:
+    buttons = [
+        InlineKeyboardButton(
+            f"{'✅' if c.selected else '▫️'} {c.name}", callback_data=callback_data.toggle_topic(c.slug)
+        )
+        for c in choices
+    ]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    rows.append([InlineKeyboardButton("All topics", callback_data=callback_data.toggle_topic(None))])
+    return InlineKeyboardMarkup(rows)
+
+
+def render_daily_prompt(daily: DailyPrompt) -> str:
+    return render("daily_prompt", daily=daily)
+
+
+class PracticeHandlers:
+    def __init__(self, services: Services, interview: InterviewHandlers) -> None:
+        self.practice = services.practice
+        self.interview = interview
+
+    async def _show_setting(
+        self, update: Update, context: Context, setting: DailySetting, *, changed: bool = False
+    ) -> None:
+        next_local = format_local(setting.next_at, ZoneInfo(setting.timezone)) if setting.next_at else ""
+        await reply(
+            update,
+            context,
+            "daily_status",
+            daily_keyboard(setting),
+            setting=setting,
+            changed=changed,
+            next_local=next_local,
+        )
+
+    async def daily(self, update: Update, context: Context) -> None:
+        who = identity(update)
+        if who is None:
+            return
+        args = list(context.args or ())
+        try:
+            if not args:
+                await self._show_setting(update, context, await self.practice.daily(who))
+            elif args[0].lower() == "off":
+                await self._show_setting(update, context, await self.practice.daily_off(who), changed=True)
+            elif args[0].lower() == "quiet":
+                setting = await self.practice.set_quiet_hours(who, " ".join(args[1:]))
+                await self._show_setting(update, context, setting, changed=True)
+            else:
+                zone = " ".join(args[1:]) or None
+                setting = await self.practice.set_daily(who, args[0], zone)
+                await self._show_setting(update, context, setting, changed=True)
+        except ScheduleInputError as exc:
+            await reply(update, context, "schedule_error", message=exc.message)
+
+    async def topics(self, update: Update, context: Context) -> None:
+        who = identity(update)
+        if who is None:
+            return
+        choices = await self.practice.topics(who)
+        await reply(
+            update, context, "topics", topics_keyboard(choices), all_selected=all(c.selected for c in choices)
+        )
+
+    async def review(self, update: Update, context: Context) -> None:
+        who = identity(update)
+        if who is None:
+            return
+        outcome = await self.practice.start_review(who)
+        match outcome:
+            case Started(prompt=prompt):
+                await self.interview.ask(update, context, prompt)
+            case AlreadyRunning(session_id=sid, prompt=prompt):
+                await reply(update, context, "already_running", continue_keyboard(sid, None), prompt=prompt)
+            case NothingDue(next_due=next_due):
+                setting = await self.practice.daily(who)
+                next_local = format_local(next_due, ZoneInfo(setting.timezone)) if next_due else ""
+                await reply(update, context, "review_nothing", next_due=next_due, next_local=next_local)
+
+    async def interview_date(self, update: Update, context: Context) -> None:
+        who = identity(update)
+        if who is None:
+            return
+        args = list(context.args or ())
+        try:
+            if not args:
+                setting = await self.practice.daily(who)
+                result = InterviewDate(setting.interview_date, setting.days_left)
+                await reply(update, context, "interview_date", result=result, cleared=False)
+            elif args[0].lower() == "off":
+                result = await self.practice.set_interview_date(who, None)
+                await reply(update, context, "interview_date", result=result, cleared=True)
+            else:
+                result = await self.practice.set_interview_date(who, args[0])
+                await reply(update, context, "interview_date", result=result, cleared=False)
+        except ScheduleInputError as exc:
+            await reply(update, context, "schedule_error", message=exc.message)
+
+    async def press(
+        self, update: Update, context: Context, who: Identity, action: callback_data.Action
+    ) -> None:
+        query = update.callback_query
+        assert query is not None
+        match action:
+            case callback_data.SkipPrompt(session_id=sid):
+                outcome = await self.practice.skip(who, sid)
+                if outcome is None or isinstance(outcome, Busy):
+                    await answer_query(query, "prompt_gone")
+                    return
+                await answer_query(query)
+                await drop_keyboard(query)
+                await reply(
+                    update, context, "daily_prompt", prompt_keyboard(outcome.prompt.session_id), daily=outcome
+                )
+            case callback_data.SnoozePrompt(session_id=sid):
+                due = await self.practice.snooze(who, sid)
+                if due is None:
+                    await answer_query(query, "prompt_gone")
+                    return
+                setting = await self.practice.daily(who)
+                at = format_local(due, ZoneInfo(setting.timezone))
+                await answer_query(query, "snoozed", at=at)
+                await drop_keyboard(query)
+                await reply(update, context, "snoozed", at=at)
+            case callback_data.SetDailyTime(time=hhmm):
+                await answer_query(query)
+                setting = await (self.practice.set_daily(who, hhmm) if hhmm else self.practice.daily_off(who))
+                await drop_keyboard(query)
+                await self._show_setting(update, context, setting, changed=True)
+            case callback_data.ToggleTopic(topic=topic):
+                choices = await self.practice.toggle_topic(who, topic)
+                if choices is None:
+                    await answer_query(query, "stale_button")
+                    return
+                await answer_query(query)
+                text = render("topics", all_selected=all(c.selected for c in choices))
+                await edit_or_ignore(query, text, topics_keyboard(choices))
