@@ -6,6 +6,7 @@ templates as Telegram, turned into plain text.
 
 import asyncio
 from typing import Final, TextIO
+from zoneinfo import ZoneInfo
 
 from bot.core.interview import (
     AlreadyRunning,
@@ -19,13 +20,16 @@ from bot.core.interview import (
     TooLong,
     UnknownTopic,
 )
+from bot.core.practice import NothingDue
 from bot.core.rating import Rating
+from bot.core.schedule_time import format_local
 from bot.core.services import Services
 from bot.render import render, to_plain
 
 CHAT_COMMANDS: Final[tuple[tuple[str, str], ...]] = (
     ("interview", "Start a mock interview (add a topic to focus: /interview agile)"),
     ("cancel", "Stop the running interview; answers so far are kept"),
+    ("review", "Practise every question due for review"),
     ("history", "Your 10 most recent answers"),
     ("help", "What I can do"),
     ("quit", "Leave the chat (your answers are saved)"),
@@ -90,6 +94,13 @@ class TerminalChat:
         elif name == "cancel":
             summary = await self.interviews.cancel(self.who)
             self.say("cancelled_nothing") if summary is None else self.say("summary", summary=summary)
+        elif name == "review":
+            outcome = await self.services.practice.start_review(self.who)
+            if isinstance(outcome, NothingDue):
+                when = format_local(outcome.next_due, ZoneInfo("UTC")) + " UTC" if outcome.next_due else ""
+                self.say("review_nothing", next_due=outcome.next_due, next_local=when)
+            else:
+                await self.started(outcome)
         elif name == "history":
             self.say("history", entries=await self.interviews.history(self.who, 10))
         elif name in ("help", "start"):
