@@ -53,6 +53,14 @@ def render(template: str, /, **context: Any) -> str:
     return _environment().get_template(f"{template}.html").render(**context).strip()
 
 
+def render_document(template: str, /, **context: Any) -> str:
+    """Render a whole document, e.g. "export/page.html.j2", with the same environment.
+
+    Documents are not messages: no Telegram limits apply and the output is not stripped.
+    """
+    return _environment().get_template(template).render(**context)
+
+
 def template_names() -> list[str]:
     return sorted(n.removesuffix(".html") for n in _environment().list_templates(extensions=["html"]))
 
