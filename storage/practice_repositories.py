@@ -296,6 +296,7 @@ class DeliveryRepository:
         reason: str | None = None,
         message_id: int | None = None,
         due_at: datetime | None = None,
+        attempts: int | None = None,
     ) -> None:
         values: dict[str, Any] = {"status": status}
         for key, value in (
@@ -304,6 +305,7 @@ class DeliveryRepository:
             ("reason", reason),
             ("message_id", message_id),
             ("due_at", due_at),
+            ("attempts", attempts),
         ):
             if value is not None:
                 values[key] = value

@@ -73,6 +73,8 @@ class PromptSweep:
         self.practice = practice
         self.clock = clock
         self.settings = practice.settings
+        # How far from the chosen time a daily prompt still counts as on time (a tick may be late).
+        self.on_time = timedelta(seconds=max(60, 2 * self.settings.tick_seconds))
 
     async def tick(self, send: Sender, *, concurrency: int = 8) -> SweepReport:
         report = SweepReport()
@@ -84,7 +86,9 @@ class PromptSweep:
         gate = asyncio.Semaphore(concurrency)
         while True:
             async with self.db.transaction() as conn:
-                claimed = await DeliveryRepository(conn).claim(now, self.settings.batch_size)
+                # Stamped with the time of this claim, not the tick's start, so a long tick's
+                # later batches are not mistaken for stale ones by another process.
+                claimed = await DeliveryRepository(conn).claim(self.clock(), self.settings.batch_size)
             if not claimed:
                 break
 
@@ -95,8 +99,13 @@ class PromptSweep:
                     except Exception as exc:  # one user's failure never stops the sweep
                         log.exception("delivery %s failed", delivery.id)
                         report.errors.append(f"{delivery.id}: {exc}")
+                        retry = delivery.attempts < MAX_ATTEMPTS
+                        # Later, like a FAILED send: pending with an unchanged due_at would be
+                        # claimed again at once by this very tick and use up every attempt.
                         await self._finish(
-                            delivery, "pending" if delivery.attempts < MAX_ATTEMPTS else "failed"
+                            delivery,
+                            "pending" if retry else "failed",
+                            due_at=now + RETRY_DELAY if retry else None,
                         )
 
             await asyncio.gather(*(deliver(d) for d in claimed))
@@ -142,22 +151,44 @@ class PromptSweep:
                 if schedule
                 else QuietHours()
             )
-            # The chosen daily time is always honoured; anything else waits out quiet hours.
-            late = now - delivery.due_at > timedelta(minutes=1)
-            if (delivery.kind != "daily" or late) and quiet.contains(now, tz):
-                await DeliveryRepository(conn).finish(delivery.id, "pending", due_at=quiet.defer(now, tz))
+            # The chosen daily time is always honoured; anything else sent unasked (a snooze, a
+            # prompt caught up after downtime, deferred or retried) waits out quiet hours.
+            late = True
+            if schedule is not None and delivery.kind == "daily":
+                chosen = datetime.combine(delivery.local_date, time.fromisoformat(schedule.local_time), tz)
+                late = abs(now - chosen) > self.on_time
+            # A deferral is not a send attempt: give back the one the claim counted.
+            unclaimed = delivery.attempts - 1
+            if late and quiet.contains(now, tz):
+                await DeliveryRepository(conn).finish(
+                    delivery.id, "pending", due_at=quiet.defer(now, tz), attempts=unclaimed
+                )
                 report.deferred += 1
                 return
             content = await self.practice.prepare(conn, profile, now, question_id=delivery.question_id)
+            if isinstance(content, Busy) and local_date(now, tz) > delivery.local_date:
+                # Busy in an interview all day (or one left open): let tomorrow's prompt take over.
+                await DeliveryRepository(conn).finish(delivery.id, "missed", attempts=unclaimed)
+                report.missed += 1
+                return
             if isinstance(content, Busy):
-                await DeliveryRepository(conn).finish(delivery.id, "pending", due_at=now + BUSY_DELAY)
+                await DeliveryRepository(conn).finish(
+                    delivery.id, "pending", due_at=now + BUSY_DELAY, attempts=unclaimed
+                )
                 report.deferred += 1
                 return
             if content is None:
                 await DeliveryRepository(conn).finish(delivery.id, "missed")
                 report.missed += 1
                 return
-        result, message_id = await send(Outgoing(delivery.id, profile.chat_id, delivery.kind, content))
+        try:
+            result, message_id = await send(Outgoing(delivery.id, profile.chat_id, delivery.kind, content))
+        except Exception as exc:
+            # A sender that raises has failed to send: retry later like FAILED, and close the
+            # session below so the question the user never saw does not wait for an answer.
+            log.exception("sending delivery %s failed", delivery.id)
+            report.errors.append(f"{delivery.id}: {exc}")
+            result, message_id = SendResult.FAILED, None
         async with self.db.transaction() as conn:
             deliveries = DeliveryRepository(conn)
             if result is SendResult.SENT:
@@ -183,9 +214,9 @@ class PromptSweep:
                 await SessionRepository(conn).close(content.prompt.session_id, "cancelled", now)
                 report.failed += 1
 
-    async def _finish(self, delivery: DeliveryRecord, status: str) -> None:
+    async def _finish(self, delivery: DeliveryRecord, status: str, *, due_at: datetime | None) -> None:
         try:
             async with self.db.transaction() as conn:
-                await DeliveryRepository(conn).finish(delivery.id, status)
+                await DeliveryRepository(conn).finish(delivery.id, status, due_at=due_at)
         except Exception:
             log.exception("could not record the outcome of delivery %s", delivery.id)

@@ -1,0 +1,112 @@
+"""Two sweeps at once against PostgreSQL: FOR UPDATE SKIP LOCKED keeps every prompt single.
+
+SQLite serialises writers, so tests/test_sweep.py cannot show that two processes skip each
+other's locked rows; this file does, on a real server. It runs when TEST_DATABASE_URL names
+one (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test): each test creates a database
+of its own there, migrates it with Alembic, and drops it afterwards.
+"""
+
+import asyncio
+import os
+import random
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import NullPool, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bot.core.services import Services
+from bot.core.srs import SpacedRepetition
+from bot.core.sweep import SweepReport
+from questions.loader import QuestionBank
+from storage.db import Database
+from storage.migrate import upgrade_async
+from tests.conftest import FakeClock, make_settings
+from tests.test_sweep import Recorder, chat, daily_for, delivery_rows, person
+
+URL_VAR = "TEST_DATABASE_URL"
+BATCH = 5
+
+
+@pytest.fixture
+async def pg_url() -> AsyncIterator[str]:
+    """A fresh, migrated PostgreSQL database for one test; dropped afterwards."""
+    raw = os.environ.get(URL_VAR, "")
+    if not raw:
+        pytest.skip(f"{URL_VAR} is not set (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test)")
+    pytest.importorskip("asyncpg", reason="asyncpg is not installed: pip install asyncpg")
+    base = make_url(raw)
+    if base.get_backend_name() != "postgresql":
+        pytest.skip(f"{URL_VAR} is not a PostgreSQL URL")
+    name = f"sweep_test_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(
+        base, isolation_level="AUTOCOMMIT", poolclass=NullPool, connect_args={"timeout": 5}
+    )
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+            # A throwaway database: no need to wait for the disk at every commit.
+            await conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
+    except (OSError, SQLAlchemyError, TimeoutError) as exc:
+        await admin.dispose()
+        pytest.skip(f"PostgreSQL at {base.render_as_string()} is unreachable: {exc}")
+    url = base.set(database=name).render_as_string(hide_password=False)
+    try:
+        await upgrade_async(url)
+        yield url
+    finally:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
+
+
+def open_services(url: str, tmp_path: Path, bank: QuestionBank, clock: FakeClock, seed: int) -> Services:
+    """One bot process: its own engine and connection pool.
+
+    Small batches make the two processes claim many times each, so their claims overlap.
+    """
+    settings = make_settings(tmp_path, url)
+    return Services(
+        settings.model_copy(
+            update={"scheduler": settings.scheduler.model_copy(update={"batch_size": BATCH})}
+        ),
+        Database(url),
+        bank,
+        clock,
+        random.Random(seed),
+        SpacedRepetition(enable_fuzzing=False),
+    )
+
+
+async def test_two_sweeps_on_postgresql_send_each_of_100_users_exactly_one_prompt(
+    pg_url: str, tmp_path: Path, bank: QuestionBank, clock: FakeClock
+) -> None:
+    first = open_services(pg_url, tmp_path, bank, clock, seed=1)
+    second = open_services(pg_url, tmp_path, bank, clock, seed=2)
+    people = [person(n) for n in range(100)]
+    rec = Recorder()
+    try:
+        assert first.db.engine.dialect.name == "postgresql"
+        await daily_for(first, people, "09:30")
+        clock.advance(minutes=30)
+        reports: list[SweepReport] = []
+        for _ in range(3):
+            reports += await asyncio.gather(first.sweep.tick(rec), second.sweep.tick(rec))
+        assert rec.per_chat() == {chat(p): 1 for p in people}
+        assert [r.errors for r in reports] == [[]] * len(reports)
+        assert sum(r.scheduled for r in reports) == 100
+        assert sum(r.sent for r in reports) == 100
+        rows = await delivery_rows(first.db)
+    finally:
+        await first.close()
+        await second.close()
+    assert len(rec.calls) == 100
+    assert Counter((r.chat_id, r.local_date, r.status) for r in rows) == {
+        (chat(p), date(2026, 3, 2), "sent"): 1 for p in people
+    }
