@@ -154,7 +154,11 @@ class ReviewLog(Base):
     """Every self-rating, so a schedule can be recomputed (e.g. with new FSRS parameters)."""
 
     __tablename__ = "review_log"
-    __table_args__ = (Index("ix_review_log_user_reviewed", "user_id", "reviewed_at"),)
+    __table_args__ = (
+        Index("ix_review_log_user_reviewed", "user_id", "reviewed_at"),
+        # Deleting answers sets this to NULL: without an index each deleted answer scans the table.
+        Index("ix_review_log_answer", "answer_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))

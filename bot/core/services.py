@@ -8,6 +8,7 @@ from bot.core.clock import Clock, system_clock
 from bot.core.feedback import FeedbackMatcher
 from bot.core.interview import InterviewService
 from bot.core.practice import PracticeService
+from bot.core.progress import ProgressService
 from bot.core.srs import SpacedRepetition
 from bot.core.sweep import PromptSweep
 from questions.loader import QuestionBank, load_bank
@@ -24,6 +25,7 @@ class Services:
     srs: SpacedRepetition = field(default_factory=SpacedRepetition)
     interviews: InterviewService = field(init=False)
     practice: PracticeService = field(init=False)
+    progress: ProgressService = field(init=False)
     sweep: PromptSweep = field(init=False)
 
     def __post_init__(self) -> None:
@@ -42,6 +44,9 @@ class Services:
             self.db, self.interviews, self.clock, self.settings.scheduler, self.rng
         )
         self.sweep = PromptSweep(self.db, self.practice, self.clock)
+        self.progress = ProgressService(
+            self.db, self.interviews, self.clock, self.settings.scheduler.default_timezone
+        )
 
     @classmethod
     def open(

@@ -1,0 +1,378 @@
+"""Looking back: history pages, every attempt at a question, stats and streaks, deleting it all.
+
+Plain async Python over plain data, like the interview: front ends pass an Identity and
+render the small values returned here. Dates a user sees are local dates in the user's
+time zone (user.timezone, else the configured default); instants stay in UTC.
+
+Streaks, decided once here:
+- A streak is a run of consecutive local days with at least one answer.
+- The current streak is the run that ends today or yesterday. A run whose last day is
+  yesterday still counts as current until today ends (the user can still extend it
+  today), so it is not reset at local midnight; `practised_today` tells the two apart.
+- A run that ended the day before yesterday or earlier is broken: the current streak is 0.
+- Days come from the instants in the user's time zone *now*: a user who moves zones sees
+  their past answers on the dates of the new zone.
+"""
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from itertools import pairwise
+from zoneinfo import ZoneInfo
+
+from bot.core.clock import Clock
+from bot.core.interview import Identity, InterviewService
+from bot.core.picking import resolve_topic
+from bot.core.rating import Rating
+from bot.core.reviews import user_zone
+from bot.core.schedule_time import local_date
+from questions.schema import Question
+from questions.topics import TOPICS
+from storage.db import Database
+from storage.history_repositories import HistoryRepository, StatRow
+from storage.practice_repositories import ProfileRepository
+from storage.records import AnswerRecord
+
+DEFAULT_PAGE_SIZE = 5
+MAX_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryItem:
+    answer_id: int
+    question: Question
+    answered_at: datetime
+    # answered_at's date in the user's time zone
+    day: date
+    covered: int
+    total: int
+    rating: Rating | None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPage:
+    """One page of answers, newest first. Pages count from 1; `page` is always in 1..pages."""
+
+    items: tuple[HistoryItem, ...]
+    page: int
+    pages: int
+    total: int
+    page_size: int
+    # The topic slug the page is filtered by; None for all topics.
+    topic: str | None
+    # What was asked for when it named no topic of the bank (the page is then empty).
+    unknown_topic: str | None = None
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def topic_name(self) -> str | None:
+        return TOPICS[self.topic] if self.topic else None
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptDiff:
+    """What changed since the previous attempt at the same question."""
+
+    newly_covered: tuple[str, ...]
+    lost: tuple[str, ...]
+    word_change: int
+
+    @property
+    def points_change(self) -> int:
+        return len(self.newly_covered) - len(self.lost)
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    answer_id: int
+    # 1 for the first attempt at the question
+    number: int
+    answered_at: datetime
+    day: date
+    text: str
+    covered_labels: tuple[str, ...]
+    missed_labels: tuple[str, ...]
+    covered: int
+    total: int
+    rating: Rating | None
+    word_count: int
+    # None for the first attempt
+    diff: AttemptDiff | None
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionHistory:
+    question: Question
+    # oldest first
+    attempts: tuple[Attempt, ...]
+    # The answer the user opened (one of the attempts).
+    answer_id: int
+
+    @property
+    def latest(self) -> Attempt:
+        return self.attempts[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class TopicStats:
+    topic: str
+    name: str
+    answers: int
+    # distinct questions answered
+    questions: int
+    covered: int
+    total: int
+    # (rating, how many answers got it) for every rating, AGAIN first
+    ratings: tuple[tuple[Rating, int], ...]
+    unrated: int
+
+    @property
+    def percent(self) -> int:
+        """Share of talking points covered over all the topic's answers."""
+        return round(100 * self.covered / self.total) if self.total else 0
+
+
+@dataclass(frozen=True, slots=True)
+class ChartPoint:
+    """One answer on the coverage chart (bot/core/charts.py reads these four fields)."""
+
+    day: date
+    topic: str
+    covered: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class Streaks:
+    current: int
+    longest: int
+    last_day: date | None
+    practised_today: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    answers: int
+    days_practised: int
+    current_streak: int
+    longest_streak: int
+    practised_today: bool
+    last_practised: date | None
+    today: date
+    timezone: str
+    # Topics with at least one answer, in the fixed TOPICS order.
+    topics: tuple[TopicStats, ...]
+    reviews_due: int
+    # The earliest review still to come after now (None when none is scheduled).
+    next_review_at: datetime | None
+    # One point per answer to a question still in the bank, oldest first.
+    series: tuple[ChartPoint, ...]
+
+
+def streaks(days: Iterable[date], today: date) -> Streaks:
+    """Current and longest runs of consecutive days (see the module docstring for the rules)."""
+    ordered = sorted(set(days))
+    if not ordered:
+        return Streaks(0, 0, None, False)
+    longest = run = 1
+    for before, after in pairwise(ordered):
+        run = run + 1 if after - before == timedelta(days=1) else 1
+        longest = max(longest, run)
+    last = ordered[-1]
+    current = run if last >= today - timedelta(days=1) else 0
+    return Streaks(current, longest, last, today in ordered)
+
+
+def _labels(question: Question, indexes: Iterable[int]) -> tuple[str, ...]:
+    # Indexes beyond the question's current talking points (the bank changed) are dropped.
+    points = question.talking_points
+    return tuple(points[i].label for i in sorted(set(indexes)) if 0 <= i < len(points))
+
+
+def attempt_diff(question: Question, before: AnswerRecord, after: AnswerRecord) -> AttemptDiff:
+    gained = set(after.covered) - set(before.covered)
+    lost = set(before.covered) - set(after.covered)
+    return AttemptDiff(
+        _labels(question, gained), _labels(question, lost), after.word_count - before.word_count
+    )
+
+
+class ProgressService:
+    def __init__(
+        self, db: Database, interviews: InterviewService, clock: Clock, default_timezone: str
+    ) -> None:
+        self.db = db
+        self.interviews = interviews
+        self.bank = interviews.bank
+        self.clock = clock
+        self.default_timezone = default_timezone
+
+    def _zone(self, name: str | None) -> ZoneInfo:
+        return user_zone(name, self.default_timezone)
+
+    def _topic(self, given: str) -> str | None:
+        return given if given in self.bank.topics() else resolve_topic(self.bank, given)
+
+    async def history_page(
+        self, who: Identity, page: int, topic: str | None = None, page_size: int = DEFAULT_PAGE_SIZE
+    ) -> HistoryPage:
+        """A page of the user's answers, newest first, optionally of one topic.
+
+        `page` counts from 1 and is clamped into range, so a stale "Next" button lands on the
+        last page. `topic` is a slug (or anything /history accepts, e.g. "Agile").
+        """
+        page_size = min(max(page_size, 1), MAX_PAGE_SIZE)
+        topic = topic.strip() if topic else None
+        slug = self._topic(topic) if topic else None
+        if topic and slug is None:
+            return HistoryPage((), 1, 1, 0, page_size, None, unknown_topic=topic[:64])
+        question_ids = [q.id for q in self.bank.by_topic(slug)] if slug else None
+        async with self.db.transaction() as conn:
+            profile = await ProfileRepository(conn).by_external_id(who.external_id)
+            if profile is None:
+                return HistoryPage((), 1, 1, 0, page_size, slug)
+            history = HistoryRepository(conn)
+            total = await history.count(profile.user_id, question_ids)
+            pages = max(1, math.ceil(total / page_size))
+            page = min(max(page, 1), pages)
+            rows = (
+                await history.page(
+                    profile.user_id, (page - 1) * page_size, page_size, question_ids, total=total
+                )
+                if total
+                else []
+            )
+        tz = self._zone(profile.timezone)
+        items = tuple(
+            HistoryItem(
+                r.id,
+                self.interviews.question(r.question_id),
+                r.answered_at,
+                local_date(r.answered_at, tz),
+                len(r.covered),
+                r.points_total,
+                Rating(r.rating) if r.rating else None,
+            )
+            for r in rows
+        )
+        return HistoryPage(items, page, pages, total, page_size, slug)
+
+    async def attempts(self, who: Identity, answer_id: int) -> QuestionHistory | None:
+        """Every attempt at the question of `answer_id`, oldest first, with what changed each time.
+
+        None unless that answer is the user's own: a forged or forwarded button reveals nothing.
+        """
+        async with self.db.transaction() as conn:
+            profile = await ProfileRepository(conn).by_external_id(who.external_id)
+            if profile is None:
+                return None
+            # The query checks ownership: a foreign answer id looks exactly like a missing one.
+            opened = await HistoryRepository(conn).attempts_by_answer(profile.user_id, answer_id)
+        if not any(a.id == answer_id for a in opened):
+            return None
+        question = self.interviews.question(opened[0].question_id)
+        tz = self._zone(profile.timezone)
+        attempts: list[Attempt] = []
+        previous: AnswerRecord | None = None
+        for number, record in enumerate(opened, start=1):
+            attempts.append(
+                Attempt(
+                    answer_id=record.id,
+                    number=number,
+                    answered_at=record.answered_at,
+                    day=local_date(record.answered_at, tz),
+                    text=record.text,
+                    covered_labels=_labels(question, record.covered),
+                    missed_labels=_labels(
+                        question, set(range(len(question.talking_points))) - set(record.covered)
+                    ),
+                    covered=len(record.covered),
+                    total=record.points_total,
+                    rating=Rating(record.rating) if record.rating else None,
+                    word_count=record.word_count,
+                    diff=attempt_diff(question, previous, record) if previous else None,
+                )
+            )
+            previous = record
+        return QuestionHistory(question, tuple(attempts), answer_id)
+
+    async def stats(self, who: Identity) -> Stats:
+        now = self.clock()
+        async with self.db.transaction() as conn:
+            profile = await ProfileRepository(conn).by_external_id(who.external_id)
+            history = HistoryRepository(conn)
+            rows = await history.stat_rows(profile.user_id) if profile else []
+            due = await history.reviews_due(profile.user_id, now) if profile else None
+        tz = self._zone(profile.timezone if profile else None)
+        today = local_date(now, tz)
+        days = [local_date(r.answered_at, tz) for r in rows]
+        runs = streaks(days, today)
+        return Stats(
+            answers=len(rows),
+            days_practised=len(set(days)),
+            current_streak=runs.current,
+            longest_streak=runs.longest,
+            practised_today=runs.practised_today,
+            last_practised=runs.last_day,
+            today=today,
+            timezone=tz.key,
+            topics=self._topic_stats(rows),
+            reviews_due=due.due_now if due else 0,
+            next_review_at=due.next_at if due else None,
+            series=tuple(
+                ChartPoint(day, self.bank.by_id[r.question_id].topic, r.covered, r.points_total)
+                for day, r in zip(days, rows, strict=True)
+                if r.question_id in self.bank.by_id
+            ),
+        )
+
+    def _topic_stats(self, rows: Sequence[StatRow]) -> tuple[TopicStats, ...]:
+        # Answers to questions no longer in the bank have no topic: they count as answers
+        # and practice days, but in no topic and not on the chart.
+        by_topic: dict[str, list[StatRow]] = defaultdict(list)
+        for r in rows:
+            question = self.bank.by_id.get(r.question_id)
+            if question is not None:
+                by_topic[question.topic].append(r)
+        result = []
+        for slug, name in TOPICS.items():
+            answers = by_topic.get(slug)
+            if not answers:
+                continue
+            counts = dict.fromkeys(Rating, 0)
+            unrated = 0
+            for r in answers:
+                if r.rating is None:
+                    unrated += 1
+                else:
+                    counts[Rating(r.rating)] += 1
+            result.append(
+                TopicStats(
+                    topic=slug,
+                    name=name,
+                    answers=len(answers),
+                    questions=len({r.question_id for r in answers}),
+                    covered=sum(r.covered for r in answers),
+                    total=sum(r.points_total for r in answers),
+                    ratings=tuple(counts.items()),
+                    unrated=unrated,
+                )
+            )
+        return tuple(result)
+
+    async def delete_everything(self, who: Identity) -> bool:
+        """Delete the user and everything stored about them; True when there was something to delete.
+
+        A later /start registers them afresh, with nothing from before.
+        """
+        async with self.db.transaction() as conn:
+            return await HistoryRepository(conn).delete_user(who.external_id)

@@ -1,0 +1,248 @@
+"""Queries for reviewing past answers: history pages, attempts at one question, stats rows,
+and deleting a user with everything stored about them.
+
+Every per-user read goes through one of the answer table's indexes, never a full scan:
+- a history page uses ix_answer_user_answered (user_id, answered_at); the rowid is the
+  index's hidden last column, so ORDER BY answered_at DESC, id DESC is the index order
+  backwards (no sort) and OFFSET steps over index entries; pages in the older half are read
+  from the other end (HistoryRepository.page);
+- a topic is a set of question ids from the question bank (topics are not stored), so the
+  topic filter is `question_id IN (...)`: the page still walks ix_answer_user_answered and
+  reads each row to test its question; the count is index-only on ix_answer_user_question;
+- all attempts at one question use ix_answer_user_question (ordered by id, its own order).
+tests/test_progress.py checks the plans with EXPLAIN QUERY PLAN; bench/history_queries.py
+times them with 10,000 answers for one user among 1,000,000.
+"""
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, Select, Table, case, delete, func, select, type_coerce
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.models import Answer, Card, User
+from storage.records import AnswerRecord
+from storage.types import UtcDateTime
+
+_user: Table = User.__table__  # type: ignore[assignment]
+_answer: Table = Answer.__table__  # type: ignore[assignment]
+_card: Table = Card.__table__  # type: ignore[assignment]
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRow:
+    """One line of a history page: everything but the answer's text."""
+
+    id: int
+    question_id: str
+    answered_at: datetime
+    covered: tuple[int, ...]
+    points_total: int
+    rating: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class StatRow:
+    """The compact per-answer facts stats need; the covered indexes are only counted."""
+
+    answered_at: datetime
+    question_id: str
+    covered: int
+    points_total: int
+    rating: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewsDue:
+    due_now: int
+    # The earliest review still to come (after now); None when nothing is scheduled later.
+    next_at: datetime | None
+
+
+def _answer_record(row: Row[Any]) -> AnswerRecord:
+    return AnswerRecord(
+        id=row.id,
+        user_id=row.user_id,
+        session_id=row.session_id,
+        position=row.position,
+        question_id=row.question_id,
+        text=row.text,
+        word_count=row.word_count,
+        covered=tuple(row.covered),
+        points_total=row.points_total,
+        answered_at=row.answered_at,
+        seconds_taken=row.seconds_taken,
+        rating=row.rating,
+    )
+
+
+def _by_time(records: list[AnswerRecord]) -> list[AnswerRecord]:
+    return sorted(records, key=lambda a: (a.answered_at, a.id))
+
+
+def page_query(
+    user_id: int,
+    offset: int,
+    limit: int,
+    question_ids: Collection[str] | None = None,
+    *,
+    oldest_first: bool = False,
+) -> Select[Any]:
+    """A slice of the user's answers, newest first (or oldest first); ids break ties."""
+    stmt = select(
+        _answer.c.id,
+        _answer.c.question_id,
+        _answer.c.answered_at,
+        _answer.c.covered,
+        _answer.c.points_total,
+        _answer.c.rating,
+    ).where(_answer.c.user_id == user_id)
+    if question_ids is not None:
+        stmt = stmt.where(_answer.c.question_id.in_(sorted(question_ids)))
+    order = (
+        (_answer.c.answered_at, _answer.c.id)
+        if oldest_first
+        else (_answer.c.answered_at.desc(), _answer.c.id.desc())
+    )
+    return stmt.order_by(*order).offset(offset).limit(limit)
+
+
+def count_query(user_id: int, question_ids: Collection[str] | None = None) -> Select[Any]:
+    stmt = select(func.count()).select_from(_answer).where(_answer.c.user_id == user_id)
+    if question_ids is not None:
+        stmt = stmt.where(_answer.c.question_id.in_(sorted(question_ids)))
+    return stmt
+
+
+# Attempts are ordered by id in SQL, which is ix_answer_user_question's own order (the rowid is its
+# hidden last column). Asking for answered_at there makes SQLite walk every answer of the user in
+# ix_answer_user_answered order to avoid a sort; the repository sorts the few rows by time itself.
+def attempts_query(user_id: int, question_id: str) -> Select[Any]:
+    return (
+        select(_answer)
+        .where(_answer.c.user_id == user_id, _answer.c.question_id == question_id)
+        .order_by(_answer.c.id)
+    )
+
+
+def attempts_by_answer_query(user_id: int, answer_id: int) -> Select[Any]:
+    """Attempts at the question of `answer_id`, only if that answer is the user's own:
+    for anyone else's id the subquery is NULL and nothing matches.
+    """
+    question_id = (
+        select(_answer.c.question_id)
+        .where(_answer.c.id == answer_id, _answer.c.user_id == user_id)
+        .scalar_subquery()
+    )
+    return (
+        select(_answer)
+        .where(_answer.c.user_id == user_id, _answer.c.question_id == question_id)
+        .order_by(_answer.c.id)
+    )
+
+
+def stat_rows_query(user_id: int, dialect: str = "sqlite") -> Select[Any]:
+    # Counting the JSON array in the database spares decoding 10,000 small lists in Python.
+    length = func.jsonb_array_length if dialect == "postgresql" else func.json_array_length
+    return (
+        select(
+            _answer.c.answered_at,
+            _answer.c.question_id,
+            length(_answer.c.covered).label("covered_count"),
+            _answer.c.points_total,
+            _answer.c.rating,
+        )
+        .where(_answer.c.user_id == user_id)
+        .order_by(_answer.c.answered_at, _answer.c.id)
+    )
+
+
+async def query_plan(conn: AsyncConnection, stmt: Select[Any]) -> list[str]:
+    """SQLite's EXPLAIN QUERY PLAN lines for a statement (tests and the benchmark read them)."""
+    sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    rows = await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")
+    return [str(r[-1]) for r in rows]
+
+
+class HistoryRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def page(
+        self,
+        user_id: int,
+        offset: int,
+        limit: int,
+        question_ids: Collection[str] | None = None,
+        *,
+        total: int | None = None,
+    ) -> list[HistoryRow]:
+        """`limit` answers newest first, skipping `offset`; only those questions if given.
+
+        With `total` (the count of matching answers), a page in the older half is read from
+        the oldest end and reversed: OFFSET steps over index entries one by one, and with a
+        topic filter each step also reads the row, so walking from the nearer end halves the
+        worst case and makes the last page as cheap as the first.
+        """
+        if question_ids is not None and not question_ids:
+            return []
+        if total is not None and offset > total // 2:
+            limit = min(limit, total - offset)
+            if limit <= 0:
+                return []
+            stmt = page_query(user_id, total - offset - limit, limit, question_ids, oldest_first=True)
+            rows = list(await self.conn.execute(stmt))
+            rows.reverse()
+        else:
+            rows = list(await self.conn.execute(page_query(user_id, offset, limit, question_ids)))
+        return [
+            HistoryRow(answer_id, question_id, at, tuple(covered), points_total, rating)
+            for answer_id, question_id, at, covered, points_total, rating in rows
+        ]
+
+    async def count(self, user_id: int, question_ids: Collection[str] | None = None) -> int:
+        if question_ids is not None and not question_ids:
+            return 0
+        return int((await self.conn.execute(count_query(user_id, question_ids))).scalar_one())
+
+    async def attempts(self, user_id: int, question_id: str) -> list[AnswerRecord]:
+        """Every answer the user gave to one question, oldest first."""
+        rows = await self.conn.execute(attempts_query(user_id, question_id))
+        return _by_time([_answer_record(r) for r in rows])
+
+    async def attempts_by_answer(self, user_id: int, answer_id: int) -> list[AnswerRecord]:
+        """Every answer the user gave to the question `answer_id` answered, oldest first;
+        empty unless `answer_id` is the user's own (the ownership check is in the query).
+        """
+        rows = await self.conn.execute(attempts_by_answer_query(user_id, answer_id))
+        return _by_time([_answer_record(r) for r in rows])
+
+    async def stat_rows(self, user_id: int) -> list[StatRow]:
+        """One compact row per answer, oldest first."""
+        rows = await self.conn.execute(stat_rows_query(user_id, self.conn.dialect.name))
+        # Unpacking tuples, not reading attributes: this runs once per answer (10,000 for some users).
+        return [StatRow(at, qid, int(n), total, rating) for at, qid, n, total, rating in rows]
+
+    async def reviews_due(self, user_id: int, now: datetime) -> ReviewsDue:
+        """Cards due now and the next one to come, in one pass over ix_card_user_due."""
+        due = _card.c.due_at <= now
+        row = (
+            await self.conn.execute(
+                select(
+                    func.count(case((due, 1))).label("due_now"),
+                    type_coerce(func.min(case((~due, _card.c.due_at))), UtcDateTime()).label("next_at"),
+                ).where(_card.c.user_id == user_id)
+            )
+        ).one()
+        return ReviewsDue(int(row.due_now), row.next_at)
+
+    async def delete_user(self, external_id: str) -> bool:
+        """Delete the user row; every other table follows through ON DELETE CASCADE.
+
+        False when there was no such user. On SQLite this needs PRAGMA foreign_keys=ON,
+        which storage/db.py sets on every connection.
+        """
+        result = await self.conn.execute(delete(_user).where(_user.c.external_id == external_id))
+        return result.rowcount > 0
