@@ -33,7 +33,7 @@ _card: Table = Card.__table__  # type: ignore[assignment]
 
 @dataclass(frozen=True, slots=True)
 class HistoryRow:
-    """One line of a history page: everything but the answer's text."""
+    """One line of a history page: the answer's opening words, not its whole text."""
 
     id: int
     question_id: str
@@ -41,6 +41,7 @@ class HistoryRow:
     covered: tuple[int, ...]
     points_total: int
     rating: int | None
+    excerpt: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +83,9 @@ def _by_time(records: list[AnswerRecord]) -> list[AnswerRecord]:
     return sorted(records, key=lambda a: (a.answered_at, a.id))
 
 
+EXCERPT_CHARS = 160
+
+
 def page_query(
     user_id: int,
     offset: int,
@@ -98,6 +102,7 @@ def page_query(
         _answer.c.covered,
         _answer.c.points_total,
         _answer.c.rating,
+        func.substr(_answer.c.text, 1, EXCERPT_CHARS).label("excerpt"),
     ).where(_answer.c.user_id == user_id)
     if question_ids is not None:
         stmt = stmt.where(_answer.c.question_id.in_(sorted(question_ids)))
@@ -198,8 +203,8 @@ class HistoryRepository:
         else:
             rows = list(await self.conn.execute(page_query(user_id, offset, limit, question_ids)))
         return [
-            HistoryRow(answer_id, question_id, at, tuple(covered), points_total, rating)
-            for answer_id, question_id, at, covered, points_total, rating in rows
+            HistoryRow(answer_id, question_id, at, tuple(covered), points_total, rating, excerpt or "")
+            for answer_id, question_id, at, covered, points_total, rating, excerpt in rows
         ]
 
     async def count(self, user_id: int, question_ids: Collection[str] | None = None) -> int:

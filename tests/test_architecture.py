@@ -9,13 +9,21 @@ import pytest
 from bot.core.feedback import Feedback
 from bot.core.interview import (
     Answered,
-    HistoryEntry,
     InterviewSummary,
     QuestionPrompt,
     Rated,
     SummaryItem,
 )
 from bot.core.practice import DailyPrompt, DailySetting, InterviewDate, Pick
+from bot.core.progress import (
+    Attempt,
+    AttemptDiff,
+    HistoryItem,
+    HistoryPage,
+    QuestionHistory,
+    Stats,
+    TopicStats,
+)
 from bot.core.rating import Rating
 from bot.core.schedule_time import QuietHours
 from bot.render import render, template_names
@@ -57,7 +65,7 @@ def sample_context(bank: QuestionBank) -> dict[str, dict[str, object]]:
     feedback = Feedback(tuple(tp.label for tp in q.talking_points), (0,), 12)
     summary = InterviewSummary((SummaryItem(q, 1, len(q.talking_points), 3),), 5, False)
     answered = Answered(9, q, 2, 5, feedback, 30, None, summary)
-    entry = HistoryEntry(9, q, datetime(2026, 1, 2, tzinfo=UTC), "my answer <b>", 1, 4, Rating.GOOD)
+    when = datetime(2026, 1, 2, 9, 0, tzinfo=UTC)
     topics = (("agile", "Agile and Scrum"),)
     return {
         "start": {"new": True, "name": "Ann", "per_session": 5},
@@ -68,7 +76,64 @@ def sample_context(bank: QuestionBank) -> dict[str, dict[str, object]]:
         "already_running": {"prompt": prompt},
         "unknown_topic": {"given": "x", "topics": topics},
         "not_asked": {"topics": topics},
-        "history": {"entries": [entry]},
+        "history": {
+            "page": HistoryPage(
+                (HistoryItem(9, q, when, when.date(), 2, 5, Rating.GOOD, "my answer <b>"),),
+                1,
+                3,
+                25,
+                10,
+                None,
+            ),
+            "topics": topics,
+            "buttons": True,
+        },
+        "attempts": {
+            "history": QuestionHistory(
+                q,
+                (
+                    Attempt(8, 1, when, when.date(), "first <i>", ("A",), ("B",), 1, 2, None, 3, None),
+                    Attempt(
+                        9,
+                        2,
+                        when,
+                        when.date(),
+                        "second",
+                        ("B",),
+                        ("A",),
+                        1,
+                        2,
+                        Rating.GOOD,
+                        4,
+                        AttemptDiff(("B",), ("A",), 1),
+                    ),
+                ),
+                9,
+            )
+        },
+        "stats": {
+            "stats": Stats(
+                12,
+                4,
+                2,
+                3,
+                False,
+                when.date(),
+                when.date(),
+                "UTC",
+                (
+                    TopicStats(
+                        "agile", "Agile and Scrum", 3, 2, 5, 9, ((Rating.GOOD, 2), (Rating.EASY, 0)), 1
+                    ),
+                ),
+                0,
+                when,
+                (),
+            ),
+            "next_review": "Mon 5 Jan, 09:00",
+        },
+        "export_caption": {"count": 12, "when": "Mon 5 Jan, 09:00"},
+        "deleted": {"deleted": True},
         "too_long": {"length": 20000, "limit": 12000},
         "media": {"what": "a sticker"},
         "unknown_command": {"command": "/nope"},

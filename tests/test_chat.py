@@ -147,17 +147,17 @@ def test_full_mock_interview_is_asked_rated_stored_and_listed(
     assert out.count("Saved: ") == 4
     summary = SUMMARY.search(out)
     assert summary is not None
-    assert positions[-1] < summary.start() < out.index("most recent answers")
+    assert positions[-1] < summary.start() < out.index("Your answers — ")
     assert (int(summary[1]), int(summary[2])) == (
         sum(covered for _, covered, _ in feedback),
         sum(total for _, _, total in feedback),
     )
 
     # /history lists all five, newest first, with the ratings given.
-    history = out[out.index("Your 5 most recent answers") :]
+    history = out[out.index("Your answers — 5 answers") :]
     marks = [history.index(answer.split(":")[0] + ":") for answer in ANSWERS]
     assert marks == sorted(marks, reverse=True)
-    for label in ("rated Again", "rated Good", "rated Hard", "rated Easy"):
+    for label in ("points · Again", "points · Good", "points · Hard", "points · Easy"):
         assert label in history
 
     rows = answers_of(db, "chat:ann")
@@ -199,7 +199,7 @@ def test_second_run_resumes_the_pending_question_and_users_stay_apart(tmp_path: 
     running = out.index("You're in the middle of an interview (question 2 of 5)")
     assert asked(out[running:])[0] == (2, pending)
     assert "Feedback on question 2 of 5" in out
-    history = out[out.index("Your 2 most recent answers") :]
+    history = out[out.index("Your answers — 2 answers") :]
     assert history.index("Bea's second answer") < history.index("Bea's first answer")
     assert [(row["position"], row["rating"]) for row in answers_of(db, "chat:bea")] == [(0, 2), (1, None)]
 
@@ -244,7 +244,7 @@ def test_bad_input_gets_a_reply_and_never_crashes(tmp_path: Path, db: Path) -> N
     reask = out.index(RATING_REASK)
     assert first_feedback < reask < out.index("Saved: Again")
     # Shown as typed: markup is not stripped and the entity is not decoded.
-    history = out[out.index("Your most recent answer") :]
+    history = out[out.index("Your answers — 1 answer") :]
     assert '<script>alert("x")</script> <b>bold?</b> &amp;' in history
 
     rows = answers_of(db, f"chat:{user}")

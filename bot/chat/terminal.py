@@ -102,7 +102,8 @@ class TerminalChat:
             else:
                 await self.started(outcome)
         elif name == "history":
-            self.say("history", entries=await self.interviews.history(self.who, 10))
+            page = await self.services.progress.history_page(self.who, 1, arg or None, 10)
+            self.say("history", page=page, topics=self.interviews.topics(), buttons=False)
         elif name in ("help", "start"):
             self.say("help", commands=CHAT_COMMANDS, topics=self.interviews.topics())
         else:

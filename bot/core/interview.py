@@ -328,6 +328,7 @@ class InterviewService:
             seconds,
             nxt,
             summary,
+            session.kind,
         )
 
     def _summary(

@@ -417,6 +417,13 @@ class PracticeService:
             await SessionRepository(conn).close(session.id, "skipped", now)
             return await self.prepare(conn, profile, now, exclude=session.question_ids)
 
+    async def practise_now(self, who: Identity, question_id: str) -> DailyPrompt | Busy | None:
+        """Ask one question right away (from /history's "Practise again")."""
+        now = self.clock()
+        async with self.db.transaction() as conn:
+            profile = await self._profile(conn, who)
+            return await self.prepare(conn, profile, now, question_id=question_id)
+
     async def snooze(self, who: Identity, session_id: int) -> datetime | None:
         """Ask the pushed question again in an hour (after quiet hours); None if no longer open."""
         now = self.clock()

@@ -49,6 +49,7 @@ class HistoryItem:
     covered: int
     total: int
     rating: Rating | None
+    excerpt: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,6 +262,7 @@ class ProgressService:
                 len(r.covered),
                 r.points_total,
                 Rating(r.rating) if r.rating else None,
+                r.excerpt,
             )
             for r in rows
         )

@@ -21,10 +21,12 @@ from bot.core.services import Services
 from bot.tg.commands import COMMANDS
 from bot.tg.handlers import fallback
 from bot.tg.handlers.buttons import ButtonHandlers
+from bot.tg.handlers.data import DataHandlers
 from bot.tg.handlers.history import HistoryHandlers
 from bot.tg.handlers.interview import InterviewHandlers
 from bot.tg.handlers.practice import PracticeHandlers
 from bot.tg.handlers.start import StartHandlers
+from bot.tg.handlers.stats import StatsHandlers
 from bot.tg.jobs import sweep_prompts
 
 log = logging.getLogger(__name__)
@@ -68,8 +70,10 @@ def register_handlers(app: BotApplication, services: Services) -> None:
     start = StartHandlers(services)
     interview = InterviewHandlers(services)
     practice = PracticeHandlers(services, interview)
-    buttons = ButtonHandlers(interview, practice)
     history = HistoryHandlers(services)
+    stats = StatsHandlers(services)
+    data = DataHandlers(services)
+    buttons = ButtonHandlers(interview, practice, history, data)
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 
     app.add_handlers(
@@ -81,7 +85,10 @@ def register_handlers(app: BotApplication, services: Services) -> None:
             CommandHandler("help", start.help, filters=private),
             CommandHandler("interview", interview.start, filters=private),
             CommandHandler("cancel", interview.cancel, filters=private),
-            CommandHandler("history", history.recent, filters=private),
+            CommandHandler("history", history.history, filters=private),
+            CommandHandler("stats", stats.stats, filters=private),
+            CommandHandler("export", stats.export, filters=private),
+            CommandHandler("deletedata", data.delete_data, filters=private),
             CommandHandler("daily", practice.daily, filters=private),
             CommandHandler("topics", practice.topics, filters=private),
             CommandHandler("review", practice.review, filters=private),

@@ -17,6 +17,11 @@ _RESTART = re.compile(r"iv:n:(\d{1,19}):([a-z_]{1,24}|-)")
 _PROMPT = re.compile(r"dp:([sz]):(\d{1,19})")
 _DAILY_TIME = re.compile(r"dt:(?:([01]\d|2[0-3])([0-5]\d)|(off))")
 _TOPIC = re.compile(r"tp:([a-z_]{1,24}|\*)")
+_HISTORY_PAGE = re.compile(r"h:(\d{1,6}):([a-z_]{1,24}|-)")
+_HISTORY_TOPICS = re.compile(r"h:topics")
+_OPEN_ANSWER = re.compile(r"ho:(\d{1,19})")
+_PRACTISE_AGAIN = re.compile(r"hp:(\d{1,19})")
+_DELETE = re.compile(r"dd:(?:(y):(\d{1,12})|(n))")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +65,48 @@ class ToggleTopic:
     topic: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class HistoryPage:
+    page: int
+    topic: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryTopics:
+    """Show the topic filter buttons."""
+
+
+@dataclass(frozen=True, slots=True)
+class OpenAnswer:
+    answer_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class PractiseAgain:
+    answer_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteData:
+    """Confirmed (with when it was asked, so an old button expires) or cancelled."""
+
+    confirmed: bool
+    asked_at: int = 0
+
+
 Action = (
-    RateAnswer | ContinueInterview | RestartInterview | SkipPrompt | SnoozePrompt | SetDailyTime | ToggleTopic
+    RateAnswer
+    | ContinueInterview
+    | RestartInterview
+    | SkipPrompt
+    | SnoozePrompt
+    | SetDailyTime
+    | ToggleTopic
+    | HistoryPage
+    | HistoryTopics
+    | OpenAnswer
+    | PractiseAgain
+    | DeleteData
 )
 
 
@@ -93,6 +138,26 @@ def toggle_topic(topic: str | None) -> str:
     return f"tp:{topic or '*'}"
 
 
+def history_page(page: int, topic: str | None) -> str:
+    return f"h:{page}:{topic or '-'}"
+
+
+HISTORY_TOPICS = "h:topics"
+
+
+def open_answer(answer_id: int) -> str:
+    return f"ho:{answer_id}"
+
+
+def practise_again(answer_id: int) -> str:
+    return f"hp:{answer_id}"
+
+
+def delete_data(asked_at: int | None) -> str:
+    """`asked_at` (unix seconds) confirms; None cancels."""
+    return f"dd:y:{asked_at}" if asked_at is not None else "dd:n"
+
+
 def parse(data: str | None) -> Action | None:
     """The action a button stands for, or None for anything malformed."""
     if not data or len(data.encode()) > 64:
@@ -116,4 +181,16 @@ def parse(data: str | None) -> Action | None:
         return SetDailyTime(None if m.group(3) else f"{m.group(1)}:{m.group(2)}")
     if m := _TOPIC.fullmatch(data):
         return ToggleTopic(None if m.group(1) == "*" else m.group(1))
+    if m := _HISTORY_PAGE.fullmatch(data):
+        return HistoryPage(int(m.group(1)), None if m.group(2) == "-" else m.group(2))
+    if _HISTORY_TOPICS.fullmatch(data):
+        return HistoryTopics()
+    if m := _OPEN_ANSWER.fullmatch(data):
+        answer_id = int(m.group(1))
+        return OpenAnswer(answer_id) if answer_id <= _MAX_ID else None
+    if m := _PRACTISE_AGAIN.fullmatch(data):
+        answer_id = int(m.group(1))
+        return PractiseAgain(answer_id) if answer_id <= _MAX_ID else None
+    if m := _DELETE.fullmatch(data):
+        return DeleteData(True, int(m.group(2))) if m.group(1) else DeleteData(False)
     return None

@@ -9,7 +9,10 @@ COMMANDS: Final[tuple[tuple[str, str], ...]] = (
     ("daily", "A practice question every day at your time: /daily 07:30 Europe/Berlin"),
     ("topics", "Choose topics for new practice questions"),
     ("interviewdate", "Count down to your real interview: /interviewdate 2026-12-15"),
-    ("history", "Your 10 most recent answers"),
+    ("history", "Your answers, page by page (add a topic: /history agile)"),
+    ("stats", "Your progress: streaks, coverage by topic, a chart"),
+    ("export", "Your whole history as a file: /export, /export html, /export csv"),
+    ("deletedata", "Delete everything the bot stores about you"),
     ("help", "What I can do"),
     ("start", "Introduction"),
 )

@@ -5,14 +5,24 @@ from telegram import Update
 
 from bot.tg import callback_data
 from bot.tg.handlers.common import Context, answer_query, identity
+from bot.tg.handlers.data import DataHandlers
+from bot.tg.handlers.history import HistoryHandlers
 from bot.tg.handlers.interview import InterviewHandlers
 from bot.tg.handlers.practice import PracticeHandlers
 
 
 class ButtonHandlers:
-    def __init__(self, interview: InterviewHandlers, practice: PracticeHandlers) -> None:
+    def __init__(
+        self,
+        interview: InterviewHandlers,
+        practice: PracticeHandlers,
+        history: HistoryHandlers,
+        data: DataHandlers,
+    ) -> None:
         self.interview = interview
         self.practice = practice
+        self.history = history
+        self.data = data
 
     async def press(self, update: Update, context: Context) -> None:
         query, who = update.callback_query, identity(update)
