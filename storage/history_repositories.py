@@ -212,6 +212,16 @@ class HistoryRepository:
             return 0
         return int((await self.conn.execute(count_query(user_id, question_ids))).scalar_one())
 
+    async def everything(self, external_id: str) -> list[AnswerRecord]:
+        """Every answer of that user, oldest first, for an export (one indexed read)."""
+        rows = await self.conn.execute(
+            select(_answer)
+            .join(_user, _user.c.id == _answer.c.user_id)
+            .where(_user.c.external_id == external_id)
+            .order_by(_answer.c.answered_at, _answer.c.id)
+        )
+        return [_answer_record(r) for r in rows]
+
     async def attempts(self, user_id: int, question_id: str) -> list[AnswerRecord]:
         """Every answer the user gave to one question, oldest first."""
         rows = await self.conn.execute(attempts_query(user_id, question_id))

@@ -14,13 +14,11 @@ from datetime import datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, select
-
 from bot.core.rating import Rating
 from bot.render import render_document
 from questions.loader import QuestionBank
 from storage.db import Database
-from storage.models import Answer, User
+from storage.history_repositories import HistoryRepository
 
 # Telegram bots may upload documents of up to 50 MB; stay under the decimal reading of it.
 UPLOAD_LIMIT_BYTES = 50_000_000
@@ -28,9 +26,6 @@ UPLOAD_LIMIT_BYTES = 50_000_000
 # A stored answer may refer to a question from a pack that was removed since.
 REMOVED_TOPIC = "Unknown topic"
 REMOVED_QUESTION = "(question {id} is no longer in the question bank)"
-
-_user: Table = User.__table__  # type: ignore[assignment]
-_answer: Table = Answer.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,24 +54,8 @@ def _rating_label(value: int | None) -> str | None:
 
 async def load_export_rows(db: Database, bank: QuestionBank, external_id: str) -> list[ExportRow]:
     """Every answer of the user with that external id, oldest first ([] for an unknown user)."""
-    # The query lives here rather than in AnswerRepository only because the export was built
-    # alongside other work on storage/repositories.py; it is one indexed read (user_id, answered_at).
-    stmt = (
-        select(
-            _answer.c.question_id,
-            _answer.c.text,
-            _answer.c.covered,
-            _answer.c.rating,
-            _answer.c.word_count,
-            _answer.c.seconds_taken,
-            _answer.c.answered_at,
-        )
-        .select_from(_answer.join(_user, _user.c.id == _answer.c.user_id))
-        .where(_user.c.external_id == external_id)
-        .order_by(_answer.c.answered_at, _answer.c.id)
-    )
     async with db.transaction() as conn:
-        result = (await conn.execute(stmt)).all()
+        result = await HistoryRepository(conn).everything(external_id)
     rows: list[ExportRow] = []
     for r in result:
         question = bank.by_id.get(r.question_id)
