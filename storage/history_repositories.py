@@ -19,11 +19,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, Table, case, delete, func, select, type_coerce
+from sqlalchemy import Select, Table, case, delete, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import Answer, Card, User
 from storage.records import AnswerRecord
+from storage.repositories import answer_record
 from storage.types import UtcDateTime
 
 _user: Table = User.__table__  # type: ignore[assignment]
@@ -60,23 +61,6 @@ class ReviewsDue:
     due_now: int
     # The earliest review still to come (after now); None when nothing is scheduled later.
     next_at: datetime | None
-
-
-def _answer_record(row: Row[Any]) -> AnswerRecord:
-    return AnswerRecord(
-        id=row.id,
-        user_id=row.user_id,
-        session_id=row.session_id,
-        position=row.position,
-        question_id=row.question_id,
-        text=row.text,
-        word_count=row.word_count,
-        covered=tuple(row.covered),
-        points_total=row.points_total,
-        answered_at=row.answered_at,
-        seconds_taken=row.seconds_taken,
-        rating=row.rating,
-    )
 
 
 def _by_time(records: list[AnswerRecord]) -> list[AnswerRecord]:
@@ -220,19 +204,19 @@ class HistoryRepository:
             .where(_user.c.external_id == external_id)
             .order_by(_answer.c.answered_at, _answer.c.id)
         )
-        return [_answer_record(r) for r in rows]
+        return [answer_record(r) for r in rows]
 
     async def attempts(self, user_id: int, question_id: str) -> list[AnswerRecord]:
         """Every answer the user gave to one question, oldest first."""
         rows = await self.conn.execute(attempts_query(user_id, question_id))
-        return _by_time([_answer_record(r) for r in rows])
+        return _by_time([answer_record(r) for r in rows])
 
     async def attempts_by_answer(self, user_id: int, answer_id: int) -> list[AnswerRecord]:
         """Every answer the user gave to the question `answer_id` answered, oldest first;
         empty unless `answer_id` is the user's own (the ownership check is in the query).
         """
         rows = await self.conn.execute(attempts_by_answer_query(user_id, answer_id))
-        return _by_time([_answer_record(r) for r in rows])
+        return _by_time([answer_record(r) for r in rows])
 
     async def stat_rows(self, user_id: int) -> list[StatRow]:
         """One compact row per answer, oldest first."""

@@ -40,7 +40,8 @@ def _session_record(row: Row[Any]) -> SessionRecord:
     )
 
 
-def _answer_record(row: Row[Any]) -> AnswerRecord:
+def answer_record(row: Row[Any]) -> AnswerRecord:
+    """An answer row (all columns) as a plain record."""
     return AnswerRecord(
         id=row.id,
         user_id=row.user_id,
@@ -225,7 +226,7 @@ class AnswerRepository:
                 .where(_answer.c.id == answer_id, _user.c.external_id == external_id)
             )
         ).first()
-        return _answer_record(row) if row else None
+        return answer_record(row) if row else None
 
     async def set_rating(self, answer_id: int, rating: int, now: datetime) -> None:
         await self.conn.execute(
@@ -236,7 +237,7 @@ class AnswerRepository:
         rows = await self.conn.execute(
             select(_answer).where(_answer.c.session_id == session_id).order_by(_answer.c.position)
         )
-        return [_answer_record(r) for r in rows]
+        return [answer_record(r) for r in rows]
 
     async def recent(self, user_id: int, limit: int) -> list[AnswerRecord]:
         rows = await self.conn.execute(
@@ -245,7 +246,7 @@ class AnswerRepository:
             .order_by(_answer.c.answered_at.desc(), _answer.c.id.desc())
             .limit(limit)
         )
-        return [_answer_record(r) for r in rows]
+        return [answer_record(r) for r in rows]
 
     async def by_message(self, user_id: int, message_id: int) -> AnswerRecord | None:
         row = (
@@ -253,7 +254,7 @@ class AnswerRepository:
                 select(_answer).where(_answer.c.user_id == user_id, _answer.c.source_message_id == message_id)
             )
         ).first()
-        return _answer_record(row) if row else None
+        return answer_record(row) if row else None
 
     async def answered_question_ids(self, user_id: int) -> set[str]:
         rows = await self.conn.execute(
