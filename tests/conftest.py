@@ -91,15 +91,20 @@ async def fake() -> AsyncIterator[FakeTelegram]:
         yield server
 
 
-@pytest.fixture
-def bot_settings(tmp_path: Path, db_url: str, fake: FakeTelegram) -> Settings:
+def write_bot_settings(tmp_path: Path, db_url: str, fake: FakeTelegram, extra_toml: str = "") -> Settings:
+    """A config file for a bot talking to `fake`; `extra_toml` adds sections, e.g. "[scheduler]"."""
     config = tmp_path / "config.toml"
     config.write_text(
         f'[telegram]\ntoken = "{fake.token}"\nbase_url = "{fake.base_url}"\n'
-        f'base_file_url = "{fake.base_file_url}"\n\n[database]\nurl = "{db_url}"\n',
+        f'base_file_url = "{fake.base_file_url}"\n\n[database]\nurl = "{db_url}"\n\n{extra_toml}',
         encoding="utf-8",
     )
     return load_settings(config, {}, tmp_path)
+
+
+@pytest.fixture
+def bot_settings(tmp_path: Path, db_url: str, fake: FakeTelegram) -> Settings:
+    return write_bot_settings(tmp_path, db_url, fake)
 
 
 @asynccontextmanager

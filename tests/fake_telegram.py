@@ -19,7 +19,8 @@ never fight over a port)::
 It keeps state the way Telegram does (per-chat message ids, the bot's messages with their edits,
 commands, callback queries, uploaded files), serves real long polling, answers with Telegram's own
 error texts (the HTML ones are those of tdlib's ``parse_html``), and can inject failures
-(``fail_next``, ``block``). Tests wait on recorded calls (``wait_for``), never on fixed sleeps.
+(``fail_next``, ``block``) or hold answers back (``hold``, to stop a bot in the middle of sending).
+Tests wait on recorded calls (``wait_for``), never on fixed sleeps.
 
 One deliberate difference: Telegram keeps a ``&`` that starts no known entity (``&foo;``, ``Q&A``)
 as a literal, while this fake rejects it (``strict_html_entities``), because such text is almost
@@ -562,6 +563,14 @@ class _Failure:
 
 
 @dataclass(slots=True)
+class _Gate:
+    """Held requests wait on ``opened``; ``deliver`` says whether they are then served or dropped."""
+
+    opened: asyncio.Event = field(default_factory=asyncio.Event)
+    deliver: bool = True
+
+
+@dataclass(slots=True)
 class _StoredFile:
     file_id: str
     file_unique_id: str
@@ -640,6 +649,9 @@ class FakeTelegram:
         self._files: dict[str, _StoredFile] = {}
         self._files_by_path: dict[str, _StoredFile] = {}
         self._failures: dict[str, deque[_Failure]] = {}
+        self._holds: dict[str, int] = {}  # method -> calls still let through before holding
+        self._gate = _Gate()
+        self._held = 0
 
         self._updates: deque[tuple[int, str, JSONDict]] = deque()
         self._next_update_id = _FIRST_UPDATE_ID
@@ -672,6 +684,7 @@ class FakeTelegram:
     async def stop(self) -> None:
         """Wake pending long polls and shut the server down."""
         self._closing = True
+        self.drop_held()
         event, self._update_event = self._update_event, asyncio.Event()
         event.set()
         runner, self._runner = self._runner, None
@@ -736,6 +749,35 @@ class FakeTelegram:
             failure = _Failure(status, text, None)
         queue = self._failures.setdefault(canonical, deque())
         queue.extend(failure for _ in range(count))
+
+    def hold(self, method: str, *, after: int = 0) -> None:
+        """Answer the next ``after`` calls of ``method`` as usual, then hold every later one.
+
+        A held request gets no answer (and changes nothing) until :meth:`release` serves it or
+        :meth:`drop_held` drops it; ``held`` counts the requests waiting. A bot stopped while
+        its requests are held is a bot killed mid-send: Telegram never got those messages.
+        """
+        canonical = _CANONICAL.get(method.lower())
+        if canonical is None:
+            raise ValueError(f"FakeTelegram does not serve {method!r}")
+        self._holds[canonical] = after
+
+    def release(self) -> None:
+        """Stop holding; the held requests are served now, in arrival order."""
+        self._open_gate(deliver=True)
+
+    def drop_held(self) -> None:
+        """Stop holding; the held requests fail with 502 and deliver nothing.
+
+        Requests that arrive afterwards are served as usual, so drop once every request of the
+        stopped bot is held (a request still on its way would be delivered).
+        """
+        self._open_gate(deliver=False)
+
+    @property
+    def held(self) -> int:
+        """Requests now held back by :meth:`hold`."""
+        return self._held
 
     def block(self, chat_id: int) -> None:
         """Sends to ``chat_id`` (sendMessage/Document/Photo/ChatAction) fail with 403 "bot was blocked"."""
@@ -1031,6 +1073,30 @@ class FakeTelegram:
         for listener in self.message_listeners:
             listener(message)
 
+    def _open_gate(self, *, deliver: bool) -> None:
+        self._holds.clear()
+        gate, self._gate = self._gate, _Gate()
+        gate.deliver = deliver
+        gate.opened.set()
+
+    async def _wait_if_held(self, method: str) -> None:
+        left = self._holds.get(method)
+        if left is None:
+            return
+        if left > 0:
+            self._holds[method] = left - 1
+            return
+        gate = self._gate
+        self._held += 1
+        self._signal_call()
+        try:
+            await gate.opened.wait()
+        finally:  # also when the client hung up (aiohttp cancels the handler)
+            self._held -= 1
+            self._signal_call()
+        if not gate.deliver:
+            raise _ApiError(502, _DEFAULT_DESCRIPTIONS[502])
+
     def _signal_call(self) -> None:
         event, self._call_event = self._call_event, asyncio.Event()
         event.set()
@@ -1146,6 +1212,7 @@ class FakeTelegram:
                 raise _ApiError(401, ERR_UNAUTHORIZED)
             if method not in _SERVED:
                 raise _ApiError(404, ERR_METHOD_NOT_FOUND)
+            await self._wait_if_held(method)
             queued = self._failures.get(method)
             if queued:
                 failure = queued.popleft()

@@ -402,7 +402,7 @@ async def test_a_sender_that_raises_is_retried_later_and_restart_delivers_the_re
 
 @pytest.mark.parametrize(
     ("down_minutes", "status", "sends"),
-    [(90, "sent", 1), (120, "sent", 1), (121, "missed", 0), (180, "missed", 0), (3 * 24 * 60, "missed", 0)],
+    [(90, "sent", 1), (120, "sent", 1), (121, "missed", 0), (180, "missed", 0)],
 )
 async def test_a_prompt_late_after_downtime_is_sent_within_grace_else_missed(
     services: Services, clock: FakeClock, down_minutes: int, status: str, sends: int
@@ -430,6 +430,26 @@ async def test_a_prompt_late_after_downtime_is_sent_within_grace_else_missed(
     assert (await services.sweep.tick(rec)).sent == 1
     assert len(rec.calls) == sends + 1
     assert (await delivery_rows(services.db))[-1].local_date == next_day
+
+
+@pytest.mark.parametrize(("back_at", "today"), [(time(9, 40), "sent"), (time(12, 0), "missed")])
+async def test_after_days_down_only_todays_prompt_can_still_be_sent(
+    services: Services, clock: FakeClock, back_at: time, today: str
+) -> None:
+    await services.practice.set_daily(ANN, "09:30")
+    clock.now = datetime.combine(date(2026, 3, 5), back_at, UTC)  # down since before Mar 2 09:30
+    rec = Recorder()
+    await services.sweep.tick(rec)
+    rows = await delivery_rows(services.db)
+    # The first missed day is recorded; the days between leave no rows; today's is on time or not.
+    assert [(r.local_date, r.status) for r in rows] == [
+        (date(2026, 3, 2), "missed"),
+        (date(2026, 3, 5), today),
+    ]
+    assert len(rec.calls) == (1 if today == "sent" else 0)
+    for _ in range(3):
+        await services.sweep.tick(rec)
+    assert len(rec.calls) == (1 if today == "sent" else 0)
 
 
 async def test_a_prompt_caught_up_after_downtime_waits_out_quiet_hours(
@@ -491,14 +511,15 @@ async def test_a_blocked_user_is_deactivated_others_still_served_and_start_react
     assert await services.interviews.register(blocker) is False  # /start again
     assert await is_active(services.db, blocker)
     report = await services.sweep.tick(rec)
-    # The prompt from three days ago is recorded missed, not sent now.
-    assert (report.missed, report.sent) == (1, 0)
+    # The prompts from the days away are recorded missed (the first and the latest), not sent now.
+    assert (report.missed, report.sent) == (2, 0)
     clock.now = at(2026, 3, 5, 9, 30)
     await services.sweep.tick(rec)
     assert rec.per_chat() == {chat(p): 4 if p != blocker else 1 for p in people}
     assert [(r.local_date.day, r.status) for r in await delivery_rows(services.db, blocker)] == [
         (2, "blocked"),
         (3, "missed"),
+        (4, "missed"),
         (5, "sent"),
     ]
 

@@ -122,13 +122,21 @@ class PromptSweep:
                 assert schedule.next_due_at is not None
                 tz = self.practice.zone(profile)
                 local = time.fromisoformat(schedule.local_time)
-                # From the later of the due time and now: after an outage, one step to the future.
-                following = next_prompt_at(local, tz, max(schedule.next_due_at, now))
-                if not await schedules.advance(profile.user_id, schedule.next_due_at, following):
+                stored = schedule.next_due_at
+                # After an outage of days, only the latest occurrence can still be on time: a
+                # bot back at 07:40 sends today's 07:30 prompt, not Monday's.
+                latest = stored
+                while (later := next_prompt_at(local, tz, latest)) <= now:
+                    latest = later
+                following = next_prompt_at(local, tz, max(latest, now))
+                if not await schedules.advance(profile.user_id, stored, following):
                     continue
-                status = "pending" if catch_up(schedule.next_due_at, now, grace) == "send" else "missed"
-                day = local_date(schedule.next_due_at, tz)
-                if await deliveries.add(profile.user_id, "daily", day, schedule.next_due_at, status):
+                if latest != stored and await deliveries.add(
+                    profile.user_id, "daily", local_date(stored, tz), stored, "missed"
+                ):
+                    report.missed += 1
+                status = "pending" if catch_up(latest, now, grace) == "send" else "missed"
+                if await deliveries.add(profile.user_id, "daily", local_date(latest, tz), latest, status):
                     if status == "missed":
                         report.missed += 1
                     else:

@@ -160,7 +160,9 @@ def delete_data(asked_at: int | None) -> str:
 
 def parse(data: str | None) -> Action | None:
     """The action a button stands for, or None for anything malformed."""
-    if not data or len(data.encode()) > 64:
+    # Every payload is ASCII: this also keeps other scripts' digits ("ho:١٢٣") away from the
+    # regexes' \d, and a lone surrogate away from str.encode (which would raise).
+    if not data or not data.isascii() or len(data) > 64:
         return None
     if m := _RATE.fullmatch(data):
         answer_id = int(m.group(1))

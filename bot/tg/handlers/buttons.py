@@ -38,5 +38,14 @@ class ButtonHandlers:
                 | callback_data.RestartInterview()
             ):
                 await self.interview.press(update, context, who, action)
+            case (
+                callback_data.HistoryPage()
+                | callback_data.HistoryTopics()
+                | callback_data.OpenAnswer()
+                | callback_data.PractiseAgain()
+            ):
+                await self.history.press(update, context, who, action)
+            case callback_data.DeleteData():
+                await self.data.press(update, context, who, action)
             case _:
                 await self.practice.press(update, context, who, action)

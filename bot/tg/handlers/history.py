@@ -15,8 +15,10 @@ PAGE_SIZE = 10
 
 
 def history_keyboard(page: HistoryPage) -> InlineKeyboardMarkup | None:
-    if not page.items:
+    if not page.items and not page.topic:
         return None
+    # An empty topic page keeps its "All topics" button: the topic menu edited this message, and
+    # without it the user would be stranded on "You haven't answered any ... questions yet".
     numbers = [
         InlineKeyboardButton(str(i), callback_data=callback_data.open_answer(item.answer_id))
         for i, item in enumerate(page.items, start=1)
