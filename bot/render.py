@@ -6,7 +6,7 @@ the same output into plain text, so both front ends say the same words.
 
 import html
 import re
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from typing import Any
 
@@ -19,7 +19,7 @@ _TAG = re.compile(r"<(/?)([a-z][a-z0-9-]*)([^>]*)>")
 _TOKEN = re.compile(r"<[^>]*>|&#?[a-zA-Z0-9]+;|[^<&]+|[<&]", re.S)
 
 
-def _date(value: datetime, fmt: str = "%d %b %Y") -> str:
+def _date(value: date | datetime, fmt: str = "%d %b %Y") -> str:
     return value.strftime(fmt)
 
 

@@ -1,10 +1,12 @@
 """Apply Alembic migrations from code, so `run`, `chat` and tests share one path."""
 
 import asyncio
+import sqlite3
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy.engine import make_url
 
 from storage.db import ensure_sqlite_dir
 
@@ -19,9 +21,21 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+def _check_sqlite_opens(url: str) -> None:
+    """Open a SQLite file synchronously first: when aiosqlite fails to open one, its worker
+    thread can outlive the event loop and print a traceback; this fails cleanly instead."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        try:
+            sqlite3.connect(parsed.database).close()
+        except sqlite3.Error as exc:
+            raise OSError(f"{exc} ({parsed.database})") from None
+
+
 def upgrade(url: str, revision: str = "head") -> None:
     """Blocking; env.py runs its own event loop, so call it outside of one (or via upgrade_async)."""
     ensure_sqlite_dir(url)
+    _check_sqlite_opens(url)
     command.upgrade(alembic_config(url), revision)
 
 
