@@ -239,15 +239,6 @@ class AnswerRepository:
         )
         return [answer_record(r) for r in rows]
 
-    async def recent(self, user_id: int, limit: int) -> list[AnswerRecord]:
-        rows = await self.conn.execute(
-            select(_answer)
-            .where(_answer.c.user_id == user_id)
-            .order_by(_answer.c.answered_at.desc(), _answer.c.id.desc())
-            .limit(limit)
-        )
-        return [answer_record(r) for r in rows]
-
     async def by_message(self, user_id: int, message_id: int) -> AnswerRecord | None:
         row = (
             await self.conn.execute(

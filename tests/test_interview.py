@@ -19,6 +19,7 @@ from bot.core.interview import (
     TooLong,
     UnknownTopic,
 )
+from bot.core.progress import HistoryItem
 from bot.core.rating import Rating
 from bot.core.services import Services
 from questions.loader import QuestionBank
@@ -27,6 +28,11 @@ from tests.conftest import FakeClock
 
 ANN = Identity("tg:1001", 1001, "Ann")
 BOB = Identity("tg:1002", 1002, "Bob")
+
+
+async def history(services: Services, who: Identity) -> list[HistoryItem]:
+    """The user's answers, newest first, as /history shows them."""
+    return list((await services.progress.history_page(who, 1, None, 50)).items)
 
 
 def strong_answer(bank: QuestionBank, question_id: str) -> str:
@@ -59,15 +65,15 @@ async def test_full_interview_asks_five_and_summarises(services: Services, clock
     # Mixed across topics when no topic is named.
     assert len({services.bank.by_id[q].topic for q in seen}) == 5
     assert isinstance(await services.interviews.answer(ANN, "one more"), NotAsked)
-    history = await services.interviews.history(ANN)
-    assert [e.question.id for e in history] == list(reversed(seen))
+    answered = await history(services, ANN)
+    assert [e.question.id for e in answered] == list(reversed(seen))
 
 
 async def test_answer_without_interview_is_not_taken(services: Services) -> None:
     assert isinstance(await services.interviews.answer(ANN, "hello"), NotAsked)
     await services.interviews.register(ANN)
     assert isinstance(await services.interviews.answer(ANN, "hello"), NotAsked)
-    assert await services.interviews.history(ANN) == []
+    assert await history(services, ANN) == []
 
 
 async def test_interview_survives_a_restart(
@@ -111,7 +117,7 @@ async def test_ratings_belong_to_their_owner(services: Services) -> None:
     rated = await services.interviews.rate(ANN, answered.answer_id, Rating.HARD)
     assert rated is not None and rated.rating is Rating.HARD
     assert await services.interviews.rate(ANN, answered.answer_id + 999, Rating.GOOD) is None
-    [entry] = await services.interviews.history(ANN)
+    [entry] = await history(services, ANN)
     assert entry.rating is Rating.HARD
 
 
@@ -122,7 +128,7 @@ async def test_cancel_keeps_answers(services: Services) -> None:
     summary = await services.interviews.cancel(ANN)
     assert summary is not None and summary.cancelled and summary.answered == 1
     assert isinstance(await services.interviews.answer(ANN, "after cancel"), NotAsked)
-    assert [e.text for e in await services.interviews.history(ANN)] == ["kept answer"]
+    assert [e.excerpt for e in await history(services, ANN)] == ["kept answer"]
 
 
 async def test_start_while_running_offers_continue_or_restart(services: Services) -> None:
@@ -177,8 +183,8 @@ async def test_users_never_see_each_other(services: Services) -> None:
     await services.interviews.start(BOB)
     await services.interviews.answer(ANN, "ann's secret answer")
     await services.interviews.answer(BOB, "bob's answer")
-    assert [e.text for e in await services.interviews.history(ANN)] == ["ann's secret answer"]
-    assert [e.text for e in await services.interviews.history(BOB)] == ["bob's answer"]
+    assert [e.excerpt for e in await history(services, ANN)] == ["ann's secret answer"]
+    assert [e.excerpt for e in await history(services, BOB)] == ["bob's answer"]
 
 
 async def test_many_users_answering_at_once_lose_nothing(services: Services) -> None:
@@ -189,7 +195,7 @@ async def test_many_users_answering_at_once_lose_nothing(services: Services) -> 
     )
     assert all(isinstance(r, Answered) for r in results)
     for u in users:
-        assert [e.text for e in await services.interviews.history(u)] == [f"answer of {u.external_id}"]
+        assert [e.excerpt for e in await history(services, u)] == [f"answer of {u.external_id}"]
 
 
 async def test_blank_and_control_characters(services: Services) -> None:
@@ -197,8 +203,8 @@ async def test_blank_and_control_characters(services: Services) -> None:
     assert isinstance(await services.interviews.answer(ANN, " \x00\x07 \t\n"), EmptyAnswer)
     result = await services.interviews.answer(ANN, "risk\x00 register\x1b")
     assert isinstance(result, Answered) and result.number == 1
-    [entry] = await services.interviews.history(ANN)
-    assert entry.text == "risk register"
+    [entry] = await history(services, ANN)
+    assert entry.excerpt == "risk register"
 
 
 async def test_rating_schedules_the_next_review_once(services: Services, clock: FakeClock) -> None:
@@ -211,5 +217,5 @@ async def test_rating_schedules_the_next_review_once(services: Services, clock: 
     # Changing one's mind relabels the answer but is not a second review.
     again = await services.interviews.rate(ANN, answered.answer_id, Rating.AGAIN)
     assert again is not None and again.next_review == rated.next_review
-    [entry] = await services.interviews.history(ANN)
+    [entry] = await history(services, ANN)
     assert entry.rating is Rating.AGAIN

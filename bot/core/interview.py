@@ -142,17 +142,6 @@ class Rated:
 
 
 @dataclass(frozen=True, slots=True)
-class HistoryEntry:
-    answer_id: int
-    question: Question
-    answered_at: datetime
-    text: str
-    covered: int
-    total: int
-    rating: Rating | None
-
-
-@dataclass(frozen=True, slots=True)
 class EditedAnswer:
     """An edit of a message that was recorded as an answer: the stored answer stands."""
 
@@ -380,25 +369,6 @@ class InterviewService:
                 return None
             answers = await AnswerRepository(conn).for_session(running.id)
         return self._summary(answers, running, True)
-
-    async def history(self, who: Identity, limit: int = 10) -> list[HistoryEntry]:
-        async with self.db.transaction() as conn:
-            user = await UserRepository(conn).get(who.external_id)
-            if user is None:
-                return []
-            answers = await AnswerRepository(conn).recent(user.id, limit)
-        return [
-            HistoryEntry(
-                a.id,
-                self.question(a.question_id),
-                a.answered_at,
-                a.text,
-                len(a.covered),
-                a.points_total,
-                Rating(a.rating) if a.rating else None,
-            )
-            for a in answers
-        ]
 
     async def edited(self, who: Identity, message_id: int) -> EditedAnswer | None:
         """Was the edited message one we recorded as an answer?"""
