@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Table, func, insert, select, update
+from sqlalchemy import Row, Table, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -58,6 +58,32 @@ def answer_record(row: Row[Any]) -> AnswerRecord:
     )
 
 
+# The answer path's statements, built once: executing a prebuilt statement with a parameter
+# dict skips rebuilding the statement and its cache key on every message.
+_ACTIVE_FOR = (
+    select(_user.c.id.label("uid"), _session)
+    .select_from(
+        _user.outerjoin(_session, (_session.c.user_id == _user.c.id) & (_session.c.status == "active"))
+    )
+    .where(_user.c.external_id == bindparam("external_id"))
+)
+_ADD_ANSWER = insert(_answer).returning(_answer.c.id)
+_ADVANCE = (
+    update(_session)
+    .where(
+        _session.c.id == bindparam("b_id"),
+        _session.c.position == bindparam("b_position"),
+        _session.c.status == "active",
+    )
+    .values(
+        position=bindparam("b_next_position"),
+        asked_at=bindparam("b_now"),
+        status=bindparam("b_status"),
+        finished_at=bindparam("b_finished_at"),
+    )
+)
+
+
 class UserRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
@@ -100,16 +126,8 @@ class SessionRepository:
 
     async def active_for(self, external_id: str) -> tuple[int | None, SessionRecord | None]:
         """The user's id and running interview, in one query (the answer path's only read)."""
-        stmt = (
-            select(_user.c.id.label("uid"), _session)
-            .select_from(
-                _user.outerjoin(
-                    _session, (_session.c.user_id == _user.c.id) & (_session.c.status == "active")
-                )
-            )
-            .where(_user.c.external_id == external_id)
-        )
-        row = (await self.conn.execute(stmt)).first()
+        stmt = _ACTIVE_FOR
+        row = (await self.conn.execute(stmt, {"external_id": external_id})).first()
         if row is None:
             return None, None
         return row.uid, (_session_record(row) if row.id is not None else None)
@@ -164,18 +182,15 @@ class SessionRepository:
         next_position = session.position + 1
         finished = next_position >= len(session.question_ids)
         result = await self.conn.execute(
-            update(_session)
-            .where(
-                _session.c.id == session.id,
-                _session.c.position == session.position,
-                _session.c.status == "active",
-            )
-            .values(
-                position=next_position,
-                asked_at=now,
-                status="finished" if finished else "active",
-                finished_at=now if finished else None,
-            )
+            _ADVANCE,
+            {
+                "b_id": session.id,
+                "b_position": session.position,
+                "b_next_position": next_position,
+                "b_now": now,
+                "b_status": "finished" if finished else "active",
+                "b_finished_at": now if finished else None,
+            },
         )
         return result.rowcount == 1
 
@@ -198,22 +213,21 @@ class AnswerRepository:
 
     async def add(self, new: NewAnswer) -> int:
         result = await self.conn.execute(
-            insert(_answer)
-            .values(
-                user_id=new.user_id,
-                session_id=new.session_id,
-                position=new.position,
-                question_id=new.question_id,
-                text=new.text,
-                word_count=new.word_count,
-                covered=list(new.covered),
-                points_total=new.points_total,
-                asked_at=new.asked_at,
-                answered_at=new.answered_at,
-                seconds_taken=new.seconds_taken,
-                source_message_id=new.source_message_id,
-            )
-            .returning(_answer.c.id)
+            _ADD_ANSWER,
+            {
+                "user_id": new.user_id,
+                "session_id": new.session_id,
+                "position": new.position,
+                "question_id": new.question_id,
+                "text": new.text,
+                "word_count": new.word_count,
+                "covered": list(new.covered),
+                "points_total": new.points_total,
+                "asked_at": new.asked_at,
+                "answered_at": new.answered_at,
+                "seconds_taken": new.seconds_taken,
+                "source_message_id": new.source_message_id,
+            },
         )
         return int(result.scalar_one())
 
