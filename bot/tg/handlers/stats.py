@@ -2,14 +2,15 @@
 
 import asyncio
 import contextlib
+import importlib
 import logging
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram import InputFile, Update
 from telegram.constants import ChatAction
 from telegram.error import TelegramError
 
-from bot.core.charts import render_progress_chart_async
 from bot.core.export import DEFAULT_FORMAT, EXPORT_FORMATS, build_export, load_export_rows
 from bot.core.schedule_time import format_local
 from bot.core.services import Services
@@ -17,6 +18,12 @@ from bot.render import render
 from bot.tg.handlers.common import Context, identity, reply
 
 log = logging.getLogger(__name__)
+
+
+async def _charts_module() -> Any:
+    """bot.core.charts, imported on first use in a worker thread: matplotlib adds about 40 MB
+    to the process and takes a second or more to import, which /stats alone needs."""
+    return await asyncio.to_thread(importlib.import_module, "bot.core.charts")
 
 
 class StatsHandlers:
@@ -35,9 +42,9 @@ class StatsHandlers:
         await reply(update, context, "stats", stats=stats, next_review=next_review)
         if stats.answers == 0:
             return
-        png = await render_progress_chart_async(
-            stats.series, title=f"{who.display_name or 'Your'} interview practice"
-        )
+        charts = await _charts_module()
+        title = f"{who.display_name or 'Your'} interview practice"
+        png: bytes = await charts.render_progress_chart_async(stats.series, title=title)
         try:
             await context.bot.send_photo(chat.id, InputFile(png, filename="progress.png"))
         except TelegramError as exc:
