@@ -1372,7 +1372,8 @@ class FakeTelegram:
             raise _ApiError(400, error)
         return plain, entities
 
-    def _send_message(self, p: JSONDict) -> JSONDict:
+    def _message_text(self, p: JSONDict) -> tuple[str, str, list[JSONDict]]:
+        """The text of a sendMessage/editMessageText, checked as Telegram checks it."""
         text = p.get("text")
         if not isinstance(text, str) or not text.strip():
             raise _ApiError(400, ERR_TEXT_EMPTY)
@@ -1381,6 +1382,10 @@ class FakeTelegram:
         )
         if not plain.strip():
             raise _ApiError(400, ERR_TEXT_EMPTY)
+        return text, plain, entities
+
+    def _send_message(self, p: JSONDict) -> JSONDict:
+        text, plain, entities = self._message_text(p)
         markup = _check_markup(p.get("reply_markup"))
         chat_id = self._chat_for_send(p)
         message = SentMessage(
@@ -1462,14 +1467,7 @@ class FakeTelegram:
         return found
 
     def _edit_message_text(self, p: JSONDict) -> JSONDict:
-        text = p.get("text")
-        if not isinstance(text, str) or not text.strip():
-            raise _ApiError(400, ERR_TEXT_EMPTY)
-        plain, entities = self._render(
-            text, p.get("parse_mode"), p.get("entities"), MAX_TEXT_LENGTH, ERR_TEXT_TOO_LONG
-        )
-        if not plain.strip():
-            raise _ApiError(400, ERR_TEXT_EMPTY)
+        text, plain, entities = self._message_text(p)
         markup = _check_markup(p.get("reply_markup"))
         message = self._find_own_message(p, ERR_EDIT_NOT_FOUND)
         if message.kind != "text":

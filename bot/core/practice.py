@@ -102,6 +102,13 @@ class InterviewDate:
     days_left: int | None
 
 
+def quiet_hours(schedule: ScheduleRecord | None) -> QuietHours:
+    """The user's quiet hours; the default (22:00-07:00) until they set a daily time."""
+    if schedule is None:
+        return QuietHours()
+    return QuietHours(time.fromisoformat(schedule.quiet_start), time.fromisoformat(schedule.quiet_end))
+
+
 def choose(
     questions: Collection[Question],
     *,
@@ -176,11 +183,7 @@ class PracticeService:
 
     def _setting(self, profile: PracticeProfile, schedule: ScheduleRecord | None) -> DailySetting:
         tz = self.zone(profile)
-        quiet = (
-            QuietHours(time.fromisoformat(schedule.quiet_start), time.fromisoformat(schedule.quiet_end))
-            if schedule
-            else QuietHours()
-        )
+        quiet = quiet_hours(schedule)
         days_left = days_until(profile.interview_date, self.clock(), tz) if profile.interview_date else None
         return DailySetting(
             enabled=bool(schedule and schedule.enabled),
@@ -191,6 +194,12 @@ class PracticeService:
             interview_date=profile.interview_date,
             days_left=days_left,
         )
+
+    async def zone_for(self, who: Identity) -> ZoneInfo:
+        """The user's time zone, read-only (the configured default for an unknown user)."""
+        async with self.db.transaction() as conn:
+            profile = await ProfileRepository(conn).by_external_id(who.external_id)
+        return self.zone(profile)
 
     async def daily(self, who: Identity) -> DailySetting:
         async with self.db.transaction() as conn:
@@ -218,11 +227,7 @@ class PracticeService:
             tz = self.zone(profile)
             schedules = ScheduleRepository(conn)
             current = await schedules.get(profile.user_id)
-            quiet = (
-                QuietHours()
-                if current is None
-                else parse_quiet_hours(f"{current.quiet_start}-{current.quiet_end}")
-            )
+            quiet = quiet_hours(current)
             await schedules.save(
                 profile.user_id,
                 enabled=True,
@@ -437,13 +442,8 @@ class PracticeService:
                 return None
             await sessions.close(session.id, "snoozed", now)
             schedule = await ScheduleRepository(conn).get(profile.user_id)
-            quiet = (
-                parse_quiet_hours(f"{schedule.quiet_start}-{schedule.quiet_end}")
-                if schedule
-                else QuietHours()
-            )
             tz = self.zone(profile)
-            due = quiet.defer(now + SNOOZE, tz)
+            due = quiet_hours(schedule).defer(now + SNOOZE, tz)
             await DeliveryRepository(conn).add(
                 profile.user_id, "snooze", local_date(due, tz), due, "pending", session.question_ids[0]
             )

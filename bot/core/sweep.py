@@ -21,8 +21,8 @@ from datetime import datetime, time, timedelta
 from enum import Enum
 
 from bot.core.clock import Clock
-from bot.core.practice import Busy, DailyPrompt, PracticeService
-from bot.core.schedule_time import QuietHours, catch_up, local_date, next_prompt_at, parse_quiet_hours
+from bot.core.practice import Busy, DailyPrompt, PracticeService, quiet_hours
+from bot.core.schedule_time import catch_up, local_date, next_prompt_at
 from storage.db import Database
 from storage.practice_repositories import DeliveryRepository, ProfileRepository, ScheduleRepository
 from storage.records import DeliveryRecord
@@ -154,11 +154,7 @@ class PromptSweep:
                 return
             tz = self.practice.zone(profile)
             schedule = await ScheduleRepository(conn).get(profile.user_id)
-            quiet = (
-                parse_quiet_hours(f"{schedule.quiet_start}-{schedule.quiet_end}")
-                if schedule
-                else QuietHours()
-            )
+            quiet = quiet_hours(schedule)
             # The chosen daily time is always honoured; anything else sent unasked (a snooze, a
             # prompt caught up after downtime, deferred or retried) waits out quiet hours.
             late = True

@@ -110,8 +110,8 @@ class PracticeHandlers:
             case AlreadyRunning(session_id=sid, prompt=prompt):
                 await reply(update, context, "already_running", continue_keyboard(sid, None), prompt=prompt)
             case NothingDue(next_due=next_due):
-                setting = await self.practice.daily(who)
-                next_local = format_local(next_due, ZoneInfo(setting.timezone)) if next_due else ""
+                zone = await self.practice.zone_for(who)
+                next_local = format_local(next_due, zone) if next_due else ""
                 await reply(update, context, "review_nothing", next_due=next_due, next_local=next_local)
 
     async def interview_date(self, update: Update, context: Context) -> None:
@@ -154,8 +154,7 @@ class PracticeHandlers:
                 if due is None:
                     await answer_query(query, "prompt_gone")
                     return
-                setting = await self.practice.daily(who)
-                at = format_local(due, ZoneInfo(setting.timezone))
+                at = format_local(due, await self.practice.zone_for(who))
                 await answer_query(query, "snoozed", at=at)
                 await drop_keyboard(query)
                 await reply(update, context, "snoozed", at=at)

@@ -64,7 +64,7 @@ class StatsHandlers:
         if not rows:
             await reply(update, context, "export_empty")
             return
-        stats_tz = ZoneInfo((await self.services.practice.daily(who)).timezone)
+        stats_tz = await self.services.practice.zone_for(who)
         now = self.services.clock()
         with contextlib.suppress(TelegramError):  # only a courtesy
             await context.bot.send_chat_action(chat.id, ChatAction.UPLOAD_DOCUMENT)
