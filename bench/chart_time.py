@@ -3,7 +3,7 @@
     .venv/bin/python bench/chart_time.py [--points 1000] [--days 90] [--warm 20]
     .venv/bin/python bench/chart_time.py --sample docs/stats-chart.png
 
-Prints, for one fresh process: the import of ``bot.core.charts`` (matplotlib included), the first
+Prints, for one fresh process: the import of ``bot.present.charts`` (matplotlib included), the first
 render, then warm renders (min / median / max), in wall-clock and CPU time (on a shared machine
 the CPU time is the steadier of the two), the async version's first call in a fresh worker thread,
 and the PNG's size and dimensions. Synthetic answers: a user who practises most days over
@@ -97,7 +97,7 @@ def main() -> None:
     args = parser.parse_args()
 
     t0 = time.perf_counter()
-    from bot.core.charts import render_progress_chart, render_progress_chart_async
+    from bot.present.charts import render_progress_chart, render_progress_chart_async
 
     imported = time.perf_counter() - t0
 
@@ -130,7 +130,7 @@ def main() -> None:
         return f"min {min(ms):6.1f}  median {statistics.median(ms):6.1f}  max {max(ms):6.1f} ms"
 
     print(f"{len(points)} answers over {args.days} days, {len({p.topic for p in points})} topics")
-    print(f"import bot.core.charts       {1000 * imported:6.1f} ms wall (matplotlib included)")
+    print(f"import bot.present.charts    {1000 * imported:6.1f} ms wall (matplotlib included)")
     print(f"first render                 {1000 * first_wall:6.1f} ms wall, {1000 * first_cpu:6.1f} ms CPU")
     print(f"warm renders (n={args.warm}), wall    {spread([w for w, _ in warm])}")
     print(f"warm renders (n={args.warm}), CPU     {spread([c for _, c in warm])}")

@@ -26,8 +26,8 @@ from bot.core.progress import (
 )
 from bot.core.rating import Rating
 from bot.core.schedule_time import QuietHours
-from bot.render import render, template_names
-from bot.tg.commands import COMMANDS
+from bot.present.labels import TELEGRAM_COMMANDS as COMMANDS
+from bot.present.render import render, template_names
 from questions.loader import QuestionBank
 
 ROOT = Path(__file__).resolve().parent.parent

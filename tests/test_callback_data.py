@@ -1,4 +1,4 @@
-"""Button payloads: every encoder fits Telegram's 64 bytes at its largest, and parsing is strict."""
+"""Button payloads: every button fits Telegram's 64 bytes at its largest, and parsing is strict."""
 
 import inspect
 import typing
@@ -18,53 +18,96 @@ LONGEST_TOPIC = max(TOPICS, key=len)
 # Unix seconds with all 12 digits the delete confirmation allows (the year 33658).
 MAX_ASKED_AT = 10**12 - 1
 
-ROUND_TRIPS: list[tuple[str, str, cd.Action]] = [
-    *[("rate", cd.rate(MAX_ID, r), cd.RateAnswer(MAX_ID, r)) for r in Rating],
-    ("rate", cd.rate(1, Rating.AGAIN), cd.RateAnswer(1, Rating.AGAIN)),
-    ("continue_interview", cd.continue_interview(MAX_ID), cd.ContinueInterview(MAX_ID)),
-    ("restart_interview", cd.restart_interview(MAX_ID, SLUG_24), cd.RestartInterview(MAX_ID, SLUG_24)),
-    ("restart_interview", cd.restart_interview(MAX_ID, None), cd.RestartInterview(MAX_ID, None)),
-    ("skip_prompt", cd.skip_prompt(MAX_ID), cd.SkipPrompt(MAX_ID)),
-    ("snooze_prompt", cd.snooze_prompt(MAX_ID), cd.SnoozePrompt(MAX_ID)),
-    *[("daily_time", cd.daily_time(t), cd.SetDailyTime(t)) for t in (*PRESET_TIMES, "00:00", "23:59")],
-    ("daily_time", cd.daily_time(None), cd.SetDailyTime(None)),
-    ("toggle_topic", cd.toggle_topic(SLUG_24), cd.ToggleTopic(SLUG_24)),
-    ("toggle_topic", cd.toggle_topic(None), cd.ToggleTopic(None)),
-    ("history_page", cd.history_page(999_999, SLUG_24), cd.HistoryPage(999_999, SLUG_24)),
-    ("history_page", cd.history_page(1, None), cd.HistoryPage(1, None)),
-    ("HISTORY_TOPICS", cd.HISTORY_TOPICS, cd.HistoryTopics()),
-    ("open_answer", cd.open_answer(MAX_ID), cd.OpenAnswer(MAX_ID)),
-    ("practise_again", cd.practise_again(MAX_ID), cd.PractiseAgain(MAX_ID)),
-    ("delete_data", cd.delete_data(MAX_ASKED_AT), cd.DeleteData(True, MAX_ASKED_AT)),
-    ("delete_data", cd.delete_data(None), cd.DeleteData(False)),
+ROUND_TRIPS: list[cd.Action] = [
+    *[cd.RateAnswer(MAX_ID, r) for r in Rating],
+    cd.RateAnswer(1, Rating.AGAIN),
+    cd.ContinueInterview(MAX_ID),
+    cd.RestartInterview(MAX_ID, SLUG_24),
+    cd.RestartInterview(MAX_ID, None),
+    cd.SkipPrompt(MAX_ID),
+    cd.SnoozePrompt(MAX_ID),
+    *[cd.SetDailyTime(t) for t in (*PRESET_TIMES, "00:00", "23:59")],
+    cd.SetDailyTime(None),
+    cd.ToggleTopic(SLUG_24),
+    cd.ToggleTopic(None),
+    cd.HistoryPage(999_999, SLUG_24),
+    cd.HistoryPage(1, None),
+    cd.HistoryTopics(),
+    cd.OpenAnswer(MAX_ID),
+    cd.PractiseAgain(MAX_ID),
+    cd.DeleteData(True, MAX_ASKED_AT),
+    cd.DeleteData(False),
     # Every topic of the bank, in every payload that names one.
-    *[("toggle_topic", cd.toggle_topic(t), cd.ToggleTopic(t)) for t in TOPICS],
-    *[("history_page", cd.history_page(1, t), cd.HistoryPage(1, t)) for t in TOPICS],
-    *[("restart_interview", cd.restart_interview(1, t), cd.RestartInterview(1, t)) for t in TOPICS],
+    *[cd.ToggleTopic(t) for t in TOPICS],
+    *[cd.HistoryPage(1, t) for t in TOPICS],
+    *[cd.RestartInterview(1, t) for t in TOPICS],
 ]
 
 
-@pytest.mark.parametrize(("encoder", "data", "action"), ROUND_TRIPS, ids=[d for _, d, _ in ROUND_TRIPS])
-def test_largest_payloads_fit_and_round_trip(encoder: str, data: str, action: cd.Action) -> None:
-    assert 1 <= len(data.encode("utf-8")) <= 64
+@pytest.mark.parametrize("action", ROUND_TRIPS, ids=[a.encode() for a in ROUND_TRIPS])
+def test_largest_payloads_fit_and_round_trip(action: cd.Action) -> None:
+    data = action.encode()
+    assert 1 <= len(data.encode("utf-8")) <= cd.MAX_BYTES == 64
     assert cd.parse(data) == action
+    # Exactly one registered button claims the payload: the patterns exclude each other.
+    assert [b for b in cd.BUTTONS if b.PATTERN.fullmatch(data)] == [type(action)]
 
 
-def test_every_encoder_and_action_is_covered() -> None:
-    encoders = {
-        name
-        for name, fn in inspect.getmembers(cd, inspect.isfunction)
-        if fn.__module__ == cd.__name__ and name != "parse" and not name.startswith("_")
+def test_every_button_is_registered_and_covered() -> None:
+    declared = {
+        cls
+        for _, cls in inspect.getmembers(cd, inspect.isclass)
+        if cls.__module__ == cd.__name__ and hasattr(cls, "PATTERN")
     }
-    assert encoders | {"HISTORY_TOPICS"} == {name for name, _, _ in ROUND_TRIPS}
-    assert set(typing.get_args(cd.Action)) == {type(action) for _, _, action in ROUND_TRIPS}
+    assert declared == set(typing.get_args(cd.Action)) == set(cd.BUTTONS)
+    assert len(cd.BUTTONS) == len(set(cd.BUTTONS))
+    assert set(cd.BUTTONS) == {type(action) for action in ROUND_TRIPS}
+
+
+# Payloads as earlier versions wrote them, byte for byte: buttons already sent must keep working
+# after an upgrade, so these strings may never change meaning.
+SENT_BEFORE: list[tuple[str, cd.Action]] = [
+    ("r:12:3", cd.RateAnswer(12, Rating.GOOD)),
+    ("iv:c:7", cd.ContinueInterview(7)),
+    ("iv:n:7:agile", cd.RestartInterview(7, "agile")),
+    ("iv:n:7:-", cd.RestartInterview(7, None)),
+    ("dp:s:9", cd.SkipPrompt(9)),
+    ("dp:z:9", cd.SnoozePrompt(9)),
+    ("dt:0730", cd.SetDailyTime("07:30")),
+    ("dt:off", cd.SetDailyTime(None)),
+    ("tp:risk", cd.ToggleTopic("risk")),
+    ("tp:*", cd.ToggleTopic(None)),
+    ("h:2:-", cd.HistoryPage(2, None)),
+    ("h:1:agile", cd.HistoryPage(1, "agile")),
+    ("h:topics", cd.HistoryTopics()),
+    ("ho:42", cd.OpenAnswer(42)),
+    ("hp:42", cd.PractiseAgain(42)),
+    ("dd:y:1764000000", cd.DeleteData(True, 1_764_000_000)),
+    ("dd:n", cd.DeleteData(False)),
+]
+
+
+@pytest.mark.parametrize(("data", "action"), SENT_BEFORE, ids=[d for d, _ in SENT_BEFORE])
+def test_payloads_already_sent_keep_their_meaning(data: str, action: cd.Action) -> None:
+    assert cd.parse(data) == action
+    assert action.encode() == data
+
+
+def test_the_old_encoders_still_build_the_same_payloads() -> None:
+    assert cd.skip_prompt(9) == "dp:s:9"
+    assert cd.snooze_prompt(9) == "dp:z:9"
+    assert cd.daily_time("07:30") == "dt:0730"
+    assert cd.daily_time(None) == "dt:off"
+    assert cd.toggle_topic(None) == "tp:*"
+    assert cd.open_answer(42) == "ho:42"
+    assert cd.practise_again(42) == "hp:42"
 
 
 def test_the_longest_payload_is_well_under_the_limit() -> None:
-    longest = max((data for _, data, _ in ROUND_TRIPS), key=lambda d: len(d.encode()))
-    assert longest == cd.restart_interview(MAX_ID, SLUG_24)
+    longest = max((a.encode() for a in ROUND_TRIPS), key=lambda d: len(d.encode()))
+    assert longest == cd.RestartInterview(MAX_ID, SLUG_24).encode()
     assert len(longest.encode()) == 49
-    assert len(cd.rate(MAX_ID, Rating.EASY)) == 23
+    assert len(cd.RateAnswer(MAX_ID, Rating.EASY).encode()) == 23
     assert LONGEST_TOPIC == "stakeholders"
 
 
@@ -103,6 +146,10 @@ def test_the_longest_payload_is_well_under_the_limit() -> None:
         "iv:n:1",
         "iv:n:1:Agile",
         "dp:x:1",
+        "dp:s:1:2",
+        "dp:sz:1",
+        "iv:c:agile",
+        "h:topics:1",
         "dt:2400",
         "dt:0860",
         "dt:800",

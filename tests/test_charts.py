@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from bot.core.charts import (
+from bot.present.charts import (
     ProgressSummary,
     render_progress_chart,
     render_progress_chart_async,
@@ -162,7 +162,7 @@ async def test_the_async_render_leaves_the_event_loop_free() -> None:
 
 
 def test_charts_never_use_pyplot() -> None:
-    source = Path(__file__).resolve().parent.parent / "bot" / "core" / "charts.py"
+    source = Path(__file__).resolve().parent.parent / "bot" / "present" / "charts.py"
     modules: set[str] = set()
     for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):

@@ -9,8 +9,8 @@ from sqlalchemy import create_engine, text
 
 from bot.config import Settings
 from bot.logs import configure_logging
+from bot.present.labels import TELEGRAM_COMMANDS as COMMANDS
 from bot.tg.app import BotApplication
-from bot.tg.commands import COMMANDS
 from questions.loader import QuestionBank
 from tests.conftest import FakeClock, running_bot
 from tests.fake_telegram import FakeTelegram, FakeUser, SentMessage

@@ -16,12 +16,12 @@ from PIL import Image
 from sqlalchemy import create_engine, text
 
 from bot.config import Settings
-from bot.core.export import CSV_HEADER
 from bot.core.interview import Answered, Identity, Started
 from bot.core.practice import DailyPrompt
 from bot.core.rating import Rating
 from bot.core.services import Services
 from bot.core.srs import SpacedRepetition
+from bot.present.export import CSV_HEADER
 from bot.tg import callback_data
 from bot.tg.app import BotApplication
 from questions.loader import QuestionBank

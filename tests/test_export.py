@@ -9,25 +9,22 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.core.export import (
+from bot.core.export import REMOVED_QUESTION, REMOVED_TOPIC, ExportRow, load_export_rows
+from bot.core.interview import Answered, Identity, Started
+from bot.core.rating import Rating
+from bot.core.services import Services
+from bot.present.export import (
     CSV_HEADER,
     EXPORT_FORMATS,
-    REMOVED_QUESTION,
-    REMOVED_TOPIC,
     UPLOAD_LIMIT_BYTES,
-    ExportRow,
     build_export,
     export_filename,
-    load_export_rows,
     md_inline,
     md_quote,
     to_csv,
     to_html,
     to_markdown,
 )
-from bot.core.interview import Answered, Identity, Started
-from bot.core.rating import Rating
-from bot.core.services import Services
 from storage.records import NewAnswer
 from storage.repositories import AnswerRepository, UserRepository
 from tests.conftest import FakeClock
@@ -59,7 +56,7 @@ def row(
     question: str = "How do you run a sprint review?",
     covered: tuple[str, ...] = ("Demo working software",),
     missed: tuple[str, ...] = ("Invite stakeholders", "Update the backlog"),
-    rating: str | None = "Good",
+    rating: Rating | int | None = Rating.GOOD,
     words: int = 42,
     seconds: int = 95,
 ) -> ExportRow:
@@ -464,7 +461,7 @@ async def test_load_export_rows_returns_this_users_answers_oldest_first(
         assert got.seconds_taken == result.seconds_taken
     assert [len(r.covered) for r in rows[:3]] == [0, 1, 2]
     assert [r.seconds_taken for r in rows] == [40, 75, 12, 60]
-    assert [r.rating for r in rows] == [None, "Good", None, None]
+    assert [r.rating for r in rows] == [None, Rating.GOOD, None, None]
     assert rows[3] == ExportRow(
         rows[3].answered_at,
         REMOVED_TOPIC,

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from bot.render import render, split_message, to_plain
+from bot.present.render import render, split_message, to_plain
 
 _TAG = re.compile(r"<(/?)([a-z-]+)[^>]*>")
 

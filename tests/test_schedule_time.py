@@ -19,14 +19,13 @@ from bot.core.schedule_time import (
     ScheduleInputError,
     catch_up,
     days_until,
-    describe_delay,
-    format_local,
     local_date,
     next_prompt_at,
     parse_daily_time,
     parse_quiet_hours,
     parse_timezone,
 )
+from bot.present.filters import describe_delay, format_local
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")

@@ -5,7 +5,7 @@ templates as Telegram, turned into plain text.
 """
 
 import asyncio
-from typing import Final, TextIO
+from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from bot.core.interview import (
@@ -22,21 +22,14 @@ from bot.core.interview import (
 )
 from bot.core.practice import NothingDue
 from bot.core.rating import Rating
-from bot.core.schedule_time import format_local
 from bot.core.services import Services
-from bot.render import render, to_plain
+from bot.present import labels
+from bot.present.filters import format_local
+from bot.present.render import render, to_plain
 
-CHAT_COMMANDS: Final[tuple[tuple[str, str], ...]] = (
-    ("interview", "Start a mock interview (add a topic to focus: /interview agile)"),
-    ("cancel", "Stop the running interview; answers so far are kept"),
-    ("review", "Practise every question due for review"),
-    ("history", "Your 10 most recent answers"),
-    ("help", "What I can do"),
-    ("quit", "Leave the chat (your answers are saved)"),
-)
+# What the user may type for a rating: its number or its name ("good").
 _RATINGS = {str(int(r)): r for r in Rating} | {r.name.lower(): r for r in Rating}
 _QUIT = ("/quit", "/exit", "/q")
-_RATING_HINT = "  " + " · ".join(f"{int(r)} {r.label}" for r in Rating) + "   (Enter to skip)"
 
 
 class TerminalChat:
@@ -66,10 +59,10 @@ class TerminalChat:
         new = await self.interviews.register(self.who)
         per_session = self.services.settings.interview.questions_per_session
         self.say("start", new=new, name=self.who.display_name, per_session=per_session)
-        self.note("(In this terminal: type /quit to leave; press Enter to send a message.)")
+        self.note(labels.TERMINAL_INTRO)
         pending = await self.interviews.resume(self.who)
         if pending is not None:
-            self.note("\nYou have an interview in progress — here's where you left off:")
+            self.note(labels.TERMINAL_RESUMING)
             self.say("question", prompt=pending)
         while (line := await self.read()) is not None:
             text = line.strip()
@@ -80,7 +73,7 @@ class TerminalChat:
                     break
             elif not await self.answer(line):
                 break
-        self.note("\nBye! Your answers are saved.")
+        self.note(labels.TERMINAL_BYE)
         return 0
 
     async def command(self, text: str) -> bool:
@@ -105,7 +98,7 @@ class TerminalChat:
             page = await self.services.progress.history_page(self.who, 1, arg or None, 10)
             self.say("history", page=page, topics=self.interviews.topics(), buttons=False)
         elif name in ("help", "start"):
-            self.say("help", commands=CHAT_COMMANDS, topics=self.interviews.topics())
+            self.say("help", commands=labels.TERMINAL_COMMANDS, topics=self.interviews.topics())
         else:
             self.say("unknown_command", command=text.split()[0][:64])
         return True
@@ -118,7 +111,7 @@ class TerminalChat:
                 self.say("unknown_topic", given=given, topics=topics)
             case AlreadyRunning(session_id=sid, prompt=prompt, requested_topic=topic):
                 self.say("already_running", prompt=prompt)
-                choice = await self.read("Continue (c) or start a new one (n)? ")
+                choice = await self.read(labels.TERMINAL_CONTINUE_OR_NEW)
                 if choice is not None and choice.strip().lower() in ("n", "new"):
                     await self.started(await self.interviews.start(self.who, topic, restart_session=sid))
                 else:
@@ -153,7 +146,7 @@ class TerminalChat:
 
     async def rate(self, answer_id: int) -> str | None:
         """Ask for a self-rating; returns a /command typed instead of one (the rating is skipped)."""
-        self.note(_RATING_HINT)
+        self.note(labels.TERMINAL_RATING_HINT)
         while (choice := await self.read("rating> ")) is not None:
             choice = choice.strip()
             if not choice:
@@ -166,5 +159,5 @@ class TerminalChat:
                 if rated is not None:
                     self.note(to_plain(render("rated", rated=rated)))
                 return None
-            self.note("Please type 1, 2, 3 or 4 (or again / hard / good / easy), or press Enter to skip.")
+            self.note(labels.TERMINAL_RATING_AGAIN)
         return None

@@ -1,4 +1,7 @@
-"""The four self-ratings a user gives an answer (they feed spaced repetition)."""
+"""The four self-ratings a user gives an answer (they feed spaced repetition).
+
+What each is called on a button or in a message is presentation: bot/present/labels.py.
+"""
 
 from enum import IntEnum
 
@@ -8,7 +11,3 @@ class Rating(IntEnum):
     HARD = 2
     GOOD = 3
     EASY = 4
-
-    @property
-    def label(self) -> str:
-        return self.name.capitalize()

@@ -42,9 +42,6 @@ _SHOWN_CHARS = 40
 _SUGGESTIONS = 3
 _SUGGEST_CUTOFF = 0.75
 
-_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
 
 class ScheduleInputError(ValueError):
     """A user typed a time, timezone or quiet-hours range we cannot use.
@@ -326,34 +323,3 @@ def catch_up(due_at: datetime, now: datetime, grace: timedelta) -> Literal["send
 def days_until(interview_date: date, now: datetime, tz: ZoneInfo) -> int:
     """Whole local days from today to the interview: 0 on the day itself, negative after it."""
     return (interview_date - local_date(now, tz)).days
-
-
-# --- Formatting for messages --------------------------------------------------------------------
-
-
-def format_local(at: datetime, tz: ZoneInfo) -> str:
-    """The instant on the user's clock, like "Mon 2 Mar, 07:30" (English names, whatever the locale)."""
-    _require_aware(at, "at")
-    local = at.astimezone(tz)
-    return f"{_WEEKDAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]}, {local:%H:%M}"
-
-
-def _count(n: int, unit: str) -> str:
-    return f"in {n} {unit}" if n == 1 else f"in {n} {unit}s"
-
-
-def describe_delay(delta: timedelta) -> str:
-    """A duration ahead, like "in 4 days", "in 3 hours", "in 1 minute".
-
-    The largest unit that rounds (half up) to at least one is used, so 36 hours is
-    "in 2 days", 23 h 30 min is "in 1 day" and anything under a minute is "in 1 minute".
-    """
-    if delta < timedelta(0):
-        raise ValueError(f"describe_delay needs a duration ahead, got {delta}")
-    minutes = (delta + timedelta(seconds=30)) // timedelta(minutes=1)
-    if minutes < 60:
-        return _count(max(minutes, 1), "minute")
-    hours = (delta + timedelta(minutes=30)) // timedelta(hours=1)
-    if hours < 24:
-        return _count(hours, "hour")
-    return _count((delta + timedelta(hours=12)) // timedelta(days=1), "day")

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 from bot.config import Settings
 from bot.core.clock import Clock, system_clock
+from bot.core.export import ExportService
 from bot.core.feedback import FeedbackMatcher
 from bot.core.interview import InterviewService
 from bot.core.practice import PracticeService
@@ -47,6 +48,7 @@ class Services:
         self.progress = ProgressService(
             self.db, self.interviews, self.clock, self.settings.scheduler.default_timezone
         )
+        self.exports = ExportService(self.db, self.bank, self.practice.zone_for, self.clock)
 
     @classmethod
     def open(

@@ -18,7 +18,7 @@ from telegram.ext import (
 )
 
 from bot.core.services import Services
-from bot.tg.commands import COMMANDS
+from bot.present.labels import TELEGRAM_COMMANDS as COMMANDS
 from bot.tg.handlers import fallback
 from bot.tg.handlers.buttons import ButtonHandlers
 from bot.tg.handlers.data import DataHandlers

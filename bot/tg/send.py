@@ -6,7 +6,7 @@ import logging
 from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.render import split_message
+from bot.present.render import split_message
 
 log = logging.getLogger(__name__)
 

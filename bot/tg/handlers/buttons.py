@@ -1,10 +1,13 @@
 """Every inline button lands here: payloads are parsed strictly, then each feature re-checks
 that what the button names belongs to the user who pressed it."""
 
+from typing import assert_never
+
 from telegram import Update
 
-from bot.tg import callback_data
-from bot.tg.handlers.common import Context, answer_query, identity
+from bot.core.interview import Identity
+from bot.tg import callback_data as cd
+from bot.tg.handlers.common import Context, answer_query, with_identity
 from bot.tg.handlers.data import DataHandlers
 from bot.tg.handlers.history import HistoryHandlers
 from bot.tg.handlers.interview import InterviewHandlers
@@ -24,28 +27,24 @@ class ButtonHandlers:
         self.history = history
         self.data = data
 
-    async def press(self, update: Update, context: Context) -> None:
-        query, who = update.callback_query, identity(update)
-        if query is None or who is None:
+    @with_identity
+    async def press(self, update: Update, context: Context, who: Identity) -> None:
+        query = update.callback_query
+        if query is None:
             return
-        action = callback_data.parse(query.data)
+        action = cd.parse(query.data)
+        # Every action by name, and assert_never last: a button added to cd.Action but not
+        # routed here is a mypy error, not a press that lands in the wrong feature.
         match action:
             case None:
                 await answer_query(query, "stale_button")
-            case (
-                callback_data.RateAnswer()
-                | callback_data.ContinueInterview()
-                | callback_data.RestartInterview()
-            ):
+            case cd.RateAnswer() | cd.ContinueInterview() | cd.RestartInterview():
                 await self.interview.press(update, context, who, action)
-            case (
-                callback_data.HistoryPage()
-                | callback_data.HistoryTopics()
-                | callback_data.OpenAnswer()
-                | callback_data.PractiseAgain()
-            ):
+            case cd.SkipPrompt() | cd.SnoozePrompt() | cd.SetDailyTime() | cd.ToggleTopic():
+                await self.practice.press(update, context, who, action)
+            case cd.HistoryPage() | cd.HistoryTopics() | cd.OpenAnswer() | cd.PractiseAgain():
                 await self.history.press(update, context, who, action)
-            case callback_data.DeleteData():
+            case cd.DeleteData():
                 await self.data.press(update, context, who, action)
             case _:
-                await self.practice.press(update, context, who, action)
+                assert_never(action)

@@ -1,18 +1,22 @@
 """What every handler needs: who is talking, and a way to answer them."""
 
+import functools
 import logging
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.core.interview import Identity
-from bot.render import render, to_plain
+from bot.present.render import render, to_plain
 from bot.tg.send import send_html
 
 log = logging.getLogger(__name__)
 
 Context = ContextTypes.DEFAULT_TYPE
+_Handlers = TypeVar("_Handlers")
 
 
 def identity(update: Update) -> Identity | None:
@@ -20,6 +24,21 @@ def identity(update: Update) -> Identity | None:
     if user is None or chat is None:
         return None
     return Identity(f"tg:{user.id}", chat.id, user.full_name[:128])
+
+
+def with_identity(
+    handler: Callable[[_Handlers, Update, Context, Identity], Coroutine[Any, Any, None]],
+) -> Callable[[_Handlers, Update, Context], Coroutine[Any, Any, None]]:
+    """A handler method that needs to know who is talking: updates without a user and a chat
+    (channel posts, inline queries) are dropped before it runs."""
+
+    @functools.wraps(handler)
+    async def wrapper(self: _Handlers, update: Update, context: Context) -> None:
+        who = identity(update)
+        if who is not None:
+            await handler(self, update, context, who)
+
+    return wrapper
 
 
 async def reply(

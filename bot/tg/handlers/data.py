@@ -6,9 +6,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.core.interview import Identity
 from bot.core.services import Services
-from bot.render import render
-from bot.tg import callback_data
-from bot.tg.handlers.common import Context, answer_query, edit_or_ignore, identity, reply
+from bot.present import labels
+from bot.present.render import render
+from bot.tg import callback_data as cd
+from bot.tg.handlers.common import Context, answer_query, edit_or_ignore, reply, with_identity
 
 # A confirmation button older than this is refused: an old message should not delete anything.
 CONFIRM_WITHIN = timedelta(minutes=15)
@@ -18,37 +19,33 @@ class DataHandlers:
     def __init__(self, services: Services) -> None:
         self.services = services
 
-    async def delete_data(self, update: Update, context: Context) -> None:
-        if identity(update) is None:
-            return
+    @with_identity
+    async def delete_data(self, update: Update, context: Context, who: Identity) -> None:
         asked_at = int(self.services.clock().timestamp())
         keyboard = InlineKeyboardMarkup(
             [
                 [
                     InlineKeyboardButton(
-                        "Delete everything", callback_data=callback_data.delete_data(asked_at)
+                        labels.DELETE_EVERYTHING, callback_data=cd.DeleteData(True, asked_at).encode()
                     ),
-                    InlineKeyboardButton("Cancel", callback_data=callback_data.delete_data(None)),
+                    InlineKeyboardButton(labels.CANCEL, callback_data=cd.DeleteData(False).encode()),
                 ]
             ]
         )
         await reply(update, context, "delete_confirm", keyboard)
 
-    async def press(
-        self, update: Update, context: Context, who: Identity, action: callback_data.Action
-    ) -> None:
+    async def press(self, update: Update, context: Context, who: Identity, action: cd.DeleteData) -> None:
         query = update.callback_query
         assert query is not None
-        match action:
-            case callback_data.DeleteData(confirmed=False):
-                await answer_query(query)
-                await edit_or_ignore(query, render("delete_cancelled"), None)
-            case callback_data.DeleteData(confirmed=True, asked_at=asked_at):
-                age = self.services.clock().timestamp() - asked_at
-                if not 0 <= age <= CONFIRM_WITHIN.total_seconds():
-                    await answer_query(query, "stale_button")
-                    return
-                # Only ever the presser's own data: the button names no user.
-                deleted = await self.services.progress.delete_everything(who)
-                await answer_query(query)
-                await edit_or_ignore(query, render("deleted", deleted=deleted), None)
+        if not action.confirmed:
+            await answer_query(query)
+            await edit_or_ignore(query, render("delete_cancelled"), None)
+            return
+        age = self.services.clock().timestamp() - action.asked_at
+        if not 0 <= age <= CONFIRM_WITHIN.total_seconds():
+            await answer_query(query, "stale_button")
+            return
+        # Only ever the presser's own data: the button names no user.
+        deleted = await self.services.progress.delete_everything(who)
+        await answer_query(query)
+        await edit_or_ignore(query, render("deleted", deleted=deleted), None)

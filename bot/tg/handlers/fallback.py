@@ -5,25 +5,11 @@ import logging
 from telegram import Update
 from telegram.error import TelegramError
 
-from bot.render import render
+from bot.present.labels import MEDIA_NAMES, OTHER_MEDIA
+from bot.present.render import render
 from bot.tg.handlers.common import Context, reply
 
 log = logging.getLogger(__name__)
-
-# What to call a message we can't assess, by the attribute Telegram fills in.
-_MEDIA_NAMES = (
-    ("sticker", "a sticker"),
-    ("photo", "a photo"),
-    ("voice", "a voice message"),
-    ("video_note", "a video message"),
-    ("video", "a video"),
-    ("audio", "an audio file"),
-    ("animation", "a GIF"),
-    ("document", "a file"),
-    ("location", "a location"),
-    ("contact", "a contact"),
-    ("poll", "a poll"),
-)
 
 
 async def group_message(update: Update, context: Context) -> None:
@@ -38,9 +24,7 @@ async def unknown_command(update: Update, context: Context) -> None:
 
 async def non_text(update: Update, context: Context) -> None:
     message = update.effective_message
-    what = next(
-        (name for attr, name in _MEDIA_NAMES if message and getattr(message, attr, None)), "that message"
-    )
+    what = next((name for attr, name in MEDIA_NAMES if message and getattr(message, attr, None)), OTHER_MEDIA)
     await reply(update, context, "media", what=what)
 
 

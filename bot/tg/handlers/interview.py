@@ -1,5 +1,7 @@
 """/interview, answers, self-ratings and /cancel."""
 
+from typing import assert_never
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.core.interview import (
@@ -14,15 +16,20 @@ from bot.core.interview import (
     TooLong,
     UnknownTopic,
 )
-from bot.core.rating import Rating
 from bot.core.services import Services
-from bot.tg import callback_data
-from bot.tg.handlers.common import Context, answer_query, drop_keyboard, identity, reply
+from bot.present import labels
+from bot.tg import callback_data as cd
+from bot.tg.handlers.common import Context, answer_query, drop_keyboard, reply, with_identity
 
 
 def rating_keyboard(answer_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(r.label, callback_data=callback_data.rate(answer_id, r)) for r in Rating]]
+        [
+            [
+                InlineKeyboardButton(label, callback_data=cd.RateAnswer(answer_id, rating).encode())
+                for rating, label in labels.RATING_LABELS.items()
+            ]
+        ]
     )
 
 
@@ -30,9 +37,11 @@ def continue_keyboard(session_id: int, topic: str | None) -> InlineKeyboardMarku
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton("Continue", callback_data=callback_data.continue_interview(session_id)),
                 InlineKeyboardButton(
-                    "Start a new one", callback_data=callback_data.restart_interview(session_id, topic)
+                    labels.CONTINUE, callback_data=cd.ContinueInterview(session_id).encode()
+                ),
+                InlineKeyboardButton(
+                    labels.START_NEW, callback_data=cd.RestartInterview(session_id, topic).encode()
                 ),
             ]
         ]
@@ -46,10 +55,8 @@ class InterviewHandlers:
     async def ask(self, update: Update, context: Context, prompt: QuestionPrompt) -> None:
         await reply(update, context, "question", prompt=prompt)
 
-    async def start(self, update: Update, context: Context) -> None:
-        who = identity(update)
-        if who is None:
-            return
+    @with_identity
+    async def start(self, update: Update, context: Context, who: Identity) -> None:
         await self._started(update, context, await self.interviews.start(who, " ".join(context.args or ())))
 
     async def _started(self, update: Update, context: Context, outcome: StartOutcome) -> None:
@@ -61,9 +68,10 @@ class InterviewHandlers:
             case UnknownTopic(given=given, topics=topics):
                 await reply(update, context, "unknown_topic", given=given, topics=topics)
 
-    async def answer(self, update: Update, context: Context) -> None:
-        who, message = identity(update), update.effective_message
-        if who is None or message is None or message.text is None:
+    @with_identity
+    async def answer(self, update: Update, context: Context, who: Identity) -> None:
+        message = update.effective_message
+        if message is None or message.text is None:
             return
         outcome = await self.interviews.answer(who, message.text, message.message_id)
         match outcome:
@@ -80,38 +88,41 @@ class InterviewHandlers:
                 elif result.summary is not None and result.kind != "daily":
                     await reply(update, context, "summary", summary=result.summary)
 
-    async def cancel(self, update: Update, context: Context) -> None:
-        who = identity(update)
-        if who is None:
-            return
+    @with_identity
+    async def cancel(self, update: Update, context: Context, who: Identity) -> None:
         summary = await self.interviews.cancel(who)
         if summary is None:
             await reply(update, context, "cancelled_nothing")
         else:
             await reply(update, context, "summary", summary=summary)
 
-    async def edited(self, update: Update, context: Context) -> None:
-        who, message = identity(update), update.edited_message
-        if who is None or message is None:
+    @with_identity
+    async def edited(self, update: Update, context: Context, who: Identity) -> None:
+        message = update.edited_message
+        if message is None:
             return
         edited = await self.interviews.edited(who, message.message_id)
         await reply(update, context, "edited_answer" if edited else "edited_other")
 
     async def press(
-        self, update: Update, context: Context, who: Identity, action: callback_data.Action
+        self,
+        update: Update,
+        context: Context,
+        who: Identity,
+        action: cd.RateAnswer | cd.ContinueInterview | cd.RestartInterview,
     ) -> None:
         """The interview's buttons: self-ratings, continue and restart."""
         query = update.callback_query
         assert query is not None
         match action:
-            case callback_data.RateAnswer(answer_id=answer_id, rating=rating):
+            case cd.RateAnswer(answer_id=answer_id, rating=rating):
                 rated = await self.interviews.rate(who, answer_id, rating)
                 if rated is None:
                     await answer_query(query, "stale_button")
                     return
                 await answer_query(query, "rated", rated=rated)
                 await drop_keyboard(query)
-            case callback_data.ContinueInterview(session_id=sid):
+            case cd.ContinueInterview(session_id=sid):
                 prompt = await self.interviews.resume(who, sid)
                 await answer_query(query)
                 await drop_keyboard(query)
@@ -119,8 +130,10 @@ class InterviewHandlers:
                     await reply(update, context, "resumed_nothing")
                 else:
                     await self.ask(update, context, prompt)
-            case callback_data.RestartInterview(session_id=sid, topic=topic):
+            case cd.RestartInterview(session_id=sid, topic=topic):
                 outcome = await self.interviews.start(who, topic, restart_session=sid)
                 await answer_query(query)
                 await drop_keyboard(query)
                 await self._started(update, context, outcome)
+            case _:
+                assert_never(action)

@@ -1,16 +1,19 @@
 """/daily, /topics, /review, /interviewdate and the buttons under a pushed question."""
 
+from typing import assert_never
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.core.interview import AlreadyRunning, Identity, Started
 from bot.core.practice import Busy, DailyPrompt, DailySetting, InterviewDate, NothingDue, TopicChoice
-from bot.core.schedule_time import ScheduleInputError, format_local
+from bot.core.schedule_time import ScheduleInputError
 from bot.core.services import Services
-from bot.render import render
-from bot.tg import callback_data
-from bot.tg.handlers.common import Context, answer_query, drop_keyboard, edit_or_ignore, identity, reply
+from bot.present import labels
+from bot.present.filters import format_local
+from bot.present.render import render
+from bot.tg import callback_data as cd
+from bot.tg.handlers.common import Context, answer_query, drop_keyboard, edit_or_ignore, reply, with_identity
 from bot.tg.handlers.interview import InterviewHandlers, continue_keyboard
 
 PRESET_TIMES = ("07:00", "08:00", "12:30", "18:00", "21:00")
@@ -20,30 +23,31 @@ def prompt_keyboard(session_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton("Skip", callback_data=callback_data.skip_prompt(session_id)),
-                InlineKeyboardButton("Snooze 1h", callback_data=callback_data.snooze_prompt(session_id)),
+                InlineKeyboardButton(labels.SKIP, callback_data=cd.SkipPrompt(session_id).encode()),
+                InlineKeyboardButton(labels.SNOOZE, callback_data=cd.SnoozePrompt(session_id).encode()),
             ]
         ]
     )
 
 
 def daily_keyboard(setting: DailySetting) -> InlineKeyboardMarkup:
-    times = [InlineKeyboardButton(t, callback_data=callback_data.daily_time(t)) for t in PRESET_TIMES]
+    times = [InlineKeyboardButton(t, callback_data=cd.SetDailyTime(t).encode()) for t in PRESET_TIMES]
     rows = [times]
     if setting.enabled:
-        rows.append([InlineKeyboardButton("Turn off", callback_data=callback_data.daily_time(None))])
+        rows.append([InlineKeyboardButton(labels.DAILY_OFF, callback_data=cd.SetDailyTime(None).encode())])
     return InlineKeyboardMarkup(rows)
 
 
 def topics_keyboard(choices: list[TopicChoice]) -> InlineKeyboardMarkup:
     buttons = [
         InlineKeyboardButton(
-            f"{'✅' if c.selected else '▫️'} {c.name}", callback_data=callback_data.toggle_topic(c.slug)
+            f"{labels.TOPIC_SELECTED if c.selected else labels.TOPIC_UNSELECTED} {c.name}",
+            callback_data=cd.ToggleTopic(c.slug).encode(),
         )
         for c in choices
     ]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    rows.append([InlineKeyboardButton("All topics", callback_data=callback_data.toggle_topic(None))])
+    rows.append([InlineKeyboardButton(labels.ALL_TOPICS, callback_data=cd.ToggleTopic(None).encode())])
     return InlineKeyboardMarkup(rows)
 
 
@@ -70,10 +74,8 @@ class PracticeHandlers:
             next_local=next_local,
         )
 
-    async def daily(self, update: Update, context: Context) -> None:
-        who = identity(update)
-        if who is None:
-            return
+    @with_identity
+    async def daily(self, update: Update, context: Context, who: Identity) -> None:
         args = list(context.args or ())
         try:
             if not args:
@@ -90,19 +92,15 @@ class PracticeHandlers:
         except ScheduleInputError as exc:
             await reply(update, context, "schedule_error", message=exc.message)
 
-    async def topics(self, update: Update, context: Context) -> None:
-        who = identity(update)
-        if who is None:
-            return
+    @with_identity
+    async def topics(self, update: Update, context: Context, who: Identity) -> None:
         choices = await self.practice.topics(who)
         await reply(
             update, context, "topics", topics_keyboard(choices), all_selected=all(c.selected for c in choices)
         )
 
-    async def review(self, update: Update, context: Context) -> None:
-        who = identity(update)
-        if who is None:
-            return
+    @with_identity
+    async def review(self, update: Update, context: Context, who: Identity) -> None:
         outcome = await self.practice.start_review(who)
         match outcome:
             case Started(prompt=prompt):
@@ -114,10 +112,8 @@ class PracticeHandlers:
                 next_local = format_local(next_due, zone) if next_due else ""
                 await reply(update, context, "review_nothing", next_due=next_due, next_local=next_local)
 
-    async def interview_date(self, update: Update, context: Context) -> None:
-        who = identity(update)
-        if who is None:
-            return
+    @with_identity
+    async def interview_date(self, update: Update, context: Context, who: Identity) -> None:
         args = list(context.args or ())
         try:
             if not args:
@@ -134,12 +130,16 @@ class PracticeHandlers:
             await reply(update, context, "schedule_error", message=exc.message)
 
     async def press(
-        self, update: Update, context: Context, who: Identity, action: callback_data.Action
+        self,
+        update: Update,
+        context: Context,
+        who: Identity,
+        action: cd.SkipPrompt | cd.SnoozePrompt | cd.SetDailyTime | cd.ToggleTopic,
     ) -> None:
         query = update.callback_query
         assert query is not None
         match action:
-            case callback_data.SkipPrompt(session_id=sid):
+            case cd.SkipPrompt(session_id=sid):
                 outcome = await self.practice.skip(who, sid)
                 if outcome is None or isinstance(outcome, Busy):
                     await answer_query(query, "prompt_gone")
@@ -149,7 +149,7 @@ class PracticeHandlers:
                 await reply(
                     update, context, "daily_prompt", prompt_keyboard(outcome.prompt.session_id), daily=outcome
                 )
-            case callback_data.SnoozePrompt(session_id=sid):
+            case cd.SnoozePrompt(session_id=sid):
                 due = await self.practice.snooze(who, sid)
                 if due is None:
                     await answer_query(query, "prompt_gone")
@@ -158,12 +158,12 @@ class PracticeHandlers:
                 await answer_query(query, "snoozed", at=at)
                 await drop_keyboard(query)
                 await reply(update, context, "snoozed", at=at)
-            case callback_data.SetDailyTime(time=hhmm):
+            case cd.SetDailyTime(time=hhmm):
                 await answer_query(query)
                 setting = await (self.practice.set_daily(who, hhmm) if hhmm else self.practice.daily_off(who))
                 await drop_keyboard(query)
                 await self._show_setting(update, context, setting, changed=True)
-            case callback_data.ToggleTopic(topic=topic):
+            case cd.ToggleTopic(topic=topic):
                 choices = await self.practice.toggle_topic(who, topic)
                 if choices is None:
                     await answer_query(query, "stale_button")
@@ -171,3 +171,5 @@ class PracticeHandlers:
                 await answer_query(query)
                 text = render("topics", all_selected=all(c.selected for c in choices))
                 await edit_or_ignore(query, text, topics_keyboard(choices))
+            case _:
+                assert_never(action)

@@ -2,19 +2,18 @@
 
 from telegram import Update
 
+from bot.core.interview import Identity
 from bot.core.services import Services
-from bot.tg.commands import COMMANDS
-from bot.tg.handlers.common import Context, identity, reply
+from bot.present.labels import TELEGRAM_COMMANDS
+from bot.tg.handlers.common import Context, reply, with_identity
 
 
 class StartHandlers:
     def __init__(self, services: Services) -> None:
         self.services = services
 
-    async def start(self, update: Update, context: Context) -> None:
-        who = identity(update)
-        if who is None:
-            return
+    @with_identity
+    async def start(self, update: Update, context: Context, who: Identity) -> None:
         new = await self.services.interviews.register(who)
         name = update.effective_user.first_name if update.effective_user else ""
         await reply(
@@ -27,4 +26,6 @@ class StartHandlers:
         )
 
     async def help(self, update: Update, context: Context) -> None:
-        await reply(update, context, "help", commands=COMMANDS, topics=self.services.interviews.topics())
+        await reply(
+            update, context, "help", commands=TELEGRAM_COMMANDS, topics=self.services.interviews.topics()
+        )

@@ -11,30 +11,36 @@ from telegram import InputFile, Update
 from telegram.constants import ChatAction
 from telegram.error import TelegramError
 
-from bot.core.export import DEFAULT_FORMAT, EXPORT_FORMATS, build_export, load_export_rows
-from bot.core.schedule_time import format_local
+from bot.core.export import NothingToExport
+from bot.core.interview import Identity
 from bot.core.services import Services
-from bot.render import render
-from bot.tg.handlers.common import Context, identity, reply
+from bot.present.export import DEFAULT_FORMAT, EXPORT_FORMATS, build_export
+from bot.present.filters import format_local
+from bot.present.labels import chart_title
+from bot.present.render import render
+from bot.tg.handlers.common import Context, reply, with_identity
 
 log = logging.getLogger(__name__)
 
 
 async def _charts_module() -> Any:
-    """bot.core.charts, imported on first use in a worker thread: matplotlib adds about 40 MB
+    """bot.present.charts, imported on first use in a worker thread: matplotlib adds about 40 MB
     to the process and takes a second or more to import, which /stats alone needs."""
-    return await asyncio.to_thread(importlib.import_module, "bot.core.charts")
+    return await asyncio.to_thread(importlib.import_module, "bot.present.charts")
+
+
+def _chat_id(who: Identity) -> int:
+    assert who.chat_id is not None  # identity() always fills it in on Telegram
+    return who.chat_id
 
 
 class StatsHandlers:
     def __init__(self, services: Services) -> None:
-        self.services = services
         self.progress = services.progress
+        self.exports = services.exports
 
-    async def stats(self, update: Update, context: Context) -> None:
-        who, chat = identity(update), update.effective_chat
-        if who is None or chat is None:
-            return
+    @with_identity
+    async def stats(self, update: Update, context: Context, who: Identity) -> None:
         stats = await self.progress.stats(who)
         next_review = (
             format_local(stats.next_review_at, ZoneInfo(stats.timezone)) if stats.next_review_at else ""
@@ -43,43 +49,46 @@ class StatsHandlers:
         if stats.answers == 0:
             return
         charts = await _charts_module()
-        title = f"{who.display_name or 'Your'} interview practice"
-        png: bytes = await charts.render_progress_chart_async(stats.series, title=title)
+        png: bytes = await charts.render_progress_chart_async(
+            stats.series, title=chart_title(who.display_name)
+        )
         try:
-            await context.bot.send_photo(chat.id, InputFile(png, filename="progress.png"))
+            await context.bot.send_photo(_chat_id(who), InputFile(png, filename="progress.png"))
         except TelegramError as exc:
-            log.warning("could not send the stats chart to chat %s: %s", chat.id, exc)
+            log.warning("could not send the stats chart to chat %s: %s", who.chat_id, exc)
 
-    async def export(self, update: Update, context: Context) -> None:
-        who, chat = identity(update), update.effective_chat
-        if who is None or chat is None:
-            return
+    @with_identity
+    async def export(self, update: Update, context: Context, who: Identity) -> None:
         fmt = (context.args[0].lower().lstrip(".") if context.args else DEFAULT_FORMAT).replace(
             "markdown", "md"
         )
         if fmt not in EXPORT_FORMATS:
             await reply(update, context, "export_unknown")
             return
-        rows = await load_export_rows(self.services.db, self.services.bank, who.external_id)
-        if not rows:
+        data = await self.exports.rows(who)
+        if isinstance(data, NothingToExport):
             await reply(update, context, "export_empty")
             return
-        stats_tz = await self.services.practice.zone_for(who)
-        now = self.services.clock()
         with contextlib.suppress(TelegramError):  # only a courtesy
-            await context.bot.send_chat_action(chat.id, ChatAction.UPLOAD_DOCUMENT)
+            await context.bot.send_chat_action(_chat_id(who), ChatAction.UPLOAD_DOCUMENT)
         # Rendering thousands of answers takes a moment: keep the event loop free.
         exported = await asyncio.to_thread(
-            build_export, fmt, rows, user_name=who.display_name, generated_at=now, tz=stats_tz
+            build_export,
+            fmt,
+            data.rows,
+            user_name=data.user_name,
+            generated_at=data.generated_at,
+            tz=data.tz,
         )
         if exported is None:
             await reply(update, context, "export_too_big")
             return
-        caption = render("export_caption", count=len(rows), when=format_local(now, stats_tz))
+        when = format_local(data.generated_at, data.tz)
+        caption = render("export_caption", count=len(data.rows), when=when)
         try:
             await context.bot.send_document(
-                chat.id, InputFile(exported.data, filename=exported.filename), caption=caption
+                _chat_id(who), InputFile(exported.data, filename=exported.filename), caption=caption
             )
         except TelegramError as exc:
-            log.warning("could not send an export to chat %s: %s", chat.id, exc)
+            log.warning("could not send an export to chat %s: %s", who.chat_id, exc)
             await reply(update, context, "error")

@@ -1,55 +1,43 @@
-"""Every user-facing text comes from a template in bot/templates.
+"""Messages from templates: one Jinja2 environment over bot/present/templates.
 
-Templates are written in Telegram's HTML subset; the terminal front end turns
-the same output into plain text, so both front ends say the same words.
+Every message the bot sends is a template, written in Telegram's HTML subset; the terminal
+front end turns the same output into plain text, so both front ends say the same words.
+Button labels, the command list and chart labels live in bot/present/labels.py.
 """
 
 import html
 import re
-from datetime import date, datetime
 from functools import cache
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from bot.core.schedule_time import describe_delay
+from bot.present import filters
 
 TELEGRAM_TEXT_LIMIT = 4096
 _TAG = re.compile(r"<(/?)([a-z][a-z0-9-]*)([^>]*)>")
 _TOKEN = re.compile(r"<[^>]*>|&#?[a-zA-Z0-9]+;|[^<&]+|[<&]", re.S)
 
 
-def _date(value: date | datetime, fmt: str = "%d %b %Y") -> str:
-    return value.strftime(fmt)
-
-
-def _shorten(value: str, width: int) -> str:
-    value = " ".join(value.split())
-    return value if len(value) <= width else value[: width - 1].rstrip() + "…"
-
-
-def _plural(count: int, singular: str, plural: str | None = None) -> str:
-    return f"{count} {singular if count == 1 else (plural or singular + 's')}"
-
-
 @cache
 def _environment() -> Environment:
     env = Environment(
-        loader=PackageLoader("bot", "templates"),
+        loader=PackageLoader("bot.present", "templates"),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["date"] = _date
-    env.filters["shorten"] = _shorten
-    env.filters["plural"] = _plural
-    env.filters["delay"] = describe_delay
+    env.filters["date"] = filters.format_date
+    env.filters["shorten"] = filters.shorten
+    env.filters["plural"] = filters.plural
+    env.filters["delay"] = filters.describe_delay
+    env.filters["rating"] = filters.rating_label
     return env
 
 
 def render(template: str, /, **context: Any) -> str:
-    """Render bot/templates/<template>.html (compiled once, cached by Jinja2)."""
+    """Render bot/present/templates/<template>.html (compiled once, cached by Jinja2)."""
     return _environment().get_template(f"{template}.html").render(**context).strip()
 
 

@@ -34,6 +34,7 @@ from matplotlib.patches import Rectangle
 from matplotlib.ticker import FixedLocator, PercentFormatter
 from PIL import Image
 
+from bot.present.labels import CHART
 from questions.topics import TOPICS
 
 ROLLING_DAYS: Final = 7
@@ -250,11 +251,11 @@ def _progress_figure(summary: ProgressSummary, title: str) -> Figure:
     at = _Layout(fig)
     _title(at, title, _subtitle(summary))
     top = _TITLE_BAND + _PANEL_HEADING
-    at.text(_EDGE, top - 0.1, "Talking points covered", fontsize=10, fontweight="bold")
+    at.text(_EDGE, top - 0.1, CHART.coverage_heading, fontsize=10, fontweight="bold")
     ax = fig.add_axes(at.rect(_LEFT, top, WIDTH_IN - _LEFT - _EDGE, _TIME_AXES))
     _time_panel(ax, summary)
     top += _TIME_AXES + _DATE_TICKS + _TOPIC_HEADING
-    at.text(_EDGE, top - 0.1, "By topic, weakest first", fontsize=10, fontweight="bold")
+    at.text(_EDGE, top - 0.1, CHART.topics_heading, fontsize=10, fontweight="bold")
     _topic_panel(at, top, row, rows)
     return fig
 
@@ -262,11 +263,11 @@ def _progress_figure(summary: ProgressSummary, title: str) -> Figure:
 def _empty_figure(title: str) -> Figure:
     fig = Figure(figsize=(WIDTH_IN, 2.2), dpi=DPI, facecolor="white")
     at = _Layout(fig)
-    _title(at, title, "No answers yet")
+    _title(at, title, CHART.no_answers)
     at.text(
         WIDTH_IN / 2,
         1.45,
-        "Answer a question and your progress\nwill show up here.",
+        CHART.no_answers_hint,
         ha="center",
         va="center",
         fontsize=10,
@@ -284,8 +285,8 @@ def _title(at: _Layout, title: str, subtitle: str) -> None:
 def _subtitle(summary: ProgressSummary) -> str:
     first, last = summary.days[0], summary.days[-1]
     span = _day(first) if first == last else f"{_day(first)} – {_day(last)}"
-    overall = "" if summary.overall is None else f" · {summary.overall:.0f}% of talking points"
-    return f"{_answers(summary.answers)} · {span}{overall}"
+    overall = "" if summary.overall is None else CHART.overall.format(percent=summary.overall)
+    return f"{CHART.count(summary.answers)} · {span}{overall}"
 
 
 def _day(d: date) -> str:
@@ -298,13 +299,27 @@ def _time_panel(ax: Axes, summary: ProgressSummary) -> None:
     daily = np.array([np.nan if v is None else v for v in summary.daily])
     answered = ~np.isnan(daily)
     ax.scatter(
-        x[answered], daily[answered], s=16, color=_DOT, linewidths=0, zorder=3, clip_on=False, label="Daily"
+        x[answered],
+        daily[answered],
+        s=16,
+        color=_DOT,
+        linewidths=0,
+        zorder=3,
+        clip_on=False,
+        label=CHART.daily_legend,
     )
     if len(summary.days) > 1:
         line_x, line_y = _rolling_line(
             x[answered], [v for v, a in zip(summary.rolling, answered, strict=True) if a]
         )
-        ax.plot(line_x, line_y, color=_ACCENT, linewidth=2.2, zorder=4, label=f"{ROLLING_DAYS}-day average")
+        ax.plot(
+            line_x,
+            line_y,
+            color=_ACCENT,
+            linewidth=2.2,
+            zorder=4,
+            label=CHART.rolling_legend.format(days=ROLLING_DAYS),
+        )
 
     pad = max(3.0, 0.02 * len(summary.days))  # one day alone sits in the middle of a week
     ax.set_xlim(x[0] - pad, x[-1] + pad)
@@ -359,7 +374,7 @@ def _topic_rows(topics: Sequence[TopicCoverage]) -> list[TopicCoverage]:
     rest = [t for t in topics if t.slug not in kept_slugs]
     other = TopicCoverage(
         "",
-        f"Other topics ({len(rest)})",
+        CHART.other_topics.format(count=len(rest)),
         sum(t.answers for t in rest),
         sum(t.covered for t in rest),
         sum(t.total for t in rest),
@@ -379,8 +394,8 @@ def _topic_panel(at: _Layout, top: float, row: float, rows: Sequence[TopicCovera
     bar_height = row * 0.8
     fontsize = min(8.5, 8.5 * row / _ROW)
     header = {"ha": "right", "fontsize": 7.5, "color": _MUTED}
-    at.text(pct_right, top - 0.1, "covered", **header)
-    at.text(WIDTH_IN - _EDGE, top - 0.1, "answers", **header)
+    at.text(pct_right, top - 0.1, CHART.covered_column, **header)
+    at.text(WIDTH_IN - _EDGE, top - 0.1, CHART.answers_column, **header)
     for i, topic in enumerate(rows):
         bar_top = top + i * row + (row - bar_height) / 2
         middle = bar_top + bar_height / 2
@@ -406,7 +421,3 @@ def _drawable(text: str, limit: int) -> str:
     known = _font_code_points()
     text = " ".join("".join(c for c in text if c.isspace() or ord(c) in known).split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def _answers(n: int) -> str:
-    return "1 answer" if n == 1 else f"{n:,} answers"

@@ -1,0 +1,162 @@
+"""The short texts that are not whole messages: button labels, the command list, chart labels.
+
+Whole messages are templates (bot/present/templates); what lives here is the words a front end
+puts on a button, in a menu or on a chart. One home per kind, so a wording change (or, one day, a
+translation) touches one file.
+"""
+
+from dataclasses import dataclass
+from typing import Final, Literal
+
+from bot.core.rating import Rating
+
+FrontEnd = Literal["telegram", "terminal"]
+
+# --- commands --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: str
+    description: str
+    front_ends: tuple[FrontEnd, ...] = ("telegram",)
+    # Where the terminal does less than Telegram, it says so in its own words.
+    terminal_description: str | None = None
+
+
+# The order is the order of the Telegram menu and of /help.
+_COMMANDS: Final[tuple[Command, ...]] = (
+    Command(
+        "interview",
+        "Start a mock interview (add a topic to focus: /interview agile)",
+        ("telegram", "terminal"),
+    ),
+    Command("cancel", "Stop the running interview; answers so far are kept", ("telegram", "terminal")),
+    Command("review", "Practise every question due for review", ("telegram", "terminal")),
+    Command("daily", "A practice question every day at your time: /daily 07:30 Europe/Berlin"),
+    Command("topics", "Choose topics for new practice questions"),
+    Command("interviewdate", "Count down to your real interview: /interviewdate 2026-12-15"),
+    Command(
+        "history",
+        "Your answers, page by page (add a topic: /history agile)",
+        ("telegram", "terminal"),
+        terminal_description="Your 10 most recent answers",
+    ),
+    Command("stats", "Your progress: streaks, coverage by topic, a chart"),
+    Command("export", "Your whole history as a file: /export, /export html, /export csv"),
+    Command("deletedata", "Delete everything the bot stores about you"),
+    Command("help", "What I can do", ("telegram", "terminal")),
+    Command("start", "Introduction"),
+    Command("quit", "Leave the chat (your answers are saved)", ("terminal",)),
+)
+
+
+def commands_for(front_end: FrontEnd) -> tuple[tuple[str, str], ...]:
+    """(name, description) pairs for one front end's menu and /help, in menu order."""
+    return tuple(
+        (
+            c.name,
+            (c.terminal_description or c.description) if front_end == "terminal" else c.description,
+        )
+        for c in _COMMANDS
+        if front_end in c.front_ends
+    )
+
+
+TELEGRAM_COMMANDS: Final = commands_for("telegram")
+TERMINAL_COMMANDS: Final = commands_for("terminal")
+
+# --- ratings ---------------------------------------------------------------------------------------
+
+RATING_LABELS: Final[dict[Rating, str]] = {
+    Rating.AGAIN: "Again",
+    Rating.HARD: "Hard",
+    Rating.GOOD: "Good",
+    Rating.EASY: "Easy",
+}
+
+
+def rating_label(rating: Rating | int) -> str:
+    """The label of a rating; a value outside the scale (an old row) shows as its number."""
+    try:
+        return RATING_LABELS[Rating(rating)]
+    except ValueError:
+        return str(rating)
+
+
+# --- buttons ---------------------------------------------------------------------------------------
+
+CONTINUE: Final = "Continue"
+START_NEW: Final = "Start a new one"
+SKIP: Final = "Skip"
+SNOOZE: Final = "Snooze 1h"
+DAILY_OFF: Final = "Turn off"
+ALL_TOPICS: Final = "All topics"
+FILTER_BY_TOPIC: Final = "Filter by topic"
+PREVIOUS_PAGE: Final = "‹ Prev"
+NEXT_PAGE: Final = "Next ›"
+BACK: Final = "‹ Back"
+PRACTISE_AGAIN: Final = "Practise again"
+DELETE_EVERYTHING: Final = "Delete everything"
+CANCEL: Final = "Cancel"
+TOPIC_SELECTED: Final = "✅"
+TOPIC_UNSELECTED: Final = "▫️"
+
+# --- what to call a message the bot cannot assess, by the attribute Telegram fills in ---------------
+
+MEDIA_NAMES: Final[tuple[tuple[str, str], ...]] = (
+    ("sticker", "a sticker"),
+    ("photo", "a photo"),
+    ("voice", "a voice message"),
+    ("video_note", "a video message"),
+    ("video", "a video"),
+    ("audio", "an audio file"),
+    ("animation", "a GIF"),
+    ("document", "a file"),
+    ("location", "a location"),
+    ("contact", "a contact"),
+    ("poll", "a poll"),
+)
+OTHER_MEDIA: Final = "that message"
+
+# --- the /stats chart ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ChartLabels:
+    coverage_heading: str = "Talking points covered"
+    topics_heading: str = "By topic, weakest first"
+    covered_column: str = "covered"
+    answers_column: str = "answers"
+    daily_legend: str = "Daily"
+    rolling_legend: str = "{days}-day average"
+    other_topics: str = "Other topics ({count})"
+    one_answer: str = "1 answer"
+    answers: str = "{count:,} answers"
+    overall: str = " · {percent:.0f}% of talking points"
+    no_answers: str = "No answers yet"
+    no_answers_hint: str = "Answer a question and your progress\nwill show up here."
+
+    def count(self, n: int) -> str:
+        return self.one_answer if n == 1 else self.answers.format(count=n)
+
+
+CHART: Final = ChartLabels()
+
+
+def chart_title(display_name: str) -> str:
+    return f"{display_name or 'Your'} interview practice"
+
+
+# --- the terminal's own lines (the rest of what it says comes from the templates) -------------------
+
+TERMINAL_INTRO: Final = "(In this terminal: type /quit to leave; press Enter to send a message.)"
+TERMINAL_RESUMING: Final = "\nYou have an interview in progress — here's where you left off:"
+TERMINAL_BYE: Final = "\nBye! Your answers are saved."
+TERMINAL_CONTINUE_OR_NEW: Final = "Continue (c) or start a new one (n)? "
+TERMINAL_RATING_HINT: Final = (
+    "  " + " · ".join(f"{int(r)} {label}" for r, label in RATING_LABELS.items()) + "   (Enter to skip)"
+)
+TERMINAL_RATING_AGAIN: Final = (
+    "Please type 1, 2, 3 or 4 (or again / hard / good / easy), or press Enter to skip."
+)
