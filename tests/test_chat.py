@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.present.labels import TERMINAL_COMMANDS
 from questions.loader import QuestionBank, load_bank
 
 CONTROLLED_ENV = ("INTERVIEW_BOT_CONFIG", "TELEGRAM_BOT_TOKEN", "DATABASE_URL")
@@ -269,3 +270,21 @@ def test_quit_at_the_rating_prompt_leaves_at_once(tmp_path: Path, db: Path) -> N
     assert "Please type 1, 2, 3 or 4" not in result.out
     [row] = answers_of(db, "chat:quinn")
     assert row["rating"] is None and row["text"] == "my answer about risk registers"
+
+
+# --- Commands -------------------------------------------------------------------------------
+
+
+def test_help_lists_the_terminals_commands_and_each_one_works(tmp_path: Path, db: Path) -> None:
+    commands = [name for name, _ in TERMINAL_COMMANDS]
+    # Every listed command but /quit, which ends the session (assert_clean_exit checks it did).
+    result = chat(
+        tmp_path, db, "hal", ["/help", *(f"/{name}" for name in commands if name != "quit"), "/quit"]
+    )
+
+    assert_clean_exit(result)
+    help_text = result.out[result.out.index("/interview") :]
+    for name, description in TERMINAL_COMMANDS:
+        assert f"/{name} — {description}" in help_text
+    assert "/stats" not in result.out  # Telegram-only commands are not offered here
+    assert "I don't know the command" not in result.out

@@ -9,7 +9,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.core.export import REMOVED_QUESTION, REMOVED_TOPIC, ExportRow, load_export_rows
+from bot.core.export import (
+    REMOVED_QUESTION,
+    REMOVED_TOPIC,
+    ExportData,
+    ExportRow,
+    NothingToExport,
+    load_export_rows,
+)
 from bot.core.interview import Answered, Identity, Started
 from bot.core.rating import Rating
 from bot.core.services import Services
@@ -475,3 +482,20 @@ async def test_load_export_rows_returns_this_users_answers_oldest_first(
     )
     assert [r.answer for r in await load_export_rows(services.db, bank, BOB.external_id)] == ["Bob's answer"]
     assert await load_export_rows(services.db, bank, "tg:404") == []
+
+
+async def test_the_export_service_gives_rows_with_the_users_zone_and_time(
+    services: Services, clock: FakeClock
+) -> None:
+    assert isinstance(await services.exports.rows(ANN), NothingToExport)
+    started = await services.interviews.start(ANN)
+    assert isinstance(started, Started)
+    assert isinstance(await services.interviews.answer(ANN, "An answer"), Answered)
+    await services.practice.set_daily(ANN, "07:30", "Asia/Tokyo")
+
+    data = await services.exports.rows(ANN)
+
+    assert isinstance(data, ExportData)
+    assert [r.answer for r in data.rows] == ["An answer"]
+    assert (data.user_name, data.generated_at, data.tz) == ("Ann", clock.now, ZoneInfo("Asia/Tokyo"))
+    assert isinstance(await services.exports.rows(BOB), NothingToExport)

@@ -12,7 +12,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from bot.present import filters
+from bot.present import filters, labels
 
 TELEGRAM_TEXT_LIMIT = 4096
 _TAG = re.compile(r"<(/?)([a-z][a-z0-9-]*)([^>]*)>")
@@ -33,6 +33,7 @@ def _environment() -> Environment:
     env.filters["plural"] = filters.plural
     env.filters["delay"] = filters.describe_delay
     env.filters["rating"] = filters.rating_label
+    env.globals["rating_names"] = tuple(labels.RATING_LABELS.values())
     return env
 
 
