@@ -27,8 +27,10 @@ from bot.present import labels
 from bot.present.filters import format_local
 from bot.present.render import render, to_plain
 
-# What the user may type for a rating: its number or its name ("good").
-_RATINGS = {str(int(r)): r for r in Rating} | {r.name.lower(): r for r in Rating}
+# What the user may type for a rating: its number or its label, in any case ("good").
+_RATINGS = {str(int(r)): r for r in Rating} | {
+    label.lower(): rating for rating, label in labels.RATING_LABELS.items()
+}
 _QUIT = ("/quit", "/exit", "/q")
 
 

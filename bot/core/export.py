@@ -95,6 +95,8 @@ class NothingToExport:
 
 
 class ExportService:
+    """/export's data for a front end: which rows, whose, when and in which zone; no rendering."""
+
     def __init__(
         self,
         db: Database,
@@ -108,6 +110,7 @@ class ExportService:
         self.clock = clock
 
     async def rows(self, who: Identity) -> ExportData | NothingToExport:
+        """Every answer of `who`, oldest first; the zone is read only when there is something."""
         rows = await load_export_rows(self.db, self.bank, who.external_id)
         if not rows:
             return NothingToExport()

@@ -158,5 +158,7 @@ TERMINAL_RATING_HINT: Final = (
     "  " + " · ".join(f"{int(r)} {label}" for r, label in RATING_LABELS.items()) + "   (Enter to skip)"
 )
 TERMINAL_RATING_AGAIN: Final = (
-    "Please type 1, 2, 3 or 4 (or again / hard / good / easy), or press Enter to skip."
+    "Please type 1, 2, 3 or 4 (or "
+    + " / ".join(label.lower() for label in RATING_LABELS.values())
+    + "), or press Enter to skip."
 )
