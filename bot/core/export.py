@@ -18,7 +18,6 @@ from bot.core.rating import Rating
 from bot.render import render_document
 from questions.loader import QuestionBank
 from storage.db import Database
-from storage.history_repositories import HistoryRepository
 
 # Telegram bots may upload documents of up to 50 MB; stay under the decimal reading of it.
 UPLOAD_LIMIT_BYTES = 50_000_000
@@ -54,8 +53,8 @@ def _rating_label(value: int | None) -> str | None:
 
 async def load_export_rows(db: Database, bank: QuestionBank, external_id: str) -> list[ExportRow]:
     """Every answer of the user with that external id, oldest first ([] for an unknown user)."""
-    async with db.transaction() as conn:
-        result = await HistoryRepository(conn).everything(external_id)
+    async with db.unit() as uow:
+        result = await uow.history.everything(external_id)
     rows: list[ExportRow] = []
     for r in result:
         question = bank.by_id.get(r.question_id)

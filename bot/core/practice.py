@@ -9,10 +9,7 @@ import random
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Literal
 from zoneinfo import ZoneInfo
-
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.config import SchedulerSettings
 from bot.core.clock import Clock
@@ -32,21 +29,14 @@ from bot.core.schedule_time import (
 from questions.schema import Question
 from questions.topics import TOPICS
 from storage.db import Database
-from storage.practice_repositories import (
-    CardRepository,
-    DeliveryRepository,
-    ProfileRepository,
-    ScheduleRepository,
-)
 from storage.records import CardRecord, PracticeProfile, ScheduleRecord
-from storage.repositories import AnswerRepository, SessionRepository, UserRepository
+from storage.states import DeliveryKind, DeliveryStatus, PickReason, SessionKind, SessionStatus
+from storage.uow import UnitOfWork
 
 REVIEW_SESSION_LIMIT = 20
 SNOOZE = timedelta(hours=1)
 # On the last days before the interview, practice favours the weakest answers.
 FINAL_STRETCH_DAYS = 3
-
-Reason = Literal["review", "new", "weakest"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +53,7 @@ class DailySetting:
 @dataclass(frozen=True, slots=True)
 class Pick:
     question: Question
-    reason: Reason
+    reason: PickReason
     last_rating: Rating | None = None
     days_ago: int | None = None
 
@@ -106,7 +96,7 @@ def quiet_hours(schedule: ScheduleRecord | None) -> QuietHours:
     """The user's quiet hours; the default (22:00-07:00) until they set a daily time."""
     if schedule is None:
         return QuietHours()
-    return QuietHours(time.fromisoformat(schedule.quiet_start), time.fromisoformat(schedule.quiet_end))
+    return QuietHours(schedule.quiet_start, schedule.quiet_end)
 
 
 def choose(
@@ -127,15 +117,19 @@ def choose(
     else the weakest; in the final days before the interview, the weakest come first.
     """
 
-    def from_card(card: CardRecord, reason: Reason) -> Pick:
+    def from_card(card: CardRecord, reason: PickReason) -> Pick:
         days = max(0, (now - card.last_review_at).days)
         return Pick(by_id[card.question_id], reason, Rating(card.last_rating), days)
 
     due_picks = [
-        from_card(c, "review") for c in due if c.question_id in by_id and c.question_id not in exclude
+        from_card(c, PickReason.REVIEW)
+        for c in due
+        if c.question_id in by_id and c.question_id not in exclude
     ]
     weak_picks = [
-        from_card(c, "weakest") for c in weakest if c.question_id in by_id and c.question_id not in exclude
+        from_card(c, PickReason.WEAKEST)
+        for c in weakest
+        if c.question_id in by_id and c.question_id not in exclude
     ]
     allowed = [q for q in questions if (topics is None or q.topic in topics) and q.id not in exclude]
     fresh = [q for q in allowed if q.id not in answered]
@@ -147,10 +141,10 @@ def choose(
         # Topics not practised yet come first: breadth before the interview.
         practised = {by_id[qid].topic for qid in answered if qid in by_id}
         untouched = [q for q in fresh if q.topic not in practised]
-        return Pick(rng.choice(untouched or fresh), "new")
+        return Pick(rng.choice(untouched or fresh), PickReason.NEW)
     if weak_picks:
         return weak_picks[0]
-    return Pick(rng.choice(allowed), "new") if allowed else None
+    return Pick(rng.choice(allowed), PickReason.NEW) if allowed else None
 
 
 class PracticeService:
@@ -175,9 +169,9 @@ class PracticeService:
     def zone(self, profile: PracticeProfile | None) -> ZoneInfo:
         return user_zone(profile.timezone if profile else None, self.settings.default_timezone)
 
-    async def _profile(self, conn: AsyncConnection, who: Identity) -> PracticeProfile:
-        await UserRepository(conn).upsert(who.external_id, who.chat_id, who.display_name, self.clock())
-        profile = await ProfileRepository(conn).by_external_id(who.external_id)
+    async def _profile(self, uow: UnitOfWork, who: Identity) -> PracticeProfile:
+        await uow.users.upsert(who.external_id, who.chat_id, who.display_name, self.clock())
+        profile = await uow.users.profile(who.external_id)
         assert profile is not None
         return profile
 
@@ -187,7 +181,7 @@ class PracticeService:
         days_left = days_until(profile.interview_date, self.clock(), tz) if profile.interview_date else None
         return DailySetting(
             enabled=bool(schedule and schedule.enabled),
-            local_time=time.fromisoformat(schedule.local_time) if schedule else None,
+            local_time=schedule.local_time if schedule else None,
             timezone=tz.key,
             quiet=quiet,
             next_at=schedule.next_due_at if schedule and schedule.enabled else None,
@@ -197,14 +191,14 @@ class PracticeService:
 
     async def zone_for(self, who: Identity) -> ZoneInfo:
         """The user's time zone, read-only (the configured default for an unknown user)."""
-        async with self.db.transaction() as conn:
-            profile = await ProfileRepository(conn).by_external_id(who.external_id)
+        async with self.db.unit() as uow:
+            profile = await uow.users.profile(who.external_id)
         return self.zone(profile)
 
     async def daily(self, who: Identity) -> DailySetting:
-        async with self.db.transaction() as conn:
-            profile = await self._profile(conn, who)
-            schedule = await ScheduleRepository(conn).get(profile.user_id)
+        async with self.db.unit() as uow:
+            profile = await self._profile(uow, who)
+            schedule = await uow.schedules.get(profile.user_id)
         return self._setting(profile, schedule)
 
     async def set_daily(self, who: Identity, time_text: str, zone_text: str | None = None) -> DailySetting:
@@ -212,10 +206,10 @@ class PracticeService:
         local = parse_daily_time(time_text)
         zone = parse_timezone(zone_text) if zone_text else None
         now = self.clock()
-        async with self.db.transaction() as conn:
-            profile = await self._profile(conn, who)
+        async with self.db.unit() as uow:
+            profile = await self._profile(uow, who)
             if zone is not None:
-                await ProfileRepository(conn).update(profile.user_id, timezone=zone.key)
+                await uow.users.set_timezone(profile.user_id, zone.key)
                 profile = PracticeProfile(
                     profile.user_id,
                     profile.chat_id,
@@ -225,15 +219,15 @@ class PracticeService:
                     profile.interview_date,
                 )
             tz = self.zone(profile)
-            schedules = ScheduleRepository(conn)
+            schedules = uow.schedules
             current = await schedules.get(profile.user_id)
             quiet = quiet_hours(current)
             await schedules.save(
                 profile.user_id,
                 enabled=True,
-                local_time=local.strftime("%H:%M"),
-                quiet_start=quiet.start.strftime("%H:%M"),
-                quiet_end=quiet.end.strftime("%H:%M"),
+                local_time=local,
+                quiet_start=quiet.start,
+                quiet_end=quiet.end,
                 next_due_at=next_prompt_at(local, tz, now),
                 now=now,
             )
@@ -242,9 +236,9 @@ class PracticeService:
 
     async def daily_off(self, who: Identity) -> DailySetting:
         now = self.clock()
-        async with self.db.transaction() as conn:
-            profile = await self._profile(conn, who)
-            schedules = ScheduleRepository(conn)
+        async with self.db.unit() as uow:
+            profile = await self._profile(uow, who)
+            schedules = uow.schedules
             current = await schedules.get(profile.user_id)
             if current is not None:
                 await schedules.save(
@@ -256,16 +250,16 @@ class PracticeService:
                     next_due_at=None,
                     now=now,
                 )
-            await DeliveryRepository(conn).cancel_pending(profile.user_id, ("daily", "snooze"))
+            await uow.deliveries.cancel_pending(profile.user_id, (DeliveryKind.DAILY, DeliveryKind.SNOOZE))
             schedule = await schedules.get(profile.user_id)
         return self._setting(profile, schedule)
 
     async def set_quiet_hours(self, who: Identity, text: str) -> DailySetting:
         quiet = parse_quiet_hours(text)
         now = self.clock()
-        async with self.db.transaction() as conn:
-            profile = await self._profile(conn, who)
-            schedules = ScheduleRepository(conn)
+        async with self.db.unit() as uow:
+            profile = await self._profile(uow, who)
+            schedules = uow.schedules
             current = await schedules.get(profile.user_id)
             if current is None:
                 raise ScheduleInputError(
@@ -275,8 +269,8 @@ class PracticeService:
                 profile.user_id,
                 enabled=current.enabled,
                 local_time=current.local_time,
-                quiet_start=quiet.start.strftime("%H:%M"),
-                quiet_end=quiet.end.strftime("%H:%M"),
+                quiet_start=quiet.start,
+                quiet_end=quiet.end,
                 next_due_at=current.next_due_at,
                 now=now,
             )
@@ -284,8 +278,8 @@ class PracticeService:
         return self._setting(profile, schedule)
 
     async def topics(self, who: Identity) -> list[TopicChoice]:
-        async with self.db.transaction() as conn:
-            profile = await self._profile(conn, who)
+        async with self.db.unit() as uow:
+            profile = await self._profile(uow, who)
         return self._topic_choices(profile.topics)
 
     def _topic_choices(self, chosen: tuple[str, ...] | None) -> list[TopicChoice]:
@@ -295,8 +289,8 @@ class PracticeService:
         """Flip one topic (None: back to all topics); None if the topic does not exist."""
         if slug is not None and slug not in self.bank.topics():
             return None
-        async with self.db.transaction() as conn:
-            profile = await self._profile(conn, who)
+        async with self.db.unit() as uow:
+            profile = await self._profile(uow, who)
             every = self.bank.topics()
             if slug is None:
                 chosen: tuple[str, ...] | None = None
@@ -307,15 +301,15 @@ class PracticeService:
                 chosen = (
                     tuple(t for t in every if t in current) if current and len(current) < len(every) else None
                 )
-            await ProfileRepository(conn).update(profile.user_id, topics=list(chosen) if chosen else None)
+            await uow.users.set_topics(profile.user_id, chosen)
         return self._topic_choices(chosen)
 
     async def set_interview_date(self, who: Identity, text: str | None) -> InterviewDate:
         """Set (YYYY-MM-DD) or clear (None) the real interview's date; raises ScheduleInputError."""
         day: date | None = None
         now = self.clock()
-        async with self.db.transaction() as conn:
-            profile = await self._profile(conn, who)
+        async with self.db.unit() as uow:
+            profile = await self._profile(uow, who)
             tz = self.zone(profile)
             if text is not None:
                 try:
@@ -332,14 +326,14 @@ class PracticeService:
                     raise ScheduleInputError(
                         "That is more than two years away; pick a date within two years."
                     )
-            await ProfileRepository(conn).update(profile.user_id, interview_date=day)
+            await uow.users.set_interview_date(profile.user_id, day)
         return InterviewDate(day, days_until(day, now, tz) if day else None)
 
     # -- choosing and pushing questions ------------------------------------------------
 
     async def prepare(
         self,
-        conn: AsyncConnection,
+        uow: UnitOfWork,
         profile: PracticeProfile,
         now: datetime,
         *,
@@ -350,28 +344,28 @@ class PracticeService:
 
         Busy when a mock interview or review is running; None when there is nothing to ask.
         """
-        sessions = SessionRepository(conn)
+        sessions = uow.sessions
         running = await sessions.active_for_user(profile.user_id)
-        if running is not None and running.kind != "daily":
+        if running is not None and running.kind != SessionKind.DAILY:
             return Busy()
         tz = self.zone(profile)
-        cards = CardRepository(conn)
+        cards = uow.cards
         day_start = datetime.combine(local_date(now, tz), time(0, 0), tz)
-        pushed = await DeliveryRepository(conn).reviews_pushed_since(profile.user_id, day_start)
+        pushed = await uow.deliveries.reviews_pushed_since(profile.user_id, day_start)
         days_left = days_until(profile.interview_date, now, tz) if profile.interview_date else None
-        answered = await AnswerRepository(conn).answered_question_ids(profile.user_id)
+        answered = await uow.answers.answered_question_ids(profile.user_id)
         pick: Pick | None
         if question_id is not None and question_id in self._by_id:
             card = await cards.get(profile.user_id, question_id)
             pick = (
                 Pick(
                     self._by_id[question_id],
-                    "review",
+                    PickReason.REVIEW,
                     Rating(card.last_rating),
                     (now - card.last_review_at).days,
                 )
                 if card
-                else Pick(self._by_id[question_id], "new")
+                else Pick(self._by_id[question_id], PickReason.NEW)
             )
         else:
             pick = choose(
@@ -390,9 +384,9 @@ class PracticeService:
         if pick is None:
             return None
         if running is not None:  # yesterday's unanswered prompt gives way to today's
-            await sessions.close(running.id, "replaced", now)
+            await sessions.close(running.id, SessionStatus.REPLACED, now)
         session = await sessions.create(
-            profile.user_id, pick.question.topic, [pick.question.id], now, kind="daily"
+            profile.user_id, pick.question.topic, [pick.question.id], now, kind=SessionKind.DAILY
         )
         assert session is not None
         practised = {self._by_id[q].topic for q in answered if q in self._by_id}
@@ -402,7 +396,7 @@ class PracticeService:
             else ()
         )
         return DailyPrompt(
-            prompt=QuestionPrompt(session.id, 1, 1, pick.question, "daily"),
+            prompt=QuestionPrompt(session.id, 1, 1, pick.question, SessionKind.DAILY),
             pick=pick,
             due_count=await cards.count_due(profile.user_id, now),
             days_left=days_left,
@@ -412,54 +406,59 @@ class PracticeService:
     async def skip(self, who: Identity, session_id: int) -> DailyPrompt | Busy | None:
         """Swap the pushed question for another; None if that prompt is no longer open."""
         now = self.clock()
-        async with self.db.transaction() as conn:
-            profile = await ProfileRepository(conn).by_external_id(who.external_id)
+        async with self.db.unit() as uow:
+            profile = await uow.users.profile(who.external_id)
             if profile is None:
                 return None
-            session = await SessionRepository(conn).owned(session_id, profile.user_id)
-            if session is None or session.status != "active" or session.kind != "daily":
+            session = await uow.sessions.owned(session_id, profile.user_id)
+            if session is None or session.status != SessionStatus.ACTIVE or session.kind != SessionKind.DAILY:
                 return None
-            await SessionRepository(conn).close(session.id, "skipped", now)
-            return await self.prepare(conn, profile, now, exclude=session.question_ids)
+            await uow.sessions.close(session.id, SessionStatus.SKIPPED, now)
+            return await self.prepare(uow, profile, now, exclude=session.question_ids)
 
     async def practise_now(self, who: Identity, question_id: str) -> DailyPrompt | Busy | None:
         """Ask one question right away (from /history's "Practise again")."""
         now = self.clock()
-        async with self.db.transaction() as conn:
-            profile = await self._profile(conn, who)
-            return await self.prepare(conn, profile, now, question_id=question_id)
+        async with self.db.unit() as uow:
+            profile = await self._profile(uow, who)
+            return await self.prepare(uow, profile, now, question_id=question_id)
 
     async def snooze(self, who: Identity, session_id: int) -> datetime | None:
         """Ask the pushed question again in an hour (after quiet hours); None if no longer open."""
         now = self.clock()
-        async with self.db.transaction() as conn:
-            profile = await ProfileRepository(conn).by_external_id(who.external_id)
+        async with self.db.unit() as uow:
+            profile = await uow.users.profile(who.external_id)
             if profile is None:
                 return None
-            sessions = SessionRepository(conn)
+            sessions = uow.sessions
             session = await sessions.owned(session_id, profile.user_id)
-            if session is None or session.status != "active" or session.kind != "daily":
+            if session is None or session.status != SessionStatus.ACTIVE or session.kind != SessionKind.DAILY:
                 return None
-            await sessions.close(session.id, "snoozed", now)
-            schedule = await ScheduleRepository(conn).get(profile.user_id)
+            await sessions.close(session.id, SessionStatus.SNOOZED, now)
+            schedule = await uow.schedules.get(profile.user_id)
             tz = self.zone(profile)
             due = quiet_hours(schedule).defer(now + SNOOZE, tz)
-            await DeliveryRepository(conn).add(
-                profile.user_id, "snooze", local_date(due, tz), due, "pending", session.question_ids[0]
+            await uow.deliveries.add(
+                profile.user_id,
+                DeliveryKind.SNOOZE,
+                local_date(due, tz),
+                due,
+                DeliveryStatus.PENDING,
+                session.question_ids[0],
             )
         return due
 
     async def start_review(self, who: Identity) -> Started | AlreadyRunning | NothingDue:
         """Practise every question due now, one after another, like a short interview."""
         now = self.clock()
-        async with self.db.transaction() as conn:
-            profile = await self._profile(conn, who)
-            sessions = SessionRepository(conn)
+        async with self.db.unit() as uow:
+            profile = await self._profile(uow, who)
+            sessions = uow.sessions
             running = await sessions.active_for_user(profile.user_id)
-            if running is not None and running.kind != "daily":
+            if running is not None and running.kind != SessionKind.DAILY:
                 prompt = self.interviews.prompt_for(running)
                 return AlreadyRunning(running.id, prompt, None)
-            cards = CardRepository(conn)
+            cards = uow.cards
             due = [
                 c
                 for c in await cards.due(profile.user_id, now, REVIEW_SESSION_LIMIT)
@@ -468,9 +467,9 @@ class PracticeService:
             if not due:
                 return NothingDue(await cards.next_due(profile.user_id))
             if running is not None:
-                await sessions.close(running.id, "replaced", now)
+                await sessions.close(running.id, SessionStatus.REPLACED, now)
             session = await sessions.create(
-                profile.user_id, None, [c.question_id for c in due], now, kind="review"
+                profile.user_id, None, [c.question_id for c in due], now, kind=SessionKind.REVIEW
             )
             assert session is not None
         prompt = self.interviews.prompt_for(session)
