@@ -16,7 +16,7 @@ from sqlalchemy import Table, select
 
 from bot.config import Settings
 from bot.core.interview import AlreadyRunning, Answered, Identity, NotAsked, Rated, Started
-from bot.core.practice import DailyPrompt, NothingDue, choose
+from bot.core.prompting import DailyPrompt, NothingDue, choose
 from bot.core.rating import Rating
 from bot.core.schedule_time import QuietHours, ScheduleInputError
 from bot.core.services import Services

@@ -21,7 +21,9 @@ from datetime import datetime, timedelta
 from enum import Enum
 
 from bot.core.clock import Clock
-from bot.core.practice import Busy, DailyPrompt, PracticeService, quiet_hours
+from bot.core.daily_settings import quiet_hours
+from bot.core.practice import PracticeService
+from bot.core.prompting import Busy, DailyPrompt
 from bot.core.schedule_time import catch_up, local_date, next_prompt_at
 from storage.db import Database
 from storage.records import DeliveryRecord
