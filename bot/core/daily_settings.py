@@ -205,7 +205,7 @@ class DailySettingsService:
                 chosen = (
                     tuple(t for t in every if t in current) if current and len(current) < len(every) else None
                 )
-            await uow.users.set_topics(profile.user_id, chosen)
+            await uow.users.set_topics(profile.user_id, chosen or None)
         return self._topic_choices(chosen)
 
     async def set_interview_date(self, who: Identity, text: str | None) -> InterviewDate:

@@ -1,4 +1,4 @@
-"""Turning a self-rating into the question's next review (FSRS), inside the caller's transaction."""
+"""Turning a self-rating into the question's next review (FSRS), inside the caller's unit of work."""
 
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
