@@ -46,7 +46,6 @@ from bot.core.progress import ProgressService  # noqa: E402
 from questions.loader import QuestionBank, load_bank  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.history_repositories import (  # noqa: E402
-    HistoryRepository,
     attempts_by_answer_query,
     count_query,
     page_query,
@@ -283,8 +282,8 @@ async def measure(path: Path, args: argparse.Namespace, bank: QuestionBank) -> N
         }
 
     async def stat_rows_only() -> Any:
-        async with db.transaction() as conn:
-            return await HistoryRepository(conn).stat_rows(HEAVY_ID)
+        async with db.unit() as uow:
+            return await uow.history.stat_rows(HEAVY_ID)
 
     rows += [
         ("attempts (busiest question)", lambda: progress.attempts(heavy, busiest.id)),

@@ -7,7 +7,10 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from storage.uow import Conflict, UnitOfWork
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -40,7 +43,7 @@ class Database:
         self.url = url
         ensure_sqlite_dir(url)
         self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
-        # Every unit of work ends in an explicit COMMIT or ROLLBACK (transaction() below), so
+        # Every unit of work ends in an explicit COMMIT or ROLLBACK (unit() below), so
         # the pool's extra ROLLBACK on check-in is a wasted aiosqlite thread round trip.
         options: dict[str, Any] = {"pool_reset_on_return": None} if self.is_sqlite else {}
         self.engine = create_async_engine(url, echo=echo, **options)
@@ -48,7 +51,17 @@ class Database:
             _configure_sqlite(self.engine)
 
     @asynccontextmanager
+    async def unit(self) -> AsyncIterator[UnitOfWork]:
+        """One transaction with the repositories over it (see storage/uow.py)."""
+        try:
+            async with self.engine.begin() as conn:
+                yield UnitOfWork(conn)
+        except IntegrityError as error:
+            raise Conflict(str(error.orig)) from error
+
+    @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        """The bare connection, for tests and benchmarks that run their own statements."""
         async with self.engine.begin() as conn:
             yield conn
 

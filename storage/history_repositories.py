@@ -1,5 +1,5 @@
-"""Queries for reviewing past answers: history pages, attempts at one question, stats rows,
-and deleting a user with everything stored about them.
+"""Read-only queries for looking back over answers: history pages, attempts at one question,
+stats rows, an export (AnswerRepository in repositories.py writes the answers).
 
 Every per-user read goes through one of the answer table's indexes, never a full scan:
 - a history page uses ix_answer_user_answered (user_id, answered_at); the rowid is the
@@ -15,52 +15,17 @@ times them with 10,000 answers for one user among 1,000,000.
 """
 
 from collections.abc import Collection
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, Table, case, delete, func, select, type_coerce
+from sqlalchemy import Select, Table, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.models import Answer, Card, User
-from storage.records import AnswerRecord
+from storage.models import Answer, User
+from storage.records import AnswerRecord, HistoryRow, StatRow
 from storage.repositories import answer_record
-from storage.types import UtcDateTime
 
 _user: Table = User.__table__  # type: ignore[assignment]
 _answer: Table = Answer.__table__  # type: ignore[assignment]
-_card: Table = Card.__table__  # type: ignore[assignment]
-
-
-@dataclass(frozen=True, slots=True)
-class HistoryRow:
-    """One line of a history page: the answer's opening words, not its whole text."""
-
-    id: int
-    question_id: str
-    answered_at: datetime
-    covered: tuple[int, ...]
-    points_total: int
-    rating: int | None
-    excerpt: str
-
-
-@dataclass(frozen=True, slots=True)
-class StatRow:
-    """The compact per-answer facts stats need; the covered indexes are only counted."""
-
-    answered_at: datetime
-    question_id: str
-    covered: int
-    points_total: int
-    rating: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class ReviewsDue:
-    due_now: int
-    # The earliest review still to come (after now); None when nothing is scheduled later.
-    next_at: datetime | None
 
 
 def _by_time(records: list[AnswerRecord]) -> list[AnswerRecord]:
@@ -223,25 +188,3 @@ class HistoryRepository:
         rows = await self.conn.execute(stat_rows_query(user_id, self.conn.dialect.name))
         # Unpacking tuples, not reading attributes: this runs once per answer (10,000 for some users).
         return [StatRow(at, qid, int(n), total, rating) for at, qid, n, total, rating in rows]
-
-    async def reviews_due(self, user_id: int, now: datetime) -> ReviewsDue:
-        """Cards due now and the next one to come, in one pass over ix_card_user_due."""
-        due = _card.c.due_at <= now
-        row = (
-            await self.conn.execute(
-                select(
-                    func.count(case((due, 1))).label("due_now"),
-                    type_coerce(func.min(case((~due, _card.c.due_at))), UtcDateTime()).label("next_at"),
-                ).where(_card.c.user_id == user_id)
-            )
-        ).one()
-        return ReviewsDue(int(row.due_now), row.next_at)
-
-    async def delete_user(self, external_id: str) -> bool:
-        """Delete the user row; every other table follows through ON DELETE CASCADE.
-
-        False when there was no such user. On SQLite this needs PRAGMA foreign_keys=ON,
-        which storage/db.py sets on every connection.
-        """
-        result = await self.conn.execute(delete(_user).where(_user.c.external_id == external_id))
-        return result.rowcount > 0

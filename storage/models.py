@@ -1,4 +1,6 @@
-"""ORM tables. Queries live in repositories.py; this module only declares."""
+"""ORM tables; this module only declares. The queries live in the repository modules
+(storage/*repositories.py), reached through the unit of work (storage/uow.py).
+"""
 
 from datetime import date, datetime
 from typing import Any, ClassVar
@@ -75,13 +77,13 @@ class InterviewSession(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
-    # interview (a mock interview), daily (one pushed prompt) or review (/review's due questions)
+    # storage.states.SessionKind: interview, daily (one pushed prompt) or review
     kind: Mapped[str] = mapped_column(String(16), default="interview", server_default="interview")
     topic: Mapped[str | None] = mapped_column(String(32))
     question_ids: Mapped[list[Any]]
     # 0-based index into question_ids of the question waiting for an answer.
     position: Mapped[int] = mapped_column(Integer, default=0)
-    status: Mapped[str] = mapped_column(String(16), default="active")
+    status: Mapped[str] = mapped_column(String(16), default="active")  # storage.states.SessionStatus
     started_at: Mapped[datetime]
     asked_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
@@ -123,7 +125,8 @@ class PracticeSchedule(Base):
 
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
     enabled: Mapped[bool] = mapped_column(default=True)
-    local_time: Mapped[str] = mapped_column(String(5))  # "HH:MM" in the user's timezone
+    # "HH:MM" in the user's timezone; ScheduleRepository converts to and from datetime.time.
+    local_time: Mapped[str] = mapped_column(String(5))
     quiet_start: Mapped[str] = mapped_column(String(5), default="22:00")
     quiet_end: Mapped[str] = mapped_column(String(5), default="07:00")
     # UTC instant of the next daily prompt; the sweep claims rows whose time has come.
@@ -192,14 +195,14 @@ class Delivery(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(16))  # daily | snooze
+    kind: Mapped[str] = mapped_column(String(16))  # storage.states.DeliveryKind
     local_date: Mapped[date] = mapped_column(Date)
     due_at: Mapped[datetime]
-    # pending -> sending -> sent | missed | blocked | failed
+    # storage.states.DeliveryStatus: pending -> sending -> sent | missed | blocked | failed
     status: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(default=0)
     claimed_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     question_id: Mapped[str | None] = mapped_column(String(64))
-    reason: Mapped[str | None] = mapped_column(String(16))  # review | new | weakest
+    reason: Mapped[str | None] = mapped_column(String(16))  # storage.states.PickReason
     message_id: Mapped[int | None] = mapped_column(BigInteger)

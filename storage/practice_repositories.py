@@ -7,15 +7,18 @@ on PostgreSQL two processes skip each other's locked rows instead of waiting.
 """
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import Row, Table, delete, func, insert, select, update
+from sqlalchemy import Row, Table, case, delete, func, insert, select, type_coerce, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import Card, Delivery, PracticeSchedule, ReviewLog, User
-from storage.records import CardRecord, DeliveryRecord, PracticeProfile, ScheduleRecord
+from storage.records import CardRecord, DeliveryRecord, PracticeProfile, ReviewsDue, ScheduleRecord
+from storage.repositories import user_profile
+from storage.states import DeliveryKind, DeliveryStatus, PickReason
+from storage.types import UtcDateTime
 
 _user: Table = User.__table__  # type: ignore[assignment]
 _schedule: Table = PracticeSchedule.__table__  # type: ignore[assignment]
@@ -24,20 +27,19 @@ _review_log: Table = ReviewLog.__table__  # type: ignore[assignment]
 _delivery: Table = Delivery.__table__  # type: ignore[assignment]
 
 
-def _profile(row: Row[Any]) -> PracticeProfile:
-    return PracticeProfile(
-        user_id=row.id,
-        chat_id=row.chat_id,
-        is_active=row.is_active,
-        timezone=row.timezone,
-        topics=tuple(row.topics) if row.topics is not None else None,
-        interview_date=row.interview_date,
-    )
+# The times are stored as "HH:MM" strings; the rest of the program sees datetime.time.
+def _hhmm(value: time) -> str:
+    return value.strftime("%H:%M")
 
 
 def _schedule_record(row: Row[Any]) -> ScheduleRecord:
     return ScheduleRecord(
-        row.user_id, row.enabled, row.local_time, row.quiet_start, row.quiet_end, row.next_due_at
+        row.user_id,
+        row.enabled,
+        time.fromisoformat(row.local_time),
+        time.fromisoformat(row.quiet_start),
+        time.fromisoformat(row.quiet_end),
+        row.next_due_at,
     )
 
 
@@ -49,28 +51,15 @@ def _card_record(row: Row[Any]) -> CardRecord:
 
 def _delivery_record(row: Row[Any]) -> DeliveryRecord:
     return DeliveryRecord(
-        row.id, row.user_id, row.kind, row.local_date, row.due_at, row.status, row.attempts, row.question_id
+        row.id,
+        row.user_id,
+        DeliveryKind(row.kind),
+        row.local_date,
+        row.due_at,
+        DeliveryStatus(row.status),
+        row.attempts,
+        row.question_id,
     )
-
-
-class ProfileRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
-        self.conn = conn
-
-    async def by_external_id(self, external_id: str) -> PracticeProfile | None:
-        row = (await self.conn.execute(select(_user).where(_user.c.external_id == external_id))).first()
-        return _profile(row) if row else None
-
-    async def by_id(self, user_id: int) -> PracticeProfile | None:
-        row = (await self.conn.execute(select(_user).where(_user.c.id == user_id))).first()
-        return _profile(row) if row else None
-
-    async def update(self, user_id: int, **values: Any) -> None:
-        await self.conn.execute(update(_user).where(_user.c.id == user_id).values(**values))
-
-    async def deactivate(self, user_id: int) -> None:
-        """The user blocked the bot: no more prompts until they send /start again."""
-        await self.conn.execute(update(_user).where(_user.c.id == user_id).values(is_active=False))
 
 
 class ScheduleRepository:
@@ -86,17 +75,17 @@ class ScheduleRepository:
         user_id: int,
         *,
         enabled: bool,
-        local_time: str,
-        quiet_start: str,
-        quiet_end: str,
+        local_time: time,
+        quiet_start: time,
+        quiet_end: time,
         next_due_at: datetime | None,
         now: datetime,
     ) -> None:
         values = dict(
             enabled=enabled,
-            local_time=local_time,
-            quiet_start=quiet_start,
-            quiet_end=quiet_end,
+            local_time=_hhmm(local_time),
+            quiet_start=_hhmm(quiet_start),
+            quiet_end=_hhmm(quiet_end),
             next_due_at=next_due_at,
             updated_at=now,
         )
@@ -117,7 +106,7 @@ class ScheduleRepository:
             .with_for_update(of=_schedule, skip_locked=True)
         )
         rows = (await self.conn.execute(stmt)).all()
-        return [(_schedule_record(r), _profile(r)) for r in rows]
+        return [(_schedule_record(r), user_profile(r)) for r in rows]
 
     async def advance(self, user_id: int, expected: datetime, next_due_at: datetime) -> bool:
         """Move the next prompt on, unless another process already did (compare and set)."""
@@ -199,6 +188,19 @@ class CardRepository:
         )
         return [_card_record(r) for r in rows]
 
+    async def reviews_due(self, user_id: int, now: datetime) -> ReviewsDue:
+        """Cards due now and the next one to come, in one pass over ix_card_user_due."""
+        due = _card.c.due_at <= now
+        row = (
+            await self.conn.execute(
+                select(
+                    func.count(case((due, 1))).label("due_now"),
+                    type_coerce(func.min(case((~due, _card.c.due_at))), UtcDateTime()).label("next_at"),
+                ).where(_card.c.user_id == user_id)
+            )
+        ).one()
+        return ReviewsDue(int(row.due_now), row.next_at)
+
 
 class ReviewLogRepository:
     def __init__(self, conn: AsyncConnection) -> None:
@@ -218,14 +220,6 @@ class ReviewLogRepository:
             )
         )
 
-    async def for_question(self, user_id: int, question_id: str) -> list[tuple[int, datetime, str]]:
-        rows = await self.conn.execute(
-            select(_review_log.c.rating, _review_log.c.reviewed_at, _review_log.c.log_json)
-            .where(_review_log.c.user_id == user_id, _review_log.c.question_id == question_id)
-            .order_by(_review_log.c.reviewed_at)
-        )
-        return [(r.rating, r.reviewed_at, r.log_json) for r in rows]
-
 
 class DeliveryRepository:
     def __init__(self, conn: AsyncConnection) -> None:
@@ -234,10 +228,10 @@ class DeliveryRepository:
     async def add(
         self,
         user_id: int,
-        kind: str,
+        kind: DeliveryKind,
         local_date: date,
         due_at: datetime,
-        status: str,
+        status: DeliveryStatus,
         question_id: str | None = None,
     ) -> bool:
         """Record a delivery; False when a daily prompt for that user and day already exists."""
@@ -264,8 +258,8 @@ class DeliveryRepository:
         """Deliveries left 'sending' by a process that died: make them claimable again."""
         result = await self.conn.execute(
             update(_delivery)
-            .where(_delivery.c.status == "sending", _delivery.c.claimed_at < claimed_before)
-            .values(status="pending")
+            .where(_delivery.c.status == DeliveryStatus.SENDING, _delivery.c.claimed_at < claimed_before)
+            .values(status=DeliveryStatus.PENDING)
         )
         return result.rowcount
 
@@ -273,7 +267,7 @@ class DeliveryRepository:
         """Atomically take up to `limit` pending deliveries that are due."""
         due = (
             select(_delivery.c.id)
-            .where(_delivery.c.status == "pending", _delivery.c.due_at <= now)
+            .where(_delivery.c.status == DeliveryStatus.PENDING, _delivery.c.due_at <= now)
             .order_by(_delivery.c.due_at)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -281,7 +275,7 @@ class DeliveryRepository:
         result = await self.conn.execute(
             update(_delivery)
             .where(_delivery.c.id.in_(due.scalar_subquery()))
-            .values(status="sending", claimed_at=now, attempts=_delivery.c.attempts + 1)
+            .values(status=DeliveryStatus.SENDING, claimed_at=now, attempts=_delivery.c.attempts + 1)
             .returning(*_delivery.c)
         )
         return [_delivery_record(r) for r in result]
@@ -289,11 +283,11 @@ class DeliveryRepository:
     async def finish(
         self,
         delivery_id: int,
-        status: str,
+        status: DeliveryStatus,
         *,
         sent_at: datetime | None = None,
         question_id: str | None = None,
-        reason: str | None = None,
+        reason: PickReason | None = None,
         message_id: int | None = None,
         due_at: datetime | None = None,
         attempts: int | None = None,
@@ -311,10 +305,12 @@ class DeliveryRepository:
                 values[key] = value
         await self.conn.execute(update(_delivery).where(_delivery.c.id == delivery_id).values(**values))
 
-    async def cancel_pending(self, user_id: int, kinds: Sequence[str]) -> None:
+    async def cancel_pending(self, user_id: int, kinds: Sequence[DeliveryKind]) -> None:
         await self.conn.execute(
             delete(_delivery).where(
-                _delivery.c.user_id == user_id, _delivery.c.status == "pending", _delivery.c.kind.in_(kinds)
+                _delivery.c.user_id == user_id,
+                _delivery.c.status == DeliveryStatus.PENDING,
+                _delivery.c.kind.in_(kinds),
             )
         )
 
@@ -324,8 +320,8 @@ class DeliveryRepository:
             .select_from(_delivery)
             .where(
                 _delivery.c.user_id == user_id,
-                _delivery.c.reason == "review",
-                _delivery.c.status == "sent",
+                _delivery.c.reason == PickReason.REVIEW,
+                _delivery.c.status == DeliveryStatus.SENT,
                 _delivery.c.sent_at >= since,
             )
         )

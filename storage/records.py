@@ -1,7 +1,9 @@
 """Plain records the repositories return: no ORM state leaks past storage."""
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
+
+from storage.states import DeliveryKind, DeliveryStatus, SessionKind, SessionStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,14 +22,14 @@ class SessionRecord:
     topic: str | None
     question_ids: tuple[str, ...]
     position: int
-    status: str
-    kind: str
+    status: SessionStatus
+    kind: SessionKind
     started_at: datetime
     asked_at: datetime
 
     @property
     def pending_question_id(self) -> str | None:
-        if self.status != "active" or self.position >= len(self.question_ids):
+        if self.status != SessionStatus.ACTIVE or self.position >= len(self.question_ids):
             return None
         return self.question_ids[self.position]
 
@@ -80,9 +82,9 @@ class PracticeProfile:
 class ScheduleRecord:
     user_id: int
     enabled: bool
-    local_time: str
-    quiet_start: str
-    quiet_end: str
+    local_time: time
+    quiet_start: time
+    quiet_end: time
     next_due_at: datetime | None
 
 
@@ -100,9 +102,40 @@ class CardRecord:
 class DeliveryRecord:
     id: int
     user_id: int
-    kind: str
+    kind: DeliveryKind
     local_date: date
     due_at: datetime
-    status: str
+    status: DeliveryStatus
     attempts: int
     question_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRow:
+    """One line of a history page: the answer's opening words, not its whole text."""
+
+    id: int
+    question_id: str
+    answered_at: datetime
+    covered: tuple[int, ...]
+    points_total: int
+    rating: int | None
+    excerpt: str
+
+
+@dataclass(frozen=True, slots=True)
+class StatRow:
+    """The compact per-answer facts stats need; the covered indexes are only counted."""
+
+    answered_at: datetime
+    question_id: str
+    covered: int
+    points_total: int
+    rating: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewsDue:
+    due_now: int
+    # The earliest review still to come (after now); None when nothing is scheduled later.
+    next_at: datetime | None

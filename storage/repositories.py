@@ -1,20 +1,22 @@
-"""Every query the application runs, one class per aggregate.
+"""Queries for users, interview sessions and answers, one class per table.
 
-Repositories take an open connection (one transaction per unit of work, opened by
-the caller) and return plain records. They use SQLAlchemy Core statements: the
-answer path runs on every message, and Core skips the ORM's unit-of-work cost.
+Every repository (here, in practice_repositories.py and history_repositories.py) takes the
+open connection of a unit of work (storage/uow.py: one transaction, opened by the caller)
+and returns plain records. They use SQLAlchemy Core statements: the answer path runs on
+every message, and Core skips the ORM's unit-of-work cost.
 """
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, Table, bindparam, func, insert, select, update
+from sqlalchemy import Row, Table, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import Answer, InterviewSession, User
-from storage.records import AnswerRecord, NewAnswer, SessionRecord, UserRecord
+from storage.records import AnswerRecord, NewAnswer, PracticeProfile, SessionRecord, UserRecord
+from storage.states import SessionKind, SessionStatus
 
 # Table objects (not FromClause) so insert()/update() type-check.
 _user: Table = User.__table__  # type: ignore[assignment]
@@ -26,6 +28,18 @@ def _user_record(row: Row[Any]) -> UserRecord:
     return UserRecord(row.id, row.external_id, row.chat_id, row.display_name, row.is_active)
 
 
+def user_profile(row: Row[Any]) -> PracticeProfile:
+    """A user row (all columns) as the practice rules see it."""
+    return PracticeProfile(
+        user_id=row.id,
+        chat_id=row.chat_id,
+        is_active=row.is_active,
+        timezone=row.timezone,
+        topics=tuple(row.topics) if row.topics is not None else None,
+        interview_date=row.interview_date,
+    )
+
+
 def _session_record(row: Row[Any]) -> SessionRecord:
     return SessionRecord(
         id=row.id,
@@ -33,8 +47,8 @@ def _session_record(row: Row[Any]) -> SessionRecord:
         topic=row.topic,
         question_ids=tuple(row.question_ids),
         position=row.position,
-        status=row.status,
-        kind=row.kind,
+        status=SessionStatus(row.status),
+        kind=SessionKind(row.kind),
         started_at=row.started_at,
         asked_at=row.asked_at,
     )
@@ -63,7 +77,9 @@ def answer_record(row: Row[Any]) -> AnswerRecord:
 _ACTIVE_FOR = (
     select(_user.c.id.label("uid"), _session)
     .select_from(
-        _user.outerjoin(_session, (_session.c.user_id == _user.c.id) & (_session.c.status == "active"))
+        _user.outerjoin(
+            _session, (_session.c.user_id == _user.c.id) & (_session.c.status == SessionStatus.ACTIVE)
+        )
     )
     .where(_user.c.external_id == bindparam("external_id"))
 )
@@ -73,7 +89,7 @@ _ADVANCE = (
     .where(
         _session.c.id == bindparam("b_id"),
         _session.c.position == bindparam("b_position"),
-        _session.c.status == "active",
+        _session.c.status == SessionStatus.ACTIVE,
     )
     .values(
         position=bindparam("b_next_position"),
@@ -85,6 +101,8 @@ _ADVANCE = (
 
 
 class UserRepository:
+    """The user table: identity, the practice profile (time zone, topics, interview date), deletion."""
+
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
 
@@ -119,6 +137,38 @@ class UserRepository:
             existing = UserRecord(existing.id, external_id, chat_id, display_name, True)
         return existing, False
 
+    async def profile(self, external_id: str) -> PracticeProfile | None:
+        row = (await self.conn.execute(select(_user).where(_user.c.external_id == external_id))).first()
+        return user_profile(row) if row else None
+
+    async def profile_by_id(self, user_id: int) -> PracticeProfile | None:
+        row = (await self.conn.execute(select(_user).where(_user.c.id == user_id))).first()
+        return user_profile(row) if row else None
+
+    async def set_timezone(self, user_id: int, timezone: str) -> None:
+        await self.conn.execute(update(_user).where(_user.c.id == user_id).values(timezone=timezone))
+
+    async def set_topics(self, user_id: int, topics: Sequence[str] | None) -> None:
+        """The topics new practice questions come from; None for all of them."""
+        value = list(topics) if topics is not None else None
+        await self.conn.execute(update(_user).where(_user.c.id == user_id).values(topics=value))
+
+    async def set_interview_date(self, user_id: int, day: date | None) -> None:
+        await self.conn.execute(update(_user).where(_user.c.id == user_id).values(interview_date=day))
+
+    async def deactivate(self, user_id: int) -> None:
+        """The user blocked the bot: no more prompts until they send /start again."""
+        await self.conn.execute(update(_user).where(_user.c.id == user_id).values(is_active=False))
+
+    async def delete(self, external_id: str) -> bool:
+        """Delete the user row; every other table follows through ON DELETE CASCADE.
+
+        False when there was no such user. On SQLite this needs PRAGMA foreign_keys=ON,
+        which storage/db.py sets on every connection.
+        """
+        result = await self.conn.execute(delete(_user).where(_user.c.external_id == external_id))
+        return result.rowcount > 0
+
 
 class SessionRepository:
     def __init__(self, conn: AsyncConnection) -> None:
@@ -135,7 +185,9 @@ class SessionRepository:
     async def active_for_user(self, user_id: int) -> SessionRecord | None:
         row = (
             await self.conn.execute(
-                select(_session).where(_session.c.user_id == user_id, _session.c.status == "active")
+                select(_session).where(
+                    _session.c.user_id == user_id, _session.c.status == SessionStatus.ACTIVE
+                )
             )
         ).first()
         return _session_record(row) if row else None
@@ -154,7 +206,7 @@ class SessionRepository:
         topic: str | None,
         question_ids: Sequence[str],
         now: datetime,
-        kind: str = "interview",
+        kind: SessionKind = SessionKind.INTERVIEW,
     ) -> SessionRecord | None:
         """Start an interview; None if the user already has one running."""
         try:
@@ -167,7 +219,7 @@ class SessionRepository:
                         topic=topic,
                         question_ids=list(question_ids),
                         position=0,
-                        status="active",
+                        status=SessionStatus.ACTIVE,
                         started_at=now,
                         asked_at=now,
                     )
@@ -188,7 +240,7 @@ class SessionRepository:
                 "b_position": session.position,
                 "b_next_position": next_position,
                 "b_now": now,
-                "b_status": "finished" if finished else "active",
+                "b_status": SessionStatus.FINISHED if finished else SessionStatus.ACTIVE,
                 "b_finished_at": now if finished else None,
             },
         )
@@ -197,7 +249,7 @@ class SessionRepository:
     async def close(self, session_id: int, status: str, now: datetime) -> bool:
         result = await self.conn.execute(
             update(_session)
-            .where(_session.c.id == session_id, _session.c.status == "active")
+            .where(_session.c.id == session_id, _session.c.status == SessionStatus.ACTIVE)
             .values(status=status, finished_at=now)
         )
         return result.rowcount == 1
@@ -212,6 +264,9 @@ class AnswerRepository:
         self.conn = conn
 
     async def add(self, new: NewAnswer) -> int:
+        """Store an answer; a second answer at the same session position is refused by
+        uq_answer_session_position, which the unit of work reports as storage.uow.Conflict.
+        """
         result = await self.conn.execute(
             _ADD_ANSWER,
             {
@@ -266,9 +321,3 @@ class AnswerRepository:
             select(_answer.c.question_id).where(_answer.c.user_id == user_id).distinct()
         )
         return {r[0] for r in rows}
-
-    async def count(self, user_id: int) -> int:
-        result = await self.conn.execute(
-            select(func.count()).select_from(_answer).where(_answer.c.user_id == user_id)
-        )
-        return int(result.scalar_one())

@@ -29,6 +29,7 @@ from bot.core.schedule_time import QuietHours
 from bot.present.labels import TELEGRAM_COMMANDS as COMMANDS
 from bot.present.render import render, template_names
 from questions.loader import QuestionBank
+from storage.states import PickReason, SessionKind
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -139,8 +140,8 @@ def sample_context(bank: QuestionBank) -> dict[str, dict[str, object]]:
         "unknown_command": {"command": "/nope"},
         "daily_prompt": {
             "daily": DailyPrompt(
-                QuestionPrompt(3, 1, 1, q, "daily"),
-                Pick(q, "review", Rating.HARD, 6),
+                QuestionPrompt(3, 1, 1, q, SessionKind.DAILY),
+                Pick(q, PickReason.REVIEW, Rating.HARD, 6),
                 4,
                 5,
                 ("Agile and Scrum",),

@@ -24,6 +24,8 @@ from bot.core.rating import Rating
 from bot.core.services import Services
 from questions.loader import QuestionBank
 from storage.db import Database
+from storage.records import NewAnswer
+from storage.uow import Conflict
 from tests.conftest import FakeClock
 
 ANN = Identity("tg:1001", 1001, "Ann")
@@ -196,6 +198,41 @@ async def test_many_users_answering_at_once_lose_nothing(services: Services) -> 
     assert all(isinstance(r, Answered) for r in results)
     for u in users:
         assert [e.excerpt for e in await history(services, u)] == [f"answer of {u.external_id}"]
+
+
+async def test_a_second_answer_at_the_same_position_is_a_conflict(
+    services: Services, clock: FakeClock
+) -> None:
+    """What reaches the core when another process stored the answer first: Conflict, and
+    nothing of the refused unit of work stays (the answer path turns it into NotAsked).
+    """
+    started = await services.interviews.start(ANN)
+    assert isinstance(started, Started)
+    now = clock()
+    async with services.db.unit() as uow:
+        user = await uow.users.get(ANN.external_id)
+        assert user is not None
+        new = NewAnswer(
+            user.id,
+            started.prompt.session_id,
+            0,
+            started.prompt.question.id,
+            "a",
+            1,
+            (),
+            3,
+            now,
+            now,
+            0,
+            None,
+        )
+        await uow.answers.add(new)
+    with pytest.raises(Conflict):
+        async with services.db.unit() as uow:
+            await uow.users.set_timezone(user.id, "Europe/Berlin")
+            await uow.answers.add(new)
+    assert (await services.practice.daily(ANN)).timezone == "UTC"
+    assert len(await history(services, ANN)) == 1
 
 
 async def test_blank_and_control_characters(services: Services) -> None:

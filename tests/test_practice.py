@@ -16,7 +16,7 @@ from sqlalchemy import Table, select
 
 from bot.config import Settings
 from bot.core.interview import AlreadyRunning, Answered, Identity, NotAsked, Rated, Started
-from bot.core.practice import DailyPrompt, NothingDue, choose
+from bot.core.prompting import DailyPrompt, NothingDue, choose
 from bot.core.rating import Rating
 from bot.core.schedule_time import QuietHours, ScheduleInputError
 from bot.core.services import Services
@@ -25,7 +25,6 @@ from questions.loader import QuestionBank
 from questions.topics import TOPICS
 from storage.db import Database
 from storage.models import Answer, Card, ReviewLog
-from storage.practice_repositories import CardRepository, ProfileRepository
 from storage.records import CardRecord
 from tests.conftest import FakeClock
 from tests.test_sweep import Recorder, at, delivery_rows, sessions_of
@@ -63,11 +62,11 @@ async def open_prompt(
 ) -> DailyPrompt:
     """Push a practice question to `who` now, the way the sweep does."""
     await services.interviews.register(who)
-    async with services.db.transaction() as conn:
-        profile = await ProfileRepository(conn).by_external_id(who.external_id)
+    async with services.db.unit() as uow:
+        profile = await uow.users.profile(who.external_id)
         assert profile is not None
         result = await services.practice.prepare(
-            conn, profile, services.clock(), question_id=question_id, exclude=exclude
+            uow, profile, services.clock(), question_id=question_id, exclude=exclude
         )
     assert isinstance(result, DailyPrompt)
     return result
@@ -85,10 +84,10 @@ async def practise(services: Services, who: Identity, question_id: str, rating: 
 
 
 async def card(db: Database, who: Identity, question_id: str) -> CardRecord:
-    async with db.transaction() as conn:
-        profile = await ProfileRepository(conn).by_external_id(who.external_id)
+    async with db.unit() as uow:
+        profile = await uow.users.profile(who.external_id)
         assert profile is not None
-        found = await CardRepository(conn).get(profile.user_id, question_id)
+        found = await uow.cards.get(profile.user_id, question_id)
     assert found is not None
     return found
 

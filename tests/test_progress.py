@@ -23,7 +23,6 @@ from questions.loader import QuestionBank
 from questions.schema import Question
 from storage.db import Database
 from storage.history_repositories import (
-    HistoryRepository,
     attempts_by_answer_query,
     attempts_query,
     count_query,
@@ -32,9 +31,7 @@ from storage.history_repositories import (
     stat_rows_query,
 )
 from storage.models import Base
-from storage.practice_repositories import CardRepository, ProfileRepository
 from storage.records import NewAnswer
-from storage.repositories import AnswerRepository, UserRepository
 from tests.conftest import FakeClock
 
 ANN = Identity("tg:1001", 1001, "Ann")
@@ -58,9 +55,9 @@ async def add_answer(
         feedback = services.interviews.matcher.assess(question, text)
     else:
         feedback = Feedback(tuple("?" * (total or 0)), covered or (), len(words(text)))
-    async with services.db.transaction() as conn:
-        user, _ = await UserRepository(conn).upsert(who.external_id, who.chat_id, who.display_name, at)
-        return await AnswerRepository(conn).add(
+    async with services.db.unit() as uow:
+        user, _ = await uow.users.upsert(who.external_id, who.chat_id, who.display_name, at)
+        return await uow.answers.add(
             NewAnswer(
                 user_id=user.id,
                 session_id=None,
@@ -79,11 +76,9 @@ async def add_answer(
 
 
 async def set_zone(services: Services, who: Identity, zone: str) -> None:
-    async with services.db.transaction() as conn:
-        user, _ = await UserRepository(conn).upsert(
-            who.external_id, who.chat_id, who.display_name, services.clock()
-        )
-        await ProfileRepository(conn).update(user.id, timezone=zone)
+    async with services.db.unit() as uow:
+        user, _ = await uow.users.upsert(who.external_id, who.chat_id, who.display_name, services.clock())
+        await uow.users.set_timezone(user.id, zone)
 
 
 def local(zone: str, year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:
@@ -458,10 +453,10 @@ async def test_pages_read_from_either_end_agree(services: Services) -> None:
         # Pairs of equal timestamps, so the id tie-break is exercised from both ends.
         at = PAGE_START + timedelta(hours=n // 2)
         await add_answer(services, ANN, q[n % 3].id, at, f"answer {n}")
-    async with services.db.transaction() as conn:
-        user = await UserRepository(conn).get(ANN.external_id)
+    async with services.db.unit() as uow:
+        user = await uow.users.get(ANN.external_id)
         assert user is not None
-        history = HistoryRepository(conn)
+        history = uow.history
         for topic in (None, ids):
             total = await history.count(user.id, topic)
             for size in range(1, total + 2):
@@ -559,10 +554,10 @@ async def test_stats_per_topic_reviews_and_series(services: Services, clock: Fak
         ChartPoint(date(2026, 3, 3), topic_b, pb0, pb0),
     )
     # Reviews: two cards for Ann (qa[0] rated twice is one card, qb[0]); none due yet.
-    async with services.db.transaction() as conn:
-        user = await UserRepository(conn).get(ANN.external_id)
+    async with services.db.unit() as uow:
+        user = await uow.users.get(ANN.external_id)
         assert user is not None
-        cards = CardRepository(conn)
+        cards = uow.cards
         found = [await cards.get(user.id, q.id) for q in (qa[0], qb[0])]
     dues = sorted(c.due_at for c in found if c is not None)
     assert len(dues) == 2 and all(d > clock() for d in dues)
@@ -643,9 +638,9 @@ async def test_delete_everything_removes_every_row_of_that_user_only(
         who = ANN if out.chat_id == ANN.chat_id else BOB
         assert await services.practice.snooze(who, out.content.prompt.session_id) is not None
 
-    async with services.db.transaction() as conn:
-        ann = await UserRepository(conn).get(ANN.external_id)
-        bob = await UserRepository(conn).get(BOB.external_id)
+    async with services.db.unit() as uow:
+        ann = await uow.users.get(ANN.external_id)
+        bob = await uow.users.get(BOB.external_id)
     assert ann is not None and bob is not None
     before = await all_rows(services.db)
     for table in TABLES:
@@ -674,13 +669,13 @@ async def test_delete_everything_removes_every_row_of_that_user_only(
     assert (daily.enabled, daily.timezone, daily.interview_date) == (False, "UTC", None)
     started = await services.interviews.start(ANN)
     assert isinstance(started, Started) and started.prompt.number == 1
-    async with services.db.transaction() as conn:
-        fresh = await ProfileRepository(conn).by_external_id(ANN.external_id)
+    async with services.db.unit() as uow:
+        fresh = await uow.users.profile(ANN.external_id)
         assert fresh is not None
         for table in TABLES:
             if table.name in ("user", "interview_session"):
                 continue
-            count = await conn.execute(
+            count = await uow.conn.execute(
                 select(func.count()).select_from(table).where(table.c.user_id == fresh.user_id)
             )
             assert count.scalar_one() == 0, table.name

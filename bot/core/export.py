@@ -14,7 +14,6 @@ from bot.core.interview import Identity
 from bot.core.rating import Rating
 from questions.loader import QuestionBank
 from storage.db import Database
-from storage.history_repositories import HistoryRepository
 
 # A stored answer may refer to a question from a pack that was removed since.
 REMOVED_TOPIC = "Unknown topic"
@@ -47,8 +46,8 @@ def _rating(value: int | None) -> Rating | int | None:
 
 async def load_export_rows(db: Database, bank: QuestionBank, external_id: str) -> list[ExportRow]:
     """Every answer of the user with that external id, oldest first ([] for an unknown user)."""
-    async with db.transaction() as conn:
-        result = await HistoryRepository(conn).everything(external_id)
+    async with db.unit() as uow:
+        result = await uow.history.everything(external_id)
     rows: list[ExportRow] = []
     for r in result:
         question = bank.by_id.get(r.question_id)

@@ -11,8 +11,6 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError
-
 from bot.core.clock import Clock
 from bot.core.feedback import Feedback, FeedbackMatcher
 from bot.core.picking import pick_questions, resolve_topic
@@ -23,9 +21,9 @@ from questions.loader import QuestionBank
 from questions.schema import Question
 from questions.topics import TOPICS
 from storage.db import Database
-from storage.practice_repositories import CardRepository, ProfileRepository
 from storage.records import AnswerRecord, NewAnswer, SessionRecord
-from storage.repositories import AnswerRepository, SessionRepository, UserRepository
+from storage.states import SessionKind, SessionStatus
+from storage.uow import Conflict
 
 # Telegram caps messages at 4096 characters; the terminal has no cap, so we set one.
 MAX_ANSWER_CHARS = 12_000
@@ -48,8 +46,8 @@ class QuestionPrompt:
     number: int
     total: int
     question: Question
-    # interview, daily or review: front ends word the messages around it differently
-    kind: str = "interview"
+    # front ends word the messages around it differently for each kind
+    kind: SessionKind = SessionKind.INTERVIEW
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +82,7 @@ class InterviewSummary:
     items: tuple[SummaryItem, ...]
     planned: int
     cancelled: bool
-    kind: str = "interview"
+    kind: SessionKind = SessionKind.INTERVIEW
 
     @property
     def answered(self) -> int:
@@ -129,7 +127,7 @@ class Answered:
     seconds_taken: int
     next: QuestionPrompt | None
     summary: InterviewSummary | None
-    kind: str = "interview"
+    kind: SessionKind = SessionKind.INTERVIEW
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,10 +208,8 @@ class InterviewService:
 
     async def register(self, who: Identity) -> bool:
         """Create or refresh the user; True when they are new."""
-        async with self.db.transaction() as conn:
-            _, created = await UserRepository(conn).upsert(
-                who.external_id, who.chat_id, who.display_name, self.clock()
-            )
+        async with self.db.unit() as uow:
+            _, created = await uow.users.upsert(who.external_id, who.chat_id, who.display_name, self.clock())
         return created
 
     async def start(
@@ -228,15 +224,15 @@ class InterviewService:
             if topic is None:
                 return UnknownTopic(topic_arg.strip()[:64], self.topics())
         now = self.clock()
-        async with self.db.transaction() as conn:
-            user, _ = await UserRepository(conn).upsert(who.external_id, who.chat_id, who.display_name, now)
-            sessions = SessionRepository(conn)
+        async with self.db.unit() as uow:
+            user, _ = await uow.users.upsert(who.external_id, who.chat_id, who.display_name, now)
+            sessions = uow.sessions
             _, running = await sessions.active_for(who.external_id)
             if running is not None:
                 if running.id != restart_session:
                     return AlreadyRunning(running.id, self.prompt_for(running), topic)
-                await sessions.close(running.id, "cancelled", now)
-            answered = await AnswerRepository(conn).answered_question_ids(user.id)
+                await sessions.close(running.id, SessionStatus.CANCELLED, now)
+            answered = await uow.answers.answered_question_ids(user.id)
             ids = pick_questions(self.bank, self.questions_per_session, topic, answered, self.rng)
             session = await sessions.create(user.id, topic, ids, now)
             if session is None:  # another process started one a moment ago
@@ -249,8 +245,8 @@ class InterviewService:
 
     async def resume(self, who: Identity, session_id: int | None = None) -> QuestionPrompt | None:
         """The pending question again (restarting its timer); None if nothing is running."""
-        async with self.db.transaction() as conn:
-            sessions = SessionRepository(conn)
+        async with self.db.unit() as uow:
+            sessions = uow.sessions
             _, running = await sessions.active_for(who.external_id)
             if running is None or (session_id is not None and running.id != session_id):
                 return None
@@ -266,14 +262,14 @@ class InterviewService:
             return EmptyAnswer()
         now = self.clock()
         try:
-            async with self.db.transaction() as conn:
-                user_id, session = await SessionRepository(conn).active_for(who.external_id)
+            async with self.db.unit() as uow:
+                user_id, session = await uow.sessions.active_for(who.external_id)
                 if user_id is None or session is None or session.pending_question_id is None:
                     return NotAsked()
                 question = self.question(session.pending_question_id)
                 feedback = self.matcher.assess(question, text)
                 seconds = max(0, int((now - session.asked_at).total_seconds()))
-                answer_id = await AnswerRepository(conn).add(
+                answer_id = await uow.answers.add(
                     NewAnswer(
                         user_id=user_id,
                         session_id=session.id,
@@ -289,14 +285,12 @@ class InterviewService:
                         source_message_id=message_id,
                     )
                 )
-                if not await SessionRepository(conn).advance(session, now):
+                if not await uow.sessions.advance(session, now):
                     raise _AlreadyAnswered
                 summary = None
                 if session.position + 1 >= len(session.question_ids):
-                    summary = self._summary(
-                        await AnswerRepository(conn).for_session(session.id), session, False
-                    )
-        except (IntegrityError, _AlreadyAnswered):
+                    summary = self._summary(await uow.answers.for_session(session.id), session, False)
+        except (Conflict, _AlreadyAnswered):
             # Another process (or a redelivered update) answered this question first.
             return NotAsked()
         nxt = None
@@ -336,17 +330,16 @@ class InterviewService:
         first rating of an answer counts as a review; a later one just replaces the label.
         """
         now = self.clock()
-        async with self.db.transaction() as conn:
-            answers = AnswerRepository(conn)
-            answer = await answers.owned(answer_id, who.external_id)
+        async with self.db.unit() as uow:
+            answer = await uow.answers.owned(answer_id, who.external_id)
             if answer is None:
                 return None
-            await answers.set_rating(answer_id, int(rating), now)
+            await uow.answers.set_rating(answer_id, int(rating), now)
             if answer.rating is None:
-                profile = await ProfileRepository(conn).by_id(answer.user_id)
+                profile = await uow.users.profile_by_id(answer.user_id)
                 tz = user_zone(profile.timezone if profile else None, self.default_timezone)
                 due = await record_review(
-                    conn,
+                    uow,
                     self.srs,
                     user_id=answer.user_id,
                     question_id=answer.question_id,
@@ -356,23 +349,24 @@ class InterviewService:
                     not_after=interview_cap(profile.interview_date if profile else None, tz, now),
                 )
             else:
-                card = await CardRepository(conn).get(answer.user_id, answer.question_id)
+                card = await uow.cards.get(answer.user_id, answer.question_id)
                 due = card.due_at if card else now
         return Rated(answer_id, rating, self.question(answer.question_id), due, due - now)
 
     async def cancel(self, who: Identity) -> InterviewSummary | None:
         """Abandon the running interview; answers given so far stay stored."""
-        async with self.db.transaction() as conn:
-            sessions = SessionRepository(conn)
-            _, running = await sessions.active_for(who.external_id)
-            if running is None or not await sessions.close(running.id, "cancelled", self.clock()):
+        async with self.db.unit() as uow:
+            _, running = await uow.sessions.active_for(who.external_id)
+            if running is None or not await uow.sessions.close(
+                running.id, SessionStatus.CANCELLED, self.clock()
+            ):
                 return None
-            answers = await AnswerRepository(conn).for_session(running.id)
+            answers = await uow.answers.for_session(running.id)
         return self._summary(answers, running, True)
 
     async def edited(self, who: Identity, message_id: int) -> EditedAnswer | None:
         """Was the edited message one we recorded as an answer?"""
-        async with self.db.transaction() as conn:
-            user = await UserRepository(conn).get(who.external_id)
-            answer = await AnswerRepository(conn).by_message(user.id, message_id) if user else None
+        async with self.db.unit() as uow:
+            user = await uow.users.get(who.external_id)
+            answer = await uow.answers.by_message(user.id, message_id) if user else None
         return EditedAnswer(self.question(answer.question_id)) if answer else None

@@ -31,9 +31,7 @@ from bot.core.schedule_time import local_date
 from questions.schema import Question
 from questions.topics import TOPICS
 from storage.db import Database
-from storage.history_repositories import HistoryRepository, StatRow
-from storage.practice_repositories import ProfileRepository
-from storage.records import AnswerRecord
+from storage.records import AnswerRecord, StatRow
 
 DEFAULT_PAGE_SIZE = 5
 MAX_PAGE_SIZE = 50
@@ -237,11 +235,11 @@ class ProgressService:
         if topic and slug is None:
             return HistoryPage((), 1, 1, 0, page_size, None, unknown_topic=topic[:64])
         question_ids = [q.id for q in self.bank.by_topic(slug)] if slug else None
-        async with self.db.transaction() as conn:
-            profile = await ProfileRepository(conn).by_external_id(who.external_id)
+        async with self.db.unit() as uow:
+            profile = await uow.users.profile(who.external_id)
             if profile is None:
                 return HistoryPage((), 1, 1, 0, page_size, slug)
-            history = HistoryRepository(conn)
+            history = uow.history
             total = await history.count(profile.user_id, question_ids)
             pages = max(1, math.ceil(total / page_size))
             page = min(max(page, 1), pages)
@@ -273,12 +271,12 @@ class ProgressService:
 
         None unless that answer is the user's own: a forged or forwarded button reveals nothing.
         """
-        async with self.db.transaction() as conn:
-            profile = await ProfileRepository(conn).by_external_id(who.external_id)
+        async with self.db.unit() as uow:
+            profile = await uow.users.profile(who.external_id)
             if profile is None:
                 return None
             # The query checks ownership: a foreign answer id looks exactly like a missing one.
-            opened = await HistoryRepository(conn).attempts_by_answer(profile.user_id, answer_id)
+            opened = await uow.history.attempts_by_answer(profile.user_id, answer_id)
         if not any(a.id == answer_id for a in opened):
             return None
         question = self.interviews.question(opened[0].question_id)
@@ -309,11 +307,10 @@ class ProgressService:
 
     async def stats(self, who: Identity) -> Stats:
         now = self.clock()
-        async with self.db.transaction() as conn:
-            profile = await ProfileRepository(conn).by_external_id(who.external_id)
-            history = HistoryRepository(conn)
-            rows = await history.stat_rows(profile.user_id) if profile else []
-            due = await history.reviews_due(profile.user_id, now) if profile else None
+        async with self.db.unit() as uow:
+            profile = await uow.users.profile(who.external_id)
+            rows = await uow.history.stat_rows(profile.user_id) if profile else []
+            due = await uow.cards.reviews_due(profile.user_id, now) if profile else None
         tz = self._zone(profile.timezone if profile else None)
         today = local_date(now, tz)
         days = [local_date(r.answered_at, tz) for r in rows]
@@ -376,5 +373,5 @@ class ProgressService:
 
         A later /start registers them afresh, with nothing from before.
         """
-        async with self.db.transaction() as conn:
-            return await HistoryRepository(conn).delete_user(who.external_id)
+        async with self.db.unit() as uow:
+            return await uow.users.delete(who.external_id)

@@ -1,13 +1,11 @@
-"""Turning a self-rating into the question's next review (FSRS), inside the caller's transaction."""
+"""Turning a self-rating into the question's next review (FSRS), inside the caller's unit of work."""
 
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from bot.core.rating import Rating
 from bot.core.srs import CardState, SpacedRepetition
-from storage.practice_repositories import CardRepository, ReviewLogRepository
+from storage.uow import UnitOfWork
 
 
 def user_zone(name: str | None, default: str) -> ZoneInfo:
@@ -30,7 +28,7 @@ def interview_cap(interview_date: date | None, tz: ZoneInfo, now: datetime) -> d
 
 
 async def record_review(
-    conn: AsyncConnection,
+    uow: UnitOfWork,
     srs: SpacedRepetition,
     *,
     user_id: int,
@@ -41,10 +39,9 @@ async def record_review(
     not_after: datetime | None,
 ) -> datetime:
     """Review the card, store it and the review log; returns when the question is due next."""
-    cards = CardRepository(conn)
-    existing = await cards.get(user_id, question_id)
+    existing = await uow.cards.get(user_id, question_id)
     state = CardState.from_json(existing.state_json) if existing else None
     outcome = srs.review(state, rating, now, not_after=not_after)
-    await cards.save(user_id, question_id, outcome.card.to_json(), outcome.due, int(rating), now)
-    await ReviewLogRepository(conn).add(user_id, question_id, answer_id, int(rating), now, outcome.log_json)
+    await uow.cards.save(user_id, question_id, outcome.card.to_json(), outcome.due, int(rating), now)
+    await uow.review_logs.add(user_id, question_id, answer_id, int(rating), now, outcome.log_json)
     return outcome.due

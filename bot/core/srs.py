@@ -29,8 +29,8 @@ ONE_DAY = timedelta(days=1)
 def to_fsrs_rating(rating: Rating) -> fsrs.Rating:
     """Our AGAIN..EASY (1..4) to fsrs's Again..Easy, which carry the same values by design.
 
-    Mapped by value rather than through a table keyed by our enum so this module needs no
-    runtime import of bot.core.interview; tests/test_srs.py checks names and values agree.
+    Mapped by value, so adding a rating to one side without the other fails loudly here;
+    tests/test_srs.py checks that names and values agree.
     """
     return fsrs.Rating(int(rating))
 

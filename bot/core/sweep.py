@@ -17,16 +17,17 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from enum import Enum
 
 from bot.core.clock import Clock
-from bot.core.practice import Busy, DailyPrompt, PracticeService, quiet_hours
+from bot.core.daily_settings import quiet_hours
+from bot.core.practice import PracticeService
+from bot.core.prompting import Busy, DailyPrompt
 from bot.core.schedule_time import catch_up, local_date, next_prompt_at
 from storage.db import Database
-from storage.practice_repositories import DeliveryRepository, ProfileRepository, ScheduleRepository
 from storage.records import DeliveryRecord
-from storage.repositories import SessionRepository
+from storage.states import DeliveryKind, DeliveryStatus, SessionStatus
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ class SendResult(Enum):
 class Outgoing:
     delivery_id: int
     chat_id: int
-    kind: str  # daily | snooze
+    kind: DeliveryKind
     content: DailyPrompt
 
 
@@ -81,14 +82,14 @@ class PromptSweep:
         now = self.clock()
         while await self._schedule_due(now, report) == self.settings.batch_size:
             pass
-        async with self.db.transaction() as conn:
-            report.recovered = await DeliveryRepository(conn).recover_stale(now - SENDING_LEASE)
+        async with self.db.unit() as uow:
+            report.recovered = await uow.deliveries.recover_stale(now - SENDING_LEASE)
         gate = asyncio.Semaphore(concurrency)
         while True:
-            async with self.db.transaction() as conn:
+            async with self.db.unit() as uow:
                 # Stamped with the time of this claim, not the tick's start, so a long tick's
                 # later batches are not mistaken for stale ones by another process.
-                claimed = await DeliveryRepository(conn).claim(self.clock(), self.settings.batch_size)
+                claimed = await uow.deliveries.claim(self.clock(), self.settings.batch_size)
             if not claimed:
                 break
 
@@ -104,7 +105,7 @@ class PromptSweep:
                         # claimed again at once by this very tick and use up every attempt.
                         await self._finish(
                             delivery,
-                            "pending" if retry else "failed",
+                            DeliveryStatus.PENDING if retry else DeliveryStatus.FAILED,
                             due_at=now + RETRY_DELAY if retry else None,
                         )
 
@@ -114,14 +115,14 @@ class PromptSweep:
     async def _schedule_due(self, now: datetime, report: SweepReport) -> int:
         """Turn due schedules into delivery rows; returns how many schedules it took."""
         grace = timedelta(minutes=self.settings.grace_minutes)
-        async with self.db.transaction() as conn:
-            schedules = ScheduleRepository(conn)
-            deliveries = DeliveryRepository(conn)
+        async with self.db.unit() as uow:
+            schedules = uow.schedules
+            deliveries = uow.deliveries
             due = await schedules.due(now, self.settings.batch_size)
             for schedule, profile in due:
                 assert schedule.next_due_at is not None
                 tz = self.practice.zone(profile)
-                local = time.fromisoformat(schedule.local_time)
+                local = schedule.local_time
                 stored = schedule.next_due_at
                 # After an outage of days, only the latest occurrence can still be on time: a
                 # bot back at 07:40 sends today's 07:30 prompt, not Monday's.
@@ -132,12 +133,15 @@ class PromptSweep:
                 if not await schedules.advance(profile.user_id, stored, following):
                     continue
                 if latest != stored and await deliveries.add(
-                    profile.user_id, "daily", local_date(stored, tz), stored, "missed"
+                    profile.user_id, DeliveryKind.DAILY, local_date(stored, tz), stored, DeliveryStatus.MISSED
                 ):
                     report.missed += 1
-                status = "pending" if catch_up(latest, now, grace) == "send" else "missed"
-                if await deliveries.add(profile.user_id, "daily", local_date(latest, tz), latest, status):
-                    if status == "missed":
+                on_time = catch_up(latest, now, grace) == "send"
+                status = DeliveryStatus.PENDING if on_time else DeliveryStatus.MISSED
+                if await deliveries.add(
+                    profile.user_id, DeliveryKind.DAILY, local_date(latest, tz), latest, status
+                ):
+                    if status == DeliveryStatus.MISSED:
                         report.missed += 1
                     else:
                         report.scheduled += 1
@@ -146,43 +150,43 @@ class PromptSweep:
     async def _deliver(
         self, delivery: DeliveryRecord, now: datetime, send: Sender, report: SweepReport
     ) -> None:
-        async with self.db.transaction() as conn:
-            profile = await ProfileRepository(conn).by_id(delivery.user_id)
+        async with self.db.unit() as uow:
+            profile = await uow.users.profile_by_id(delivery.user_id)
             if profile is None or not profile.is_active or profile.chat_id is None:
-                await DeliveryRepository(conn).finish(delivery.id, "blocked")
+                await uow.deliveries.finish(delivery.id, DeliveryStatus.BLOCKED)
                 report.blocked += 1
                 return
             tz = self.practice.zone(profile)
-            schedule = await ScheduleRepository(conn).get(profile.user_id)
+            schedule = await uow.schedules.get(profile.user_id)
             quiet = quiet_hours(schedule)
             # The chosen daily time is always honoured; anything else sent unasked (a snooze, a
             # prompt caught up after downtime, deferred or retried) waits out quiet hours.
             late = True
-            if schedule is not None and delivery.kind == "daily":
-                chosen = datetime.combine(delivery.local_date, time.fromisoformat(schedule.local_time), tz)
+            if schedule is not None and delivery.kind == DeliveryKind.DAILY:
+                chosen = datetime.combine(delivery.local_date, schedule.local_time, tz)
                 late = abs(now - chosen) > self.on_time
             # A deferral is not a send attempt: give back the one the claim counted.
             unclaimed = delivery.attempts - 1
             if late and quiet.contains(now, tz):
-                await DeliveryRepository(conn).finish(
-                    delivery.id, "pending", due_at=quiet.defer(now, tz), attempts=unclaimed
+                await uow.deliveries.finish(
+                    delivery.id, DeliveryStatus.PENDING, due_at=quiet.defer(now, tz), attempts=unclaimed
                 )
                 report.deferred += 1
                 return
-            content = await self.practice.prepare(conn, profile, now, question_id=delivery.question_id)
+            content = await self.practice.prepare(uow, profile, now, question_id=delivery.question_id)
             if isinstance(content, Busy) and local_date(now, tz) > delivery.local_date:
                 # Busy in an interview all day (or one left open): let tomorrow's prompt take over.
-                await DeliveryRepository(conn).finish(delivery.id, "missed", attempts=unclaimed)
+                await uow.deliveries.finish(delivery.id, DeliveryStatus.MISSED, attempts=unclaimed)
                 report.missed += 1
                 return
             if isinstance(content, Busy):
-                await DeliveryRepository(conn).finish(
-                    delivery.id, "pending", due_at=now + BUSY_DELAY, attempts=unclaimed
+                await uow.deliveries.finish(
+                    delivery.id, DeliveryStatus.PENDING, due_at=now + BUSY_DELAY, attempts=unclaimed
                 )
                 report.deferred += 1
                 return
             if content is None:
-                await DeliveryRepository(conn).finish(delivery.id, "missed")
+                await uow.deliveries.finish(delivery.id, DeliveryStatus.MISSED)
                 report.missed += 1
                 return
         try:
@@ -193,12 +197,12 @@ class PromptSweep:
             log.exception("sending delivery %s failed", delivery.id)
             report.errors.append(f"{delivery.id}: {exc}")
             result, message_id = SendResult.FAILED, None
-        async with self.db.transaction() as conn:
-            deliveries = DeliveryRepository(conn)
+        async with self.db.unit() as uow:
+            deliveries = uow.deliveries
             if result is SendResult.SENT:
                 await deliveries.finish(
                     delivery.id,
-                    "sent",
+                    DeliveryStatus.SENT,
                     sent_at=self.clock(),
                     question_id=content.pick.question.id,
                     reason=content.pick.reason,
@@ -206,21 +210,25 @@ class PromptSweep:
                 )
                 report.sent += 1
             elif result is SendResult.BLOCKED:
-                await deliveries.finish(delivery.id, "blocked")
-                await ProfileRepository(conn).deactivate(profile.user_id)
-                await SessionRepository(conn).close(content.prompt.session_id, "cancelled", now)
+                await deliveries.finish(delivery.id, DeliveryStatus.BLOCKED)
+                await uow.users.deactivate(profile.user_id)
+                await uow.sessions.close(content.prompt.session_id, SessionStatus.CANCELLED, now)
                 report.blocked += 1
             else:
                 retry = delivery.attempts < MAX_ATTEMPTS
                 await deliveries.finish(
-                    delivery.id, "pending" if retry else "failed", due_at=now + RETRY_DELAY if retry else None
+                    delivery.id,
+                    DeliveryStatus.PENDING if retry else DeliveryStatus.FAILED,
+                    due_at=now + RETRY_DELAY if retry else None,
                 )
-                await SessionRepository(conn).close(content.prompt.session_id, "cancelled", now)
+                await uow.sessions.close(content.prompt.session_id, SessionStatus.CANCELLED, now)
                 report.failed += 1
 
-    async def _finish(self, delivery: DeliveryRecord, status: str, *, due_at: datetime | None) -> None:
+    async def _finish(
+        self, delivery: DeliveryRecord, status: DeliveryStatus, *, due_at: datetime | None
+    ) -> None:
         try:
-            async with self.db.transaction() as conn:
-                await DeliveryRepository(conn).finish(delivery.id, status, due_at=due_at)
+            async with self.db.unit() as uow:
+                await uow.deliveries.finish(delivery.id, status, due_at=due_at)
         except Exception:
             log.exception("could not record the outcome of delivery %s", delivery.id)

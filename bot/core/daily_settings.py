@@ -1,0 +1,234 @@
+"""The user's daily-practice settings: the prompt's time and time zone, quiet hours, the
+topics practice questions come from, and the date of the real interview.
+
+Plain async Python over plain data, like the interview; bot/core/prompting.py uses the
+time zone and quiet hours decided here when it pushes a question.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.config import SchedulerSettings
+from bot.core.clock import Clock
+from bot.core.interview import Identity
+from bot.core.reviews import user_zone
+from bot.core.schedule_time import (
+    QuietHours,
+    ScheduleInputError,
+    days_until,
+    local_date,
+    next_prompt_at,
+    parse_daily_time,
+    parse_quiet_hours,
+    parse_timezone,
+)
+from questions.loader import QuestionBank
+from questions.topics import TOPICS
+from storage.db import Database
+from storage.records import PracticeProfile, ScheduleRecord
+from storage.states import DeliveryKind
+from storage.uow import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class DailySetting:
+    enabled: bool
+    local_time: time | None
+    timezone: str
+    quiet: QuietHours
+    next_at: datetime | None
+    interview_date: date | None
+    days_left: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class TopicChoice:
+    slug: str
+    name: str
+    selected: bool
+
+
+@dataclass(frozen=True, slots=True)
+class InterviewDate:
+    day: date | None
+    days_left: int | None
+
+
+def quiet_hours(schedule: ScheduleRecord | None) -> QuietHours:
+    """The user's quiet hours; the default (22:00-07:00) until they set a daily time."""
+    if schedule is None:
+        return QuietHours()
+    return QuietHours(schedule.quiet_start, schedule.quiet_end)
+
+
+class DailySettingsService:
+    def __init__(self, db: Database, bank: QuestionBank, clock: Clock, settings: SchedulerSettings) -> None:
+        self.db = db
+        self.bank = bank
+        self.clock = clock
+        self.settings = settings
+
+    def zone(self, profile: PracticeProfile | None) -> ZoneInfo:
+        return user_zone(profile.timezone if profile else None, self.settings.default_timezone)
+
+    async def registered_profile(self, uow: UnitOfWork, who: Identity) -> PracticeProfile:
+        """The user's profile, registering them first if they are new."""
+        await uow.users.upsert(who.external_id, who.chat_id, who.display_name, self.clock())
+        profile = await uow.users.profile(who.external_id)
+        assert profile is not None
+        return profile
+
+    def _setting(self, profile: PracticeProfile, schedule: ScheduleRecord | None) -> DailySetting:
+        tz = self.zone(profile)
+        quiet = quiet_hours(schedule)
+        days_left = days_until(profile.interview_date, self.clock(), tz) if profile.interview_date else None
+        return DailySetting(
+            enabled=bool(schedule and schedule.enabled),
+            local_time=schedule.local_time if schedule else None,
+            timezone=tz.key,
+            quiet=quiet,
+            next_at=schedule.next_due_at if schedule and schedule.enabled else None,
+            interview_date=profile.interview_date,
+            days_left=days_left,
+        )
+
+    async def zone_for(self, who: Identity) -> ZoneInfo:
+        """The user's time zone, read-only (the configured default for an unknown user)."""
+        async with self.db.unit() as uow:
+            profile = await uow.users.profile(who.external_id)
+        return self.zone(profile)
+
+    async def daily(self, who: Identity) -> DailySetting:
+        async with self.db.unit() as uow:
+            profile = await self.registered_profile(uow, who)
+            schedule = await uow.schedules.get(profile.user_id)
+        return self._setting(profile, schedule)
+
+    async def set_daily(self, who: Identity, time_text: str, zone_text: str | None = None) -> DailySetting:
+        """Turn the daily prompt on at a local time; raises ScheduleInputError for bad input."""
+        local = parse_daily_time(time_text)
+        zone = parse_timezone(zone_text) if zone_text else None
+        now = self.clock()
+        async with self.db.unit() as uow:
+            profile = await self.registered_profile(uow, who)
+            if zone is not None:
+                await uow.users.set_timezone(profile.user_id, zone.key)
+                profile = PracticeProfile(
+                    profile.user_id,
+                    profile.chat_id,
+                    profile.is_active,
+                    zone.key,
+                    profile.topics,
+                    profile.interview_date,
+                )
+            tz = self.zone(profile)
+            schedules = uow.schedules
+            current = await schedules.get(profile.user_id)
+            quiet = quiet_hours(current)
+            await schedules.save(
+                profile.user_id,
+                enabled=True,
+                local_time=local,
+                quiet_start=quiet.start,
+                quiet_end=quiet.end,
+                next_due_at=next_prompt_at(local, tz, now),
+                now=now,
+            )
+            schedule = await schedules.get(profile.user_id)
+        return self._setting(profile, schedule)
+
+    async def daily_off(self, who: Identity) -> DailySetting:
+        now = self.clock()
+        async with self.db.unit() as uow:
+            profile = await self.registered_profile(uow, who)
+            schedules = uow.schedules
+            current = await schedules.get(profile.user_id)
+            if current is not None:
+                await schedules.save(
+                    profile.user_id,
+                    enabled=False,
+                    local_time=current.local_time,
+                    quiet_start=current.quiet_start,
+                    quiet_end=current.quiet_end,
+                    next_due_at=None,
+                    now=now,
+                )
+            await uow.deliveries.cancel_pending(profile.user_id, (DeliveryKind.DAILY, DeliveryKind.SNOOZE))
+            schedule = await schedules.get(profile.user_id)
+        return self._setting(profile, schedule)
+
+    async def set_quiet_hours(self, who: Identity, text: str) -> DailySetting:
+        quiet = parse_quiet_hours(text)
+        now = self.clock()
+        async with self.db.unit() as uow:
+            profile = await self.registered_profile(uow, who)
+            schedules = uow.schedules
+            current = await schedules.get(profile.user_id)
+            if current is None:
+                raise ScheduleInputError(
+                    "Set a daily time first, e.g. /daily 07:30, then choose quiet hours."
+                )
+            await schedules.save(
+                profile.user_id,
+                enabled=current.enabled,
+                local_time=current.local_time,
+                quiet_start=quiet.start,
+                quiet_end=quiet.end,
+                next_due_at=current.next_due_at,
+                now=now,
+            )
+            schedule = await schedules.get(profile.user_id)
+        return self._setting(profile, schedule)
+
+    async def topics(self, who: Identity) -> list[TopicChoice]:
+        async with self.db.unit() as uow:
+            profile = await self.registered_profile(uow, who)
+        return self._topic_choices(profile.topics)
+
+    def _topic_choices(self, chosen: tuple[str, ...] | None) -> list[TopicChoice]:
+        return [TopicChoice(s, TOPICS[s], chosen is None or s in chosen) for s in self.bank.topics()]
+
+    async def toggle_topic(self, who: Identity, slug: str | None) -> list[TopicChoice] | None:
+        """Flip one topic (None: back to all topics); None if the topic does not exist."""
+        if slug is not None and slug not in self.bank.topics():
+            return None
+        async with self.db.unit() as uow:
+            profile = await self.registered_profile(uow, who)
+            every = self.bank.topics()
+            if slug is None:
+                chosen: tuple[str, ...] | None = None
+            else:
+                current = set(profile.topics if profile.topics is not None else every)
+                current.symmetric_difference_update({slug})
+                # Nothing selected would mean no questions: treat it as all topics again.
+                chosen = (
+                    tuple(t for t in every if t in current) if current and len(current) < len(every) else None
+                )
+            await uow.users.set_topics(profile.user_id, chosen or None)
+        return self._topic_choices(chosen)
+
+    async def set_interview_date(self, who: Identity, text: str | None) -> InterviewDate:
+        """Set (YYYY-MM-DD) or clear (None) the real interview's date; raises ScheduleInputError."""
+        day: date | None = None
+        now = self.clock()
+        async with self.db.unit() as uow:
+            profile = await self.registered_profile(uow, who)
+            tz = self.zone(profile)
+            if text is not None:
+                try:
+                    day = date.fromisoformat(text.strip())
+                except ValueError:
+                    example = local_date(now, tz) + timedelta(days=14)
+                    raise ScheduleInputError(
+                        f"'{text.strip()[:20]}' is not a date: use YYYY-MM-DD, e.g. {example}."
+                    ) from None
+                left = days_until(day, now, tz)
+                if left < 0:
+                    raise ScheduleInputError("That date has passed. Send the date of your next interview.")
+                if left > 730:
+                    raise ScheduleInputError(
+                        "That is more than two years away; pick a date within two years."
+                    )
+            await uow.users.set_interview_date(profile.user_id, day)
+        return InterviewDate(day, days_until(day, now, tz) if day else None)

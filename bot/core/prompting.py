@@ -1,0 +1,271 @@
+"""Choosing and pushing practice questions: the sweep's daily prompt, /review, skip and snooze.
+
+Plain async Python over plain data, like the interview. A pushed question is a one-question
+session of kind "daily", so the user answers it by simply replying and the interview's
+answer path (feedback, rating, FSRS) handles it unchanged.
+"""
+
+import random
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from bot.config import SchedulerSettings
+from bot.core.clock import Clock
+from bot.core.daily_settings import DailySettingsService, quiet_hours
+from bot.core.interview import AlreadyRunning, Identity, InterviewService, QuestionPrompt, Started
+from bot.core.rating import Rating
+from bot.core.schedule_time import days_until, local_date
+from questions.schema import Question
+from questions.topics import TOPICS
+from storage.db import Database
+from storage.records import CardRecord, PracticeProfile
+from storage.states import DeliveryKind, DeliveryStatus, PickReason, SessionKind, SessionStatus
+from storage.uow import UnitOfWork
+
+REVIEW_SESSION_LIMIT = 20
+SNOOZE = timedelta(hours=1)
+# On the last days before the interview, practice favours the weakest answers.
+FINAL_STRETCH_DAYS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Pick:
+    question: Question
+    reason: PickReason
+    last_rating: Rating | None = None
+    days_ago: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DailyPrompt:
+    """Everything a pushed practice question says around the question itself."""
+
+    prompt: QuestionPrompt
+    pick: Pick
+    due_count: int
+    days_left: int | None
+    unpractised_topics: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Busy:
+    """The user is in a mock interview or review; a pushed question would cut across it."""
+
+
+@dataclass(frozen=True, slots=True)
+class NothingDue:
+    next_due: datetime | None
+
+
+def choose(
+    questions: Collection[Question],
+    *,
+    due: list[CardRecord],
+    weakest: list[CardRecord],
+    answered: Collection[str],
+    topics: Collection[str] | None,
+    reviews_left_today: int,
+    days_left: int | None,
+    exclude: Collection[str],
+    now: datetime,
+    rng: random.Random,
+    by_id: dict[str, Question],
+) -> Pick | None:
+    """A question due for review first (most overdue), else a new one from the chosen topics,
+    else the weakest; in the final days before the interview, the weakest come first.
+    """
+
+    def from_card(card: CardRecord, reason: PickReason) -> Pick:
+        days = max(0, (now - card.last_review_at).days)
+        return Pick(by_id[card.question_id], reason, Rating(card.last_rating), days)
+
+    due_picks = [
+        from_card(c, PickReason.REVIEW)
+        for c in due
+        if c.question_id in by_id and c.question_id not in exclude
+    ]
+    weak_picks = [
+        from_card(c, PickReason.WEAKEST)
+        for c in weakest
+        if c.question_id in by_id and c.question_id not in exclude
+    ]
+    allowed = [q for q in questions if (topics is None or q.topic in topics) and q.id not in exclude]
+    fresh = [q for q in allowed if q.id not in answered]
+    if days_left is not None and 0 <= days_left <= FINAL_STRETCH_DAYS and weak_picks:
+        return weak_picks[0]
+    if due_picks and reviews_left_today > 0:
+        return due_picks[0]
+    if fresh:
+        # Topics not practised yet come first: breadth before the interview.
+        practised = {by_id[qid].topic for qid in answered if qid in by_id}
+        untouched = [q for q in fresh if q.topic not in practised]
+        return Pick(rng.choice(untouched or fresh), PickReason.NEW)
+    if weak_picks:
+        return weak_picks[0]
+    return Pick(rng.choice(allowed), PickReason.NEW) if allowed else None
+
+
+class PromptingService:
+    def __init__(
+        self,
+        db: Database,
+        interviews: InterviewService,
+        clock: Clock,
+        settings: SchedulerSettings,
+        daily_settings: DailySettingsService,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.db = db
+        self.interviews = interviews
+        self.bank = interviews.bank
+        self.clock = clock
+        self.settings = settings
+        self.daily_settings = daily_settings
+        self.rng = rng or random.Random()
+        self._by_id = dict(self.bank.by_id)
+
+    async def prepare(
+        self,
+        uow: UnitOfWork,
+        profile: PracticeProfile,
+        now: datetime,
+        *,
+        question_id: str | None = None,
+        exclude: Collection[str] = (),
+    ) -> DailyPrompt | Busy | None:
+        """Open a one-question practice session for the user and say why the question was picked.
+
+        Busy when a mock interview or review is running; None when there is nothing to ask.
+        """
+        sessions = uow.sessions
+        running = await sessions.active_for_user(profile.user_id)
+        if running is not None and running.kind != SessionKind.DAILY:
+            return Busy()
+        tz = self.daily_settings.zone(profile)
+        cards = uow.cards
+        day_start = datetime.combine(local_date(now, tz), time(0, 0), tz)
+        pushed = await uow.deliveries.reviews_pushed_since(profile.user_id, day_start)
+        days_left = days_until(profile.interview_date, now, tz) if profile.interview_date else None
+        answered = await uow.answers.answered_question_ids(profile.user_id)
+        pick: Pick | None
+        if question_id is not None and question_id in self._by_id:
+            card = await cards.get(profile.user_id, question_id)
+            pick = (
+                Pick(
+                    self._by_id[question_id],
+                    PickReason.REVIEW,
+                    Rating(card.last_rating),
+                    (now - card.last_review_at).days,
+                )
+                if card
+                else Pick(self._by_id[question_id], PickReason.NEW)
+            )
+        else:
+            pick = choose(
+                self.bank.questions,
+                due=await cards.due(profile.user_id, now, 10),
+                weakest=await cards.weakest(profile.user_id, 10),
+                answered=answered,
+                topics=profile.topics,
+                reviews_left_today=self.settings.max_reviews_per_day - pushed,
+                days_left=days_left,
+                exclude=exclude,
+                now=now,
+                rng=self.rng,
+                by_id=self._by_id,
+            )
+        if pick is None:
+            return None
+        if running is not None:  # yesterday's unanswered prompt gives way to today's
+            await sessions.close(running.id, SessionStatus.REPLACED, now)
+        session = await sessions.create(
+            profile.user_id, pick.question.topic, [pick.question.id], now, kind=SessionKind.DAILY
+        )
+        assert session is not None
+        practised = {self._by_id[q].topic for q in answered if q in self._by_id}
+        unpractised = (
+            tuple(TOPICS[t] for t in self.bank.topics() if t not in practised)
+            if days_left is not None
+            else ()
+        )
+        return DailyPrompt(
+            prompt=QuestionPrompt(session.id, 1, 1, pick.question, SessionKind.DAILY),
+            pick=pick,
+            due_count=await cards.count_due(profile.user_id, now),
+            days_left=days_left,
+            unpractised_topics=unpractised,
+        )
+
+    async def skip(self, who: Identity, session_id: int) -> DailyPrompt | Busy | None:
+        """Swap the pushed question for another; None if that prompt is no longer open."""
+        now = self.clock()
+        async with self.db.unit() as uow:
+            profile = await uow.users.profile(who.external_id)
+            if profile is None:
+                return None
+            session = await uow.sessions.owned(session_id, profile.user_id)
+            if session is None or session.status != SessionStatus.ACTIVE or session.kind != SessionKind.DAILY:
+                return None
+            await uow.sessions.close(session.id, SessionStatus.SKIPPED, now)
+            return await self.prepare(uow, profile, now, exclude=session.question_ids)
+
+    async def practise_now(self, who: Identity, question_id: str) -> DailyPrompt | Busy | None:
+        """Ask one question right away (from /history's "Practise again")."""
+        now = self.clock()
+        async with self.db.unit() as uow:
+            profile = await self.daily_settings.registered_profile(uow, who)
+            return await self.prepare(uow, profile, now, question_id=question_id)
+
+    async def snooze(self, who: Identity, session_id: int) -> datetime | None:
+        """Ask the pushed question again in an hour (after quiet hours); None if no longer open."""
+        now = self.clock()
+        async with self.db.unit() as uow:
+            profile = await uow.users.profile(who.external_id)
+            if profile is None:
+                return None
+            sessions = uow.sessions
+            session = await sessions.owned(session_id, profile.user_id)
+            if session is None or session.status != SessionStatus.ACTIVE or session.kind != SessionKind.DAILY:
+                return None
+            await sessions.close(session.id, SessionStatus.SNOOZED, now)
+            schedule = await uow.schedules.get(profile.user_id)
+            tz = self.daily_settings.zone(profile)
+            due = quiet_hours(schedule).defer(now + SNOOZE, tz)
+            await uow.deliveries.add(
+                profile.user_id,
+                DeliveryKind.SNOOZE,
+                local_date(due, tz),
+                due,
+                DeliveryStatus.PENDING,
+                session.question_ids[0],
+            )
+        return due
+
+    async def start_review(self, who: Identity) -> Started | AlreadyRunning | NothingDue:
+        """Practise every question due now, one after another, like a short interview."""
+        now = self.clock()
+        async with self.db.unit() as uow:
+            profile = await self.daily_settings.registered_profile(uow, who)
+            sessions = uow.sessions
+            running = await sessions.active_for_user(profile.user_id)
+            if running is not None and running.kind != SessionKind.DAILY:
+                prompt = self.interviews.prompt_for(running)
+                return AlreadyRunning(running.id, prompt, None)
+            cards = uow.cards
+            due = [
+                c
+                for c in await cards.due(profile.user_id, now, REVIEW_SESSION_LIMIT)
+                if c.question_id in self._by_id
+            ]
+            if not due:
+                return NothingDue(await cards.next_due(profile.user_id))
+            if running is not None:
+                await sessions.close(running.id, SessionStatus.REPLACED, now)
+            session = await sessions.create(
+                profile.user_id, None, [c.question_id for c in due], now, kind=SessionKind.REVIEW
+            )
+            assert session is not None
+        prompt = self.interviews.prompt_for(session)
+        assert prompt is not None
+        return Started(prompt, None)
