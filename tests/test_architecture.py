@@ -1,10 +1,9 @@
-"""Project-wide promises: the core knows no Telegram, every template renders."""
+"""Project-wide promises: every template renders with the values the core returns.
 
-import ast
+The layers' import rules live in tests/test_layers.py.
+"""
+
 from datetime import UTC, datetime, time, timedelta
-from pathlib import Path
-
-import pytest
 
 from bot.core.feedback import Feedback
 from bot.core.interview import (
@@ -30,34 +29,6 @@ from bot.present.labels import TELEGRAM_COMMANDS as COMMANDS
 from bot.present.render import render, template_names
 from questions.loader import QuestionBank
 from storage.states import PickReason, SessionKind
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def imported_modules(package: Path) -> set[str]:
-    names: set[str] = set()
-    for path in package.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Import):
-                names.update(alias.name for alias in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                names.add(node.module)
-    return names
-
-
-@pytest.mark.parametrize(
-    ("package", "forbidden"),
-    [
-        ("bot/core", ("telegram", "bot.tg", "bot.chat")),
-        ("storage", ("bot", "telegram")),
-        ("questions", ("bot", "telegram", "storage")),
-    ],
-)
-def test_imports_flow_one_way(package: str, forbidden: tuple[str, ...]) -> None:
-    bad = {
-        m for m in imported_modules(ROOT / package) if m.split(".")[0] in forbidden or m.startswith(forbidden)
-    }
-    assert not bad, f"{package} imports {sorted(bad)}"
 
 
 def sample_context(bank: QuestionBank) -> dict[str, dict[str, object]]:
