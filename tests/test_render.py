@@ -9,10 +9,14 @@ from types import SimpleNamespace
 
 import pytest
 
+from bot.core.interview import Identity, InterviewSummary, QuestionPrompt, RemovedQuestion, SummaryItem
 from bot.core.rating import Rating
 from bot.core.schedule_time import ScheduleInputError, ScheduleProblem
+from bot.core.services import Services
 from bot.present import labels
 from bot.present.render import render, split_message, to_plain
+from storage.records import NewAnswer
+from tests.conftest import FakeClock
 
 _TAG = re.compile(r"<(/?)([a-z-]+)[^>]*>")
 
@@ -188,3 +192,45 @@ def test_a_refused_input_renders_escaped_with_the_examples() -> None:
     )
     hostile = render("schedule_error", message=labels.schedule_problem(refused(P.NOT_A_TIME, "<b>&")))
     assert hostile.startswith("&#39;&lt;b&gt;&amp;&#39; is not a time")
+
+
+# ---- an answer to a question no longer in the bank ------------------------------------------------
+
+GONE = "(question gone-question is no longer in the question bank)"
+ANN = Identity("tg:3001", 3001, "Ann")
+
+
+async def test_a_removed_question_is_named_by_its_id(services: Services, clock: FakeClock) -> None:
+    gone = services.interviews.question("gone-question")
+    assert isinstance(gone, RemovedQuestion) and gone.text == ""  # the core words nothing
+    await services.practice.daily(ANN)  # registers Ann
+    async with services.db.unit() as uow:
+        profile = await uow.users.profile(ANN.external_id)
+        assert profile is not None
+        answer_id = await uow.answers.add(
+            NewAnswer(
+                profile.user_id,
+                None,
+                None,
+                "gone-question",
+                "an old answer",
+                3,
+                (),
+                2,
+                clock.now,
+                clock.advance(minutes=1),
+                60,
+                None,
+            )
+        )
+
+    page = await services.progress.history_page(ANN, 1)
+    listed = render("history", page=page, topics=services.interviews.topics(), buttons=True)
+    assert f"<i>{GONE}</i>" in listed
+    attempts = await services.progress.attempts(ANN, answer_id)
+    assert attempts is not None
+    assert render("attempts", history=attempts).startswith(f"<b>{GONE}</b>")
+    # Where a running interview meets one (its pack removed mid-interview), the same words.
+    assert GONE in render("question", prompt=QuestionPrompt(1, 1, 2, gone))
+    summary = InterviewSummary((SummaryItem(gone, 0, 2, None),), 2, True)
+    assert f"1. {GONE} — 0/2" in render("summary", summary=summary)

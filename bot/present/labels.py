@@ -1,5 +1,5 @@
 """The short texts that are not whole messages: button labels, the command list, chart labels,
-the reason a typed time or date was refused.
+the reason a typed time or date was refused, the placeholder for a question no longer in the bank.
 
 Whole messages are templates (bot/present/templates); what lives here is the words a front end
 puts on a button, in a menu, on a chart or in one line of a message. One home per kind, so a
@@ -150,6 +150,16 @@ def schedule_problem(error: ScheduleInputError) -> str:
             return "That is more than two years away; pick a date within two years."
         case _:
             assert_never(error.problem)
+
+
+# --- a stored answer to a question whose pack was removed since ------------------------------------
+
+REMOVED_TOPIC: Final = "Unknown topic"
+REMOVED_QUESTION: Final = "(question {id} is no longer in the question bank)"
+
+
+def removed_question(question_id: str) -> str:
+    return REMOVED_QUESTION.format(id=question_id)
 
 
 # --- what to call a message the bot cannot assess, by the attribute Telegram fills in ---------------
