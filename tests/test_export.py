@@ -10,8 +10,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.core.export import (
-    REMOVED_QUESTION,
-    REMOVED_TOPIC,
     ExportData,
     ExportRow,
     NothingToExport,
@@ -59,15 +57,16 @@ def row(
     answer: str,
     *,
     at: datetime = datetime(2026, 3, 2, 9, 0, tzinfo=UTC),
-    topic: str = "Agile and Scrum",
-    question: str = "How do you run a sprint review?",
+    topic: str | None = "Agile and Scrum",
+    question: str | None = "How do you run a sprint review?",
+    question_id: str = "sprint-review",
     covered: tuple[str, ...] = ("Demo working software",),
     missed: tuple[str, ...] = ("Invite stakeholders", "Update the backlog"),
     rating: Rating | int | None = Rating.GOOD,
     words: int = 42,
     seconds: int = 95,
 ) -> ExportRow:
-    return ExportRow(at, topic, question, answer, covered, missed, rating, words, seconds)
+    return ExportRow(at, question_id, topic, question, answer, covered, missed, rating, words, seconds)
 
 
 def markdown(rows: list[ExportRow], user_name: str = "Ann") -> str:
@@ -345,6 +344,33 @@ def test_csv_rows_are_chronological_and_local() -> None:
     assert read_csv(to_csv([], BERLIN)) == [list(CSV_HEADER)]
 
 
+def test_documents_word_a_question_no_longer_in_the_bank() -> None:
+    gone = "(question gone-question is no longer in the question bank)"
+    rows = [
+        row("old", question_id="gone-question", topic=None, question=None, covered=(), missed=()),
+        row(
+            "older still",
+            at=datetime(2026, 3, 1, tzinfo=UTC),
+            question_id="gone-question",
+            topic=None,
+            question=None,
+        ),
+        row("current"),
+    ]
+    md = markdown(rows)
+    assert f"### 1. {gone}\n\n*Unknown topic* · 2 attempts" in md
+    assert "### 2. How do you run a sprint review?" in md
+    page = to_html(rows, user_name="Ann", generated_at=GENERATED, tz=BERLIN).decode()
+    assert f'<h2><span class="n">1.</span> {gone}</h2>' in page
+    assert '<p class="topic">Unknown topic · 2 attempts</p>' in page
+    table = read_csv(to_csv(rows, BERLIN))
+    assert [r[1:3] for r in table[1:]] == [
+        ["Unknown topic", gone],
+        ["Unknown topic", gone],
+        ["Agile and Scrum", "How do you run a sprint review?"],
+    ]
+
+
 # ---------------------------------------------------------------- formats and files
 
 
@@ -469,10 +495,12 @@ async def test_load_export_rows_returns_this_users_answers_oldest_first(
     assert [len(r.covered) for r in rows[:3]] == [0, 1, 2]
     assert [r.seconds_taken for r in rows] == [40, 75, 12, 60]
     assert [r.rating for r in rows] == [None, Rating.GOOD, None, None]
+    # Its topic and question are not in the bank: the core says so, the documents word it.
     assert rows[3] == ExportRow(
         rows[3].answered_at,
-        REMOVED_TOPIC,
-        REMOVED_QUESTION.format(id="gone-question"),
+        "gone-question",
+        None,
+        None,
         "an old answer",
         (),
         (),

@@ -3,15 +3,20 @@
 import ast
 import html
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
+from bot.core.interview import Identity, InterviewSummary, QuestionPrompt, RemovedQuestion, SummaryItem
 from bot.core.rating import Rating
+from bot.core.schedule_time import ScheduleInputError, ScheduleProblem
+from bot.core.services import Services
 from bot.present import labels
 from bot.present.render import render, split_message, to_plain
+from storage.records import NewAnswer
+from tests.conftest import FakeClock
 
 _TAG = re.compile(r"<(/?)([a-z-]+)[^>]*>")
 
@@ -107,3 +112,125 @@ def test_every_rating_has_a_label_and_an_old_value_shows_as_its_number() -> None
     assert labels.rating_label(9) == "9"
     rated = SimpleNamespace(rating=Rating.HARD, next_review_in=timedelta(hours=3))
     assert render("rated", rated=rated) == "Saved: Hard — next review in 3 hours"
+
+
+# ---- a refused time, zone, range or date: the core names the problem, these are the words ----------
+
+
+def refused(
+    problem: ScheduleProblem,
+    given: str = "",
+    suggestions: tuple[str, ...] = (),
+    example_date: date | None = None,
+) -> ScheduleInputError:
+    return ScheduleInputError(problem, given=given, suggestions=suggestions, example_date=example_date)
+
+
+P = ScheduleProblem
+NO_SUGGESTION = "Use an IANA name such as Europe/Berlin or America/New_York."
+RANGE_HINT = "is not a range of hours: use HH:MM-HH:MM in 24-hour format, e.g. 22:00-07:00."
+SCHEDULE_WORDS = [
+    (refused(P.TIME_MISSING), "Please give a time as HH:MM in 24-hour format, e.g. 07:30."),
+    (refused(P.NOT_A_TIME, "abc"), "'abc' is not a time: use HH:MM in 24-hour format, e.g. 07:30."),
+    (
+        refused(P.NOT_A_TIME, "07:30 rm -rf"),
+        "'07:30 rm -rf' is not a time: use HH:MM in 24-hour format, e.g. 07:30.",
+    ),
+    (
+        refused(P.HOUR_OUT_OF_RANGE, "25:00"),
+        "'25:00' is not a valid time: hours go from 00 to 23 (HH:MM, e.g. 07:30).",
+    ),
+    (
+        refused(P.MINUTE_OUT_OF_RANGE, "7:60"),
+        "'7:60' is not a valid time: minutes go from 00 to 59 (HH:MM, e.g. 07:30).",
+    ),
+    (refused(P.ZONE_MISSING), "Please give a timezone as an IANA name, e.g. Europe/Berlin."),
+    (
+        refused(P.UNKNOWN_ZONE, "Europe/Berln", ("Europe/Berlin",)),
+        "Unknown timezone 'Europe/Berln'. Did you mean Europe/Berlin?",
+    ),
+    (
+        refused(P.UNKNOWN_ZONE, "us/pacfic", ("US/Pacific", "US/Pacific-New")),
+        "Unknown timezone 'us/pacfic'. Did you mean US/Pacific or US/Pacific-New?",
+    ),
+    (
+        refused(P.UNKNOWN_ZONE, "x", ("A/X", "B/X", "C/X")),
+        "Unknown timezone 'x'. Did you mean A/X, B/X or C/X?",
+    ),
+    (refused(P.UNKNOWN_ZONE, "Mars/Base"), f"Unknown timezone 'Mars/Base'. {NO_SUGGESTION}"),
+    (refused(P.UNKNOWN_ZONE, "x" * 39 + "…"), f"Unknown timezone '{'x' * 39}…'. {NO_SUGGESTION}"),
+    (refused(P.QUIET_MISSING), "Please give quiet hours as HH:MM-HH:MM, e.g. 22:00-07:00."),
+    (refused(P.NOT_A_RANGE, "22:00-25:00"), f"'22:00-25:00' {RANGE_HINT}"),
+    (
+        refused(P.QUIET_BEFORE_DAILY),
+        "Set a daily time first, e.g. /daily 07:30, then choose quiet hours.",
+    ),
+    (
+        refused(P.NOT_A_DATE, "20-03-2026", example_date=date(2026, 3, 16)),
+        "'20-03-2026' is not a date: use YYYY-MM-DD, e.g. 2026-03-16.",
+    ),
+    (refused(P.DATE_PASSED), "That date has passed. Send the date of your next interview."),
+    (refused(P.DATE_TOO_FAR), "That is more than two years away; pick a date within two years."),
+]
+
+
+@pytest.mark.parametrize(("error", "words"), SCHEDULE_WORDS, ids=[str(e.problem) for e, _ in SCHEDULE_WORDS])
+def test_each_schedule_problem_has_its_words(error: ScheduleInputError, words: str) -> None:
+    assert labels.schedule_problem(error) == words
+
+
+def test_every_schedule_problem_is_worded() -> None:
+    assert {error.problem for error, _ in SCHEDULE_WORDS} == set(ScheduleProblem)
+
+
+def test_a_refused_input_renders_escaped_with_the_examples() -> None:
+    out = render("schedule_error", message=labels.schedule_problem(refused(P.HOUR_OUT_OF_RANGE, "25:00")))
+    assert out == (
+        "&#39;25:00&#39; is not a valid time: hours go from 00 to 23 (HH:MM, e.g. 07:30).\n\n"
+        "For example: <code>/daily 07:30 Europe/Berlin</code>, <code>/daily quiet 22:00-07:00</code>"
+        " or <code>/daily off</code>."
+    )
+    hostile = render("schedule_error", message=labels.schedule_problem(refused(P.NOT_A_TIME, "<b>&")))
+    assert hostile.startswith("&#39;&lt;b&gt;&amp;&#39; is not a time")
+
+
+# ---- an answer to a question no longer in the bank ------------------------------------------------
+
+GONE = "(question gone-question is no longer in the question bank)"
+ANN = Identity("tg:3001", 3001, "Ann")
+
+
+async def test_a_removed_question_is_named_by_its_id(services: Services, clock: FakeClock) -> None:
+    gone = services.interviews.question("gone-question")
+    assert isinstance(gone, RemovedQuestion) and gone.text == ""  # the core words nothing
+    await services.practice.daily(ANN)  # registers Ann
+    async with services.db.unit() as uow:
+        profile = await uow.users.profile(ANN.external_id)
+        assert profile is not None
+        answer_id = await uow.answers.add(
+            NewAnswer(
+                profile.user_id,
+                None,
+                None,
+                "gone-question",
+                "an old answer",
+                3,
+                (),
+                2,
+                clock.now,
+                clock.advance(minutes=1),
+                60,
+                None,
+            )
+        )
+
+    page = await services.progress.history_page(ANN, 1)
+    listed = render("history", page=page, topics=services.interviews.topics(), buttons=True)
+    assert f"<i>{GONE}</i>" in listed
+    attempts = await services.progress.attempts(ANN, answer_id)
+    assert attempts is not None
+    assert render("attempts", history=attempts).startswith(f"<b>{GONE}</b>")
+    # Where a running interview meets one (its pack removed mid-interview), the same words.
+    assert GONE in render("question", prompt=QuestionPrompt(1, 1, 2, gone))
+    summary = InterviewSummary((SummaryItem(gone, 0, 2, None),), 2, True)
+    assert f"1. {GONE} — 0/2" in render("summary", summary=summary)

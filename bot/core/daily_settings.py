@@ -16,6 +16,7 @@ from bot.core.reviews import user_zone
 from bot.core.schedule_time import (
     QuietHours,
     ScheduleInputError,
+    ScheduleProblem,
     days_until,
     local_date,
     next_prompt_at,
@@ -166,9 +167,7 @@ class DailySettingsService:
             schedules = uow.schedules
             current = await schedules.get(profile.user_id)
             if current is None:
-                raise ScheduleInputError(
-                    "Set a daily time first, e.g. /daily 07:30, then choose quiet hours."
-                )
+                raise ScheduleInputError(ScheduleProblem.QUIET_BEFORE_DAILY)
             await schedules.save(
                 profile.user_id,
                 enabled=current.enabled,
@@ -219,16 +218,15 @@ class DailySettingsService:
                 try:
                     day = date.fromisoformat(text.strip())
                 except ValueError:
-                    example = local_date(now, tz) + timedelta(days=14)
                     raise ScheduleInputError(
-                        f"'{text.strip()[:20]}' is not a date: use YYYY-MM-DD, e.g. {example}."
+                        ScheduleProblem.NOT_A_DATE,
+                        given=text.strip()[:20],
+                        example_date=local_date(now, tz) + timedelta(days=14),
                     ) from None
                 left = days_until(day, now, tz)
                 if left < 0:
-                    raise ScheduleInputError("That date has passed. Send the date of your next interview.")
+                    raise ScheduleInputError(ScheduleProblem.DATE_PASSED)
                 if left > 730:
-                    raise ScheduleInputError(
-                        "That is more than two years away; pick a date within two years."
-                    )
+                    raise ScheduleInputError(ScheduleProblem.DATE_TOO_FAR)
             await uow.users.set_interview_date(profile.user_id, day)
         return InterviewDate(day, days_until(day, now, tz) if day else None)

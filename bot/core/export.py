@@ -15,18 +15,19 @@ from bot.core.rating import Rating
 from questions.loader import QuestionBank
 from storage.db import Database
 
-# A stored answer may refer to a question from a pack that was removed since.
-REMOVED_TOPIC = "Unknown topic"
-REMOVED_QUESTION = "(question {id} is no longer in the question bank)"
-
 
 @dataclass(frozen=True, slots=True)
 class ExportRow:
-    """One answer, with question ids and talking-point indexes already turned into texts."""
+    """One answer, with question ids and talking-point indexes already turned into texts.
+
+    A stored answer may refer to a question from a pack that was removed since: its topic
+    and question are None, and the presentation words them from the id.
+    """
 
     answered_at: datetime  # aware, UTC
-    topic: str  # display name
-    question: str
+    question_id: str
+    topic: str | None  # display name
+    question: str | None
     answer: str
     covered: tuple[str, ...]  # talking-point labels
     missed: tuple[str, ...]
@@ -51,8 +52,10 @@ async def load_export_rows(db: Database, bank: QuestionBank, external_id: str) -
     rows: list[ExportRow] = []
     for r in result:
         question = bank.by_id.get(r.question_id)
+        topic: str | None
+        text: str | None
         if question is None:
-            topic, text = REMOVED_TOPIC, REMOVED_QUESTION.format(id=r.question_id)
+            topic, text = None, None
             covered: tuple[str, ...] = ()
             missed: tuple[str, ...] = ()
         else:
@@ -65,6 +68,7 @@ async def load_export_rows(db: Database, bank: QuestionBank, external_id: str) -
         rows.append(
             ExportRow(
                 answered_at=r.answered_at,
+                question_id=r.question_id,
                 topic=topic,
                 question=text,
                 answer=r.text,

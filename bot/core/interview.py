@@ -154,6 +154,13 @@ StartOutcome = Started | AlreadyRunning | UnknownTopic
 AnswerOutcome = Answered | NotAsked | TooLong | EmptyAnswer
 
 
+class RemovedQuestion(Question):
+    """Stands in for a question whose pack was removed after an answer to it was stored.
+
+    Its text is empty (a bank question's never is): the presentation words the placeholder.
+    """
+
+
 class InterviewService:
     def __init__(
         self,
@@ -181,12 +188,12 @@ class InterviewService:
         if found is not None:
             return found
         # A stored answer may refer to a question from a pack that was removed since.
-        return Question.model_construct(
+        return RemovedQuestion.model_construct(
             id=question_id,
             topic="background",
             kind="background",
             difficulty=1,
-            text=f"(question {question_id} is no longer in the question bank)",
+            text="",
             talking_points=[],
             follow_ups=[],
             model_answer=[],

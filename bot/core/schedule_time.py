@@ -24,12 +24,9 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from enum import StrEnum
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
-
-TIME_EXAMPLE = "07:30"
-ZONE_EXAMPLE = "Europe/Berlin"
-QUIET_EXAMPLE = "22:00-07:00"
 
 # ASCII digits only: \d would also accept Arabic-Indic or full-width digits.
 _TIME = re.compile(r"([0-9]{1,2}):([0-9]{2})")
@@ -43,15 +40,46 @@ _SUGGESTIONS = 3
 _SUGGEST_CUTOFF = 0.75
 
 
-class ScheduleInputError(ValueError):
-    """A user typed a time, timezone or quiet-hours range we cannot use.
+class ScheduleProblem(StrEnum):
+    """What was wrong with a time, time zone, quiet-hours range or interview date a user typed."""
 
-    `message` is one line, safe to show the user as is, and names the expected format.
+    TIME_MISSING = "time_missing"
+    NOT_A_TIME = "not_a_time"
+    HOUR_OUT_OF_RANGE = "hour_out_of_range"
+    MINUTE_OUT_OF_RANGE = "minute_out_of_range"
+    ZONE_MISSING = "zone_missing"
+    UNKNOWN_ZONE = "unknown_zone"
+    QUIET_MISSING = "quiet_missing"
+    NOT_A_RANGE = "not_a_range"
+    # Quiet hours belong to a daily schedule, which does not exist yet.
+    QUIET_BEFORE_DAILY = "quiet_before_daily"
+    NOT_A_DATE = "not_a_date"
+    DATE_PASSED = "date_passed"
+    DATE_TOO_FAR = "date_too_far"
+
+
+class ScheduleInputError(ValueError):
+    """A user typed a time, time zone, quiet-hours range or date we cannot use.
+
+    A typed outcome, not a sentence: the front ends word it (bot/present/labels.py).
+    `given` is the input as it may be quoted back (one line, shortened; "" when nothing
+    was typed), `suggestions` the zones the user may have meant, `example_date` a date
+    to show in the expected format.
     """
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(
+        self,
+        problem: ScheduleProblem,
+        *,
+        given: str = "",
+        suggestions: tuple[str, ...] = (),
+        example_date: date | None = None,
+    ) -> None:
+        super().__init__(f"{problem}: {given!r}")
+        self.problem = problem
+        self.given = given
+        self.suggestions = suggestions
+        self.example_date = example_date
 
 
 def _shown(text: str) -> str:
@@ -80,21 +108,15 @@ def parse_daily_time(text: str) -> time:
     """Read "7:30", "07:30" or "19:05" (24-hour H:MM or HH:MM) as a wall-clock time."""
     stripped = text.strip()
     if not stripped:
-        raise ScheduleInputError(f"Please give a time as HH:MM in 24-hour format, e.g. {TIME_EXAMPLE}.")
+        raise ScheduleInputError(ScheduleProblem.TIME_MISSING)
     match = _TIME.fullmatch(stripped)
     if match is None:
-        raise ScheduleInputError(
-            f"'{_shown(text)}' is not a time: use HH:MM in 24-hour format, e.g. {TIME_EXAMPLE}."
-        )
+        raise ScheduleInputError(ScheduleProblem.NOT_A_TIME, given=_shown(text))
     hour, minute = int(match[1]), int(match[2])
     if hour > 23:
-        raise ScheduleInputError(
-            f"'{stripped}' is not a valid time: hours go from 00 to 23 (HH:MM, e.g. {TIME_EXAMPLE})."
-        )
+        raise ScheduleInputError(ScheduleProblem.HOUR_OUT_OF_RANGE, given=stripped)
     if minute > 59:
-        raise ScheduleInputError(
-            f"'{stripped}' is not a valid time: minutes go from 00 to 59 (HH:MM, e.g. {TIME_EXAMPLE})."
-        )
+        raise ScheduleInputError(ScheduleProblem.MINUTE_OUT_OF_RANGE, given=stripped)
     return time(hour, minute)
 
 
@@ -140,14 +162,10 @@ def _suggest_zones(key: str) -> list[str]:
     return [names[h] for h in hits[:_SUGGESTIONS]]
 
 
-def _or_list(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
-
-
 def parse_timezone(name: str) -> ZoneInfo:
     """An IANA timezone by name, case-insensitively ("europe/berlin" gives Europe/Berlin; "UTC" works)."""
     if not name.strip():
-        raise ScheduleInputError(f"Please give a timezone as an IANA name, e.g. {ZONE_EXAMPLE}.")
+        raise ScheduleInputError(ScheduleProblem.ZONE_MISSING)
     key = _normalise_zone(name)
     canonical = _zone_names().get(key)
     if canonical is not None:
@@ -156,11 +174,8 @@ def parse_timezone(name: str) -> ZoneInfo:
         except (ZoneInfoNotFoundError, ValueError, OSError):
             # Listed but unreadable (a broken file on the host): treat as unknown rather than crash.
             pass
-    suggestions = _suggest_zones(key)
-    if suggestions:
-        raise ScheduleInputError(f"Unknown timezone '{_shown(name)}'. Did you mean {_or_list(suggestions)}?")
     raise ScheduleInputError(
-        f"Unknown timezone '{_shown(name)}'. Use an IANA name such as {ZONE_EXAMPLE} or America/New_York."
+        ScheduleProblem.UNKNOWN_ZONE, given=_shown(name), suggestions=tuple(_suggest_zones(key))
     )
 
 
@@ -290,16 +305,14 @@ class QuietHours:
 def parse_quiet_hours(text: str) -> QuietHours:
     """Read "22:00-07:00" (HH:MM-HH:MM; an en dash and spaces are fine; equal ends mean none)."""
     if not text.strip():
-        raise ScheduleInputError(f"Please give quiet hours as HH:MM-HH:MM, e.g. {QUIET_EXAMPLE}.")
+        raise ScheduleInputError(ScheduleProblem.QUIET_MISSING)
     match = _QUIET.fullmatch(text)
     if match is not None:
         try:
             return QuietHours(parse_daily_time(match[1]), parse_daily_time(match[2]))
         except ScheduleInputError:
             pass  # one message for the whole range reads better than one about half of it
-    raise ScheduleInputError(
-        f"'{_shown(text)}' is not a range of hours: use HH:MM-HH:MM in 24-hour format, e.g. {QUIET_EXAMPLE}."
-    )
+    raise ScheduleInputError(ScheduleProblem.NOT_A_RANGE, given=_shown(text))
 
 
 # --- Sweep decisions and countdowns -------------------------------------------------------------

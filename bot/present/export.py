@@ -16,7 +16,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot.core.export import ExportRow
-from bot.present.labels import rating_label
+from bot.present.labels import REMOVED_TOPIC, rating_label, removed_question
 from bot.present.render import render_document
 
 # Telegram bots may upload documents of up to 50 MB; stay under the decimal reading of it.
@@ -72,23 +72,31 @@ def _label(row: ExportRow) -> str | None:
     return None if row.rating is None else rating_label(row.rating)
 
 
+def _topic(row: ExportRow) -> str:
+    return REMOVED_TOPIC if row.topic is None else row.topic
+
+
+def _question(row: ExportRow) -> str:
+    return removed_question(row.question_id) if row.question is None else row.question
+
+
 def _document(rows: Iterable[ExportRow], user_name: str, generated_at: datetime, tz: ZoneInfo) -> _Document:
     """One pass over the rows: questions in the order first answered, attempts oldest first."""
     ordered = sorted(rows, key=lambda r: r.answered_at)
     groups: dict[tuple[str, str], _Group] = {}
     topics: dict[str, _TopicTotal] = {}
     for row in ordered:
-        key = (row.topic, row.question)
-        group = groups.get(key)
+        topic, question = _topic(row), _question(row)
+        group = groups.get((topic, question))
         if group is None:
-            group = groups[key] = _Group(len(groups) + 1, row.topic, row.question)
+            group = groups[(topic, question)] = _Group(len(groups) + 1, topic, question)
         local = _local(row.answered_at, tz)
         group.attempts.append(
             _Attempt(row, f"{local:%Y-%m-%d %H:%M}", local.isoformat(timespec="seconds"), _label(row))
         )
-        total = topics.get(row.topic)
+        total = topics.get(topic)
         if total is None:
-            total = topics[row.topic] = _TopicTotal(row.topic)
+            total = topics[topic] = _TopicTotal(topic)
         total.answers += 1
         total.covered += len(row.covered)
         total.points += len(row.covered) + len(row.missed)
@@ -188,8 +196,8 @@ def to_csv(rows: Sequence[ExportRow], tz: ZoneInfo) -> bytes:
         writer.writerow(
             (
                 _local(row.answered_at, tz).isoformat(timespec="seconds"),
-                _cell(row.topic),
-                _cell(row.question),
+                _cell(_topic(row)),
+                _cell(_question(row)),
                 _cell(row.answer),
                 _cell("; ".join(row.covered)),
                 _cell("; ".join(row.missed)),

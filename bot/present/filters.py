@@ -1,4 +1,5 @@
-"""Values as words: dates, local times, delays, counts and ratings, for templates and front ends.
+"""Values as words: dates, local times, delays, counts, ratings and question texts, for templates
+and front ends.
 
 The core hands out aware datetimes, durations and enums; how they read ("Mon 2 Mar, 07:30",
 "in 3 hours", "Good") is decided here. Names are English whatever the host's locale.
@@ -7,7 +8,9 @@ The core hands out aware datetimes, durations and enums; how they read ("Mon 2 M
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.present.labels import rating_label
+from bot.core.interview import RemovedQuestion
+from bot.present.labels import rating_label, removed_question
+from questions.schema import Question
 
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -56,4 +59,19 @@ def plural(count: int, singular: str, plural: str | None = None) -> str:
     return f"{count} {singular if count == 1 else (plural or singular + 's')}"
 
 
-__all__ = ["describe_delay", "format_date", "format_local", "plural", "rating_label", "shorten"]
+def question_text(question: Question) -> str:
+    """The question as asked; one no longer in the bank is named by its id."""
+    if isinstance(question, RemovedQuestion):
+        return removed_question(question.id)
+    return question.text
+
+
+__all__ = [
+    "describe_delay",
+    "format_date",
+    "format_local",
+    "plural",
+    "question_text",
+    "rating_label",
+    "shorten",
+]

@@ -1,14 +1,17 @@
-"""The short texts that are not whole messages: button labels, the command list, chart labels.
+"""The short texts that are not whole messages: button labels, the command list, chart labels,
+the reason a typed time or date was refused, the placeholder for a question no longer in the bank.
 
 Whole messages are templates (bot/present/templates); what lives here is the words a front end
-puts on a button, in a menu or on a chart. One home per kind, so a wording change (or, one day, a
-translation) touches one file.
+puts on a button, in a menu, on a chart or in one line of a message. One home per kind, so a
+wording change (or, one day, a translation) touches one file.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final, Literal, assert_never
 
 from bot.core.rating import Rating
+from bot.core.schedule_time import ScheduleInputError, ScheduleProblem
 
 FrontEnd = Literal["telegram", "terminal"]
 
@@ -101,6 +104,63 @@ DELETE_EVERYTHING: Final = "Delete everything"
 CANCEL: Final = "Cancel"
 TOPIC_SELECTED: Final = "✅"
 TOPIC_UNSELECTED: Final = "▫️"
+
+# --- why a time, time zone, quiet-hours range or interview date was refused ------------------------
+
+TIME_EXAMPLE: Final = "07:30"
+ZONE_EXAMPLE: Final = "Europe/Berlin"
+QUIET_EXAMPLE: Final = "22:00-07:00"
+
+
+def _or_list(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+
+
+def schedule_problem(error: ScheduleInputError) -> str:
+    """One line that says what was wrong and names the expected format (schedule_error's first line)."""
+    given = f"'{error.given}'"
+    match error.problem:
+        case ScheduleProblem.TIME_MISSING:
+            return f"Please give a time as HH:MM in 24-hour format, e.g. {TIME_EXAMPLE}."
+        case ScheduleProblem.NOT_A_TIME:
+            return f"{given} is not a time: use HH:MM in 24-hour format, e.g. {TIME_EXAMPLE}."
+        case ScheduleProblem.HOUR_OUT_OF_RANGE:
+            return f"{given} is not a valid time: hours go from 00 to 23 (HH:MM, e.g. {TIME_EXAMPLE})."
+        case ScheduleProblem.MINUTE_OUT_OF_RANGE:
+            return f"{given} is not a valid time: minutes go from 00 to 59 (HH:MM, e.g. {TIME_EXAMPLE})."
+        case ScheduleProblem.ZONE_MISSING:
+            return f"Please give a timezone as an IANA name, e.g. {ZONE_EXAMPLE}."
+        case ScheduleProblem.UNKNOWN_ZONE if error.suggestions:
+            return f"Unknown timezone {given}. Did you mean {_or_list(error.suggestions)}?"
+        case ScheduleProblem.UNKNOWN_ZONE:
+            return f"Unknown timezone {given}. Use an IANA name such as {ZONE_EXAMPLE} or America/New_York."
+        case ScheduleProblem.QUIET_MISSING:
+            return f"Please give quiet hours as HH:MM-HH:MM, e.g. {QUIET_EXAMPLE}."
+        case ScheduleProblem.NOT_A_RANGE:
+            return (
+                f"{given} is not a range of hours: use HH:MM-HH:MM in 24-hour format, e.g. {QUIET_EXAMPLE}."
+            )
+        case ScheduleProblem.QUIET_BEFORE_DAILY:
+            return f"Set a daily time first, e.g. /daily {TIME_EXAMPLE}, then choose quiet hours."
+        case ScheduleProblem.NOT_A_DATE:
+            return f"{given} is not a date: use YYYY-MM-DD, e.g. {error.example_date}."
+        case ScheduleProblem.DATE_PASSED:
+            return "That date has passed. Send the date of your next interview."
+        case ScheduleProblem.DATE_TOO_FAR:
+            return "That is more than two years away; pick a date within two years."
+        case _:
+            assert_never(error.problem)
+
+
+# --- a stored answer to a question whose pack was removed since ------------------------------------
+
+REMOVED_TOPIC: Final = "Unknown topic"
+REMOVED_QUESTION: Final = "(question {id} is no longer in the question bank)"
+
+
+def removed_question(question_id: str) -> str:
+    return REMOVED_QUESTION.format(id=question_id)
+
 
 # --- what to call a message the bot cannot assess, by the attribute Telegram fills in ---------------
 

@@ -33,6 +33,7 @@ def _environment() -> Environment:
     env.filters["plural"] = filters.plural
     env.filters["delay"] = filters.describe_delay
     env.filters["rating"] = filters.rating_label
+    env.filters["question_text"] = filters.question_text
     env.globals["rating_names"] = tuple(labels.RATING_LABELS.values())
     return env
 

@@ -90,7 +90,7 @@ class PracticeHandlers:
                 setting = await self.practice.set_daily(who, args[0], zone)
                 await self._show_setting(update, context, setting, changed=True)
         except ScheduleInputError as exc:
-            await reply(update, context, "schedule_error", message=exc.message)
+            await reply(update, context, "schedule_error", message=labels.schedule_problem(exc))
 
     @with_identity
     async def topics(self, update: Update, context: Context, who: Identity) -> None:
@@ -127,7 +127,7 @@ class PracticeHandlers:
                 result = await self.practice.set_interview_date(who, args[0])
                 await reply(update, context, "interview_date", result=result, cleared=False)
         except ScheduleInputError as exc:
-            await reply(update, context, "schedule_error", message=exc.message)
+            await reply(update, context, "schedule_error", message=labels.schedule_problem(exc))
 
     async def press(
         self,
