@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from telegram.ext import AIORateLimiter
 
 from bot.config import Settings, load_settings
 from bot.core.services import Services
@@ -109,9 +110,13 @@ def bot_settings(tmp_path: Path, db_url: str, fake: FakeTelegram) -> Settings:
 
 @asynccontextmanager
 async def running_bot(
-    settings: Settings, bank: QuestionBank, clock: FakeClock
+    settings: Settings, bank: QuestionBank, clock: FakeClock, *, paced: bool = True
 ) -> AsyncIterator[BotApplication]:
-    """The real Application, started the way run_polling starts it, stopped the same way."""
+    """The real Application, started the way run_polling starts it, stopped the same way.
+
+    Unless `paced`, its rate limiter retries after a 429 as the bot's own does but does not hold
+    messages to 30 a second (for tests that send hundreds of prompts but do not test the pacing).
+    """
     services = Services(
         settings,
         Database(settings.database.url),
@@ -120,7 +125,8 @@ async def running_bot(
         random.Random(3),
         SpacedRepetition(enable_fuzzing=False),
     )
-    app = build_application(services, settings.require_token())
+    unpaced = None if paced else AIORateLimiter(overall_max_rate=0, max_retries=3)
+    app = build_application(services, settings.require_token(), rate_limiter=unpaced)
     await app.initialize()
     if app.post_init:
         await app.post_init(app)

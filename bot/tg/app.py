@@ -10,6 +10,7 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
+    BaseRateLimiter,
     CallbackQueryHandler,
     CommandHandler,
     Defaults,
@@ -36,7 +37,11 @@ BotApplication: TypeAlias = Application[Any, Any, Any, Any, Any, Any]
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
 
 
-def build_application(services: Services, token: str) -> BotApplication:
+def build_application(
+    services: Services, token: str, *, rate_limiter: BaseRateLimiter[Any] | None = None
+) -> BotApplication:
+    """The bot's Application; `rate_limiter` replaces the default one (tests that send hundreds
+    of messages without testing the pacing keep its retries but not its 30 messages a second)."""
     settings = services.settings.telegram
 
     async def post_init(app: BotApplication) -> None:
@@ -54,7 +59,7 @@ def build_application(services: Services, token: str) -> BotApplication:
         .base_url(settings.base_url)
         .base_file_url(settings.base_file_url)
         # Stays under Telegram's ~30 messages/s and retries after a 429's retry_after.
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(rate_limiter if rate_limiter is not None else AIORateLimiter(max_retries=3))
         .defaults(
             Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
         )
