@@ -150,3 +150,17 @@ async def running_bot(
 async def bot(bot_settings: Settings, bank: QuestionBank, clock: FakeClock) -> AsyncIterator[BotApplication]:
     async with running_bot(bot_settings, bank, clock) as app:
         yield app
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Order each test's parameter sets by id, keeping the tests in file order.
+
+    Some parameters come from sets (SQLAlchemy's `table.foreign_keys`), whose order differs from
+    one process to the next, and pytest-xdist needs every worker to collect the same list.
+    """
+    first: dict[tuple[str, str], int] = {}
+    for index, item in enumerate(items):
+        first.setdefault((str(item.path), getattr(item, "originalname", item.name)), index)
+    items.sort(
+        key=lambda item: (first[(str(item.path), getattr(item, "originalname", item.name))], item.nodeid)
+    )
