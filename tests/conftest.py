@@ -110,12 +110,19 @@ def bot_settings(tmp_path: Path, db_url: str, fake: FakeTelegram) -> Settings:
 
 @asynccontextmanager
 async def running_bot(
-    settings: Settings, bank: QuestionBank, clock: FakeClock, *, paced: bool = True
+    settings: Settings,
+    bank: QuestionBank,
+    clock: FakeClock,
+    *,
+    paced: bool = True,
+    sweep_timer: bool = True,
 ) -> AsyncIterator[BotApplication]:
     """The real Application, started the way run_polling starts it, stopped the same way.
 
     Unless `paced`, its rate limiter retries after a 429 as the bot's own does but does not hold
     messages to 30 a second (for tests that send hundreds of prompts but do not test the pacing).
+    Without `sweep_timer` the sweep job is paused before the JobQueue starts: it runs only when
+    the test runs it (`job.run(app)`), never on its own.
     """
     services = Services(
         settings,
@@ -132,6 +139,10 @@ async def running_bot(
         await app.post_init(app)
     assert app.updater is not None
     await app.updater.start_polling(poll_interval=0, timeout=1, allowed_updates=ALLOWED_UPDATES)
+    if not sweep_timer:
+        assert app.job_queue is not None
+        for job in app.job_queue.get_jobs_by_name("prompt-sweep"):
+            job.enabled = False
     await app.start()
     try:
         yield app

@@ -68,9 +68,7 @@ class Ticks:
     def __init__(self, app: BotApplication, monkeypatch: pytest.MonkeyPatch, *, scheduled: bool) -> None:
         assert app.job_queue is not None
         [job] = app.job_queue.get_jobs_by_name("prompt-sweep")
-        self.app, self.job = app, job
-        # Paused before its first run (one second after start): only `run` sweeps from now on.
-        job.enabled = scheduled
+        self.app, self.job, self.scheduled = app, job, scheduled
         services = job.data
         assert isinstance(services, Services)
         self.reports: list[SweepReport] = []
@@ -105,14 +103,14 @@ class Ticks:
 
     async def wait(self, fake: FakeTelegram, ticks: int = 1) -> None:
         """Wait for `ticks` more scheduled sweeps to finish (the first may be one under way)."""
-        assert self.job.enabled, "the timer is paused: use run()"
+        assert self.scheduled, "the timer is paused: use run()"
         target = self.finished + ticks
         await fake.wait_for(lambda: self.finished >= target, timeout=10 + 5 * ticks)
         assert not self.crashes, self.crashes
 
     async def settle(self, fake: FakeTelegram) -> None:
         """Every sweep under way has finished and recorded its outcome, and one more ran after now."""
-        if self.job.enabled:
+        if self.scheduled:
             await self.wait(fake)
         await self.run()
 
@@ -129,7 +127,7 @@ async def daily_bot(
 ) -> AsyncIterator[tuple[BotApplication, Ticks]]:
     """A running bot whose sweep the test drives (`scheduled`: the JobQueue's timer runs too);
     `paced` keeps the rate limiter's 30 messages a second."""
-    async with running_bot(settings, bank, clock, paced=paced) as app:
+    async with running_bot(settings, bank, clock, paced=paced, sweep_timer=scheduled) as app:
         yield app, Ticks(app, monkeypatch, scheduled=scheduled)
 
 
