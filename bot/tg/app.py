@@ -17,6 +17,7 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.request import BaseRequest
 
 from bot.core.services import Services
 from bot.tg.commands import COMMANDS
@@ -38,10 +39,15 @@ ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
 
 
 def build_application(
-    services: Services, token: str, *, rate_limiter: BaseRateLimiter[Any] | None = None
+    services: Services,
+    token: str,
+    *,
+    rate_limiter: BaseRateLimiter[Any] | None = None,
+    requests: tuple[BaseRequest, BaseRequest] | None = None,
 ) -> BotApplication:
-    """The bot's Application; `rate_limiter` replaces the default one (tests that send hundreds
-    of messages without testing the pacing keep its retries but not its 30 messages a second)."""
+    """The bot's Application. For tests: `rate_limiter` replaces the default one (tests that send
+    hundreds of messages without testing the pacing keep its retries but not its 30 messages a
+    second), `requests` the HTTP clients PTB builds (for API calls, for getUpdates)."""
     settings = services.settings.telegram
 
     async def post_init(app: BotApplication) -> None:
@@ -53,9 +59,11 @@ def build_application(
     async def post_shutdown(_app: BotApplication) -> None:
         await services.close()
 
+    builder = ApplicationBuilder()
+    if requests is not None:
+        builder = builder.request(requests[0]).get_updates_request(requests[1])
     app = (
-        ApplicationBuilder()
-        .token(token)
+        builder.token(token)
         .base_url(settings.base_url)
         .base_file_url(settings.base_file_url)
         # Stays under Telegram's ~30 messages/s and retries after a 429's retry_after.
