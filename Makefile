@@ -38,8 +38,11 @@ lint: $(DEV_STAMP)  ## ruff and mypy
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# Two workers: the suite is mostly CPU, and this project's reference machine has two cores.
+PYTEST_WORKERS ?= 2
+
 test: lint  ## ruff, mypy and the whole test suite
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist worksteal
 
 bench: $(DEV_STAMP)  ## CPU per answer against a bare echo bot
 	$(BIN)/python bench/answer_cpu.py

@@ -3,7 +3,7 @@
     .venv/bin/python bench/answer_cpu.py [--users 20] [--answers 1000] [--warmup 100]
 
 Both bots run as subprocesses against the fake Bot API server from the tests
-(``tests/fake_telegram.py``), which runs in this process, over loopback. Simulated users hold mock
+(``tests/fake_telegram/``), which runs in this process, over loopback. Simulated users hold mock
 interviews in a closed loop, like people would: ``/interview``, wait for the question, answer with a
 60-120 word text, wait for the bot's two replies (feedback, then the next question or the summary),
 answer again; a finished interview is followed by a new one. The echo bot gets the same users, the

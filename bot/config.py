@@ -1,15 +1,14 @@
 """Settings: a TOML file read with tomllib, one validated model per section, env overrides on top.
 
 Nothing here touches the disk or the environment at import time; `load_settings` does it all,
-and every problem it finds surfaces as one `ConfigError` line naming the file and the key.
+and every problem it finds surfaces as one `ConfigError` line naming the file and the key (the
+words for pydantic's errors are shared with the question bank's, in questions.wording).
 """
 
-import json
 import os
 import re
 import tomllib
 from collections.abc import Mapping
-from datetime import date, datetime, time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -25,7 +24,9 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
-from pydantic_core import ErrorDetails
+
+from questions.toml_lines import toml_error_at
+from questions.wording import describe_setting_error, lower_first
 
 CONFIG_ENV_VAR = "INTERVIEW_BOT_CONFIG"
 TOKEN_ENV_VAR = "TELEGRAM_BOT_TOKEN"
@@ -223,22 +224,19 @@ def _read_toml(path: Path, name: str) -> dict[str, Any]:
 
 
 def _describe_toml_error(message: str, text: str, name: str) -> str:
-    # Python 3.11's TOMLDecodeError has no lineno; the position lives only in the message.
-    at = re.search(r"\s*\(at line (\d+), column (\d+)\)$", message)
-    if at:
-        line, where = at.group(1), f" (column {at.group(2)})"
-        message = message[: at.start()]
+    at = toml_error_at(message)
+    if at.line is not None:
+        line, where = at.line, f" (column {at.column})"
     else:
-        line, where = str(text.count("\n") + 1), " (at end of file)"
-        message = message.removesuffix(" (at end of document)")
-    return f"{name}: line {line}: invalid TOML: {_lower_first(message)}{where}"
+        line, where = text.count("\n") + 1, " (at end of file)"
+    return f"{name}: line {line}: invalid TOML: {lower_first(at.message)}{where}"
 
 
 def _describe(exc: ValidationError, name: str | None, overridden: Mapping[tuple[str, ...], str]) -> str:
     error = exc.errors(include_url=False)[0]
     loc = tuple(str(part) for part in error["loc"])
     where = _describe_loc(error["loc"])
-    problem = _describe_problem(error, hide_value=_is_secret(loc))
+    problem = describe_setting_error(error, hide_value=_is_secret(loc))
     if error["type"] == "extra_forbidden" and len(loc) == 1:
         if isinstance(error["input"], dict):
             where, problem = f"[{loc[0]}]", "unknown section"
@@ -263,61 +261,3 @@ def _describe_loc(loc: tuple[int | str, ...]) -> str:
 def _is_secret(loc: tuple[str, ...]) -> bool:
     # A prefix counts too: `telegram = "123:AA..."` puts the token where a table belongs.
     return any(loc == secret[: len(loc)] or secret == loc[: len(secret)] for secret in _SECRET_KEYS)
-
-
-_EXPECTED = {
-    "int_type": "an integer",
-    "string_type": "a string",
-    "list_type": "a list",
-    "path_type": "a path string",
-    "bool_type": "true or false",
-    "model_type": "a table",
-    "model_attributes_type": "a table",
-    "dict_type": "a table",
-}
-_BOUNDS = {
-    "greater_than_equal": ("at least", "ge"),
-    "greater_than": ("more than", "gt"),
-    "less_than_equal": ("at most", "le"),
-    "less_than": ("less than", "lt"),
-}
-
-
-def _describe_problem(error: ErrorDetails, hide_value: bool) -> str:
-    kind: str = error["type"]
-    ctx: dict[str, Any] = error.get("ctx") or {}
-    got = "" if hide_value else f", got {_show(error['input'])}"
-    if kind == "extra_forbidden":
-        return "unknown key"
-    if kind in _EXPECTED:
-        return f"expected {_EXPECTED[kind]}{got}"
-    if kind == "literal_error":
-        return f"expected one of {str(ctx['expected']).replace(chr(39), chr(34))}{got}"
-    if kind in _BOUNDS:
-        word, limit_key = _BOUNDS[kind]
-        return f"must be {word} {ctx[limit_key]}{got}"
-    if kind == "string_too_short":
-        return "must not be empty"
-    if kind == "value_error":
-        return str(ctx["error"])
-    return f"{_lower_first(str(error['msg']))}{got}"
-
-
-def _show(value: object) -> str:
-    """The value as it would look in TOML, kept short so the error stays one line."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        shown = json.dumps(value, ensure_ascii=False)
-        return shown if len(shown) <= 60 else shown[:56] + '..."'
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()
-    return str(value)
-
-
-def _lower_first(text: str) -> str:
-    return text[:1].lower() + text[1:]

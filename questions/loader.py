@@ -1,11 +1,10 @@
 """Load question bank files and report every problem with its file and line.
 
-tomllib returns plain values without positions, so after parsing, the loader scans the raw
-text once more (`_SourceMap`) to learn where each `[[question]]` block, key and array item
-starts. That scan only has to point a person at the right line; tomllib stays the parser.
+The bank API (`QuestionBank`, `load_bank`, `validate_paths`) lives here; the lines of keys and
+items come from questions.toml_lines (tomllib reports no positions) and the words for pydantic's
+errors from questions.wording.
 """
 
-import re
 import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -15,10 +14,11 @@ from types import MappingProxyType
 from typing import Any
 
 from pydantic import ValidationError
-from pydantic_core import ErrorDetails
 
-from questions.schema import Question, TalkingPoint
+from questions.schema import Question
+from questions.toml_lines import SourceMap, toml_error_at
 from questions.topics import TOPICS
+from questions.wording import describe_bank_error, lower_first
 
 __all__ = [
     "BankError",
@@ -28,8 +28,6 @@ __all__ = [
     "load_bank",
     "validate_paths",
 ]
-
-Loc = tuple[int | str, ...]
 
 
 @dataclass(frozen=True)
@@ -170,7 +168,7 @@ def _load_file(path: Path, problems: list[Problem]) -> list[_Entry]:
         problems.append(_toml_problem(name, text, error))
         return []
 
-    source = _SourceMap(text)
+    source = SourceMap(text)
     entries: list[_Entry] = []
     for index, raw in enumerate(_raw_questions(name, data, source, problems)):
         block = source.block(index)
@@ -182,14 +180,14 @@ def _load_file(path: Path, problems: list[Problem]) -> list[_Entry]:
             label = _question_label(raw, index)
             for detail in error.errors():
                 line = block.line_of(tuple(detail["loc"]))
-                problems.append(Problem(name, line, f"{label}: {_describe(detail)}"))
+                problems.append(Problem(name, line, f"{label}: {describe_bank_error(detail)}"))
         raw_id = raw.get("id")
         entries.append(_Entry(raw_id if isinstance(raw_id, str) else None, block.line_of(("id",)), question))
     return entries
 
 
 def _raw_questions(
-    name: str, data: dict[str, Any], source: "_SourceMap", problems: list[Problem]
+    name: str, data: dict[str, Any], source: SourceMap, problems: list[Problem]
 ) -> list[dict[str, Any]]:
     """The `[[question]]` tables of a parsed file, after checking the file's overall shape."""
     for key in data:
@@ -208,20 +206,15 @@ def _raw_questions(
     return raw
 
 
-_TOML_AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
-_TOML_AT_END = re.compile(r"\s*\(at end of document\)$")
-
-
 def _toml_problem(name: str, text: str, error: tomllib.TOMLDecodeError) -> Problem:
-    # tomllib only reports the position inside its message, e.g. "... (at line 3, column 7)".
-    message = str(error)
-    if at := _TOML_AT.search(message):
-        line, detail = int(at[1]), f"{message[: at.start()]} (column {at[2]})"
-    elif at_end := _TOML_AT_END.search(message):
-        line, detail = max(1, len(text.splitlines())), f"{message[: at_end.start()]} at the end of the file"
+    at = toml_error_at(str(error))
+    if at.column is not None and at.line is not None:
+        line, detail = at.line, f"{at.message} (column {at.column})"
+    elif at.at_end:
+        line, detail = max(1, len(text.splitlines())), f"{at.message} at the end of the file"
     else:
-        line, detail = 1, message
-    return Problem(name, line, f"invalid TOML: {detail[:1].lower()}{detail[1:]}")
+        line, detail = 1, at.message
+    return Problem(name, line, f"invalid TOML: {lower_first(detail)}")
 
 
 def _question_label(raw: dict[str, Any], index: int) -> str:
@@ -229,234 +222,3 @@ def _question_label(raw: dict[str, Any], index: int) -> str:
     if isinstance(question_id, str) and question_id.strip():
         return f"question '{question_id}'"
     return f"question #{index + 1}"
-
-
-# How pydantic's locations read to a person editing the file: ("talking_points", 1, "match", 0)
-# becomes "talking point 2: match phrase 1".
-_ITEM_NOUNS = {
-    "talking_points": "talking point",
-    "match": "match phrase",
-    "follow_ups": "follow-up",
-    "model_answer": "model_answer line",
-    "levels": "level",
-    "skills": "skill",
-}
-_EXPECTED = {
-    "string_type": "text in quotes",
-    "int_type": "a whole number",
-    "int_parsing": "a whole number",
-    "int_from_float": "a whole number",
-    "list_type": "a list",
-    "model_type": "a table",
-    "model_attributes_type": "a table",
-    "dict_type": "a table",
-}
-
-
-def _describe(error: ErrorDetails) -> str:
-    """A short message naming the field, from one pydantic error."""
-    loc: Loc = tuple(error["loc"])
-    kind = error["type"]
-    if kind == "missing":
-        return _at(loc[:-1], f"missing required key '{loc[-1]}'")
-    if kind == "extra_forbidden":
-        in_talking_point = len(loc) == 3 and loc[0] == "talking_points"
-        allowed = ", ".join((TalkingPoint if in_talking_point else Question).model_fields)
-        return _at(loc[:-1], f"unknown key '{loc[-1]}'; allowed keys: {allowed}")
-    return _at(loc, _detail(error, loc))
-
-
-def _detail(error: ErrorDetails, loc: Loc) -> str:
-    kind, value, ctx = error["type"], error["input"], error.get("ctx", {})
-    if kind == "value_error":
-        # Raised by the schema's own validators, which already word their message for people.
-        return str(ctx.get("error", error["msg"]))
-    if kind in ("string_too_short", "too_short"):
-        return "must not be empty"
-    if kind == "literal_error":
-        noun = next((part for part in reversed(loc) if isinstance(part, str)), "value").removesuffix("s")
-        known = ", ".join(re.findall(r"'([^']*)'", str(ctx.get("expected", ""))))
-        return f"unknown {noun} {value!r}; known {noun}s: {known}"
-    if kind == "string_pattern_mismatch":
-        return f"{value!r} is not a valid id: use 2-64 lowercase letters, digits, '-' or '_'"
-    if kind == "greater_than_equal":
-        return f"must be at least {ctx['ge']}, got {value!r}"
-    if kind == "less_than_equal":
-        return f"must be at most {ctx['le']}, got {value!r}"
-    if kind in _EXPECTED:
-        return f"expected {_EXPECTED[kind]}, got {_toml_type(value)}"
-    return error["msg"]
-
-
-def _at(loc: Loc, message: str) -> str:
-    parts: list[str] = []
-    for part in loc:
-        if isinstance(part, int) and parts:
-            parent = parts.pop()
-            parts.append(f"{_ITEM_NOUNS.get(parent, parent + ' item')} {part + 1}")
-        else:
-            parts.append(str(part))
-    return ": ".join([*parts, message])
-
-
-def _toml_type(value: object) -> str:
-    if isinstance(value, bool):  # before int: bool is a subclass of int
-        return "true/false"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a table"
-    return "a date or time"
-
-
-# --- Finding lines in the raw text -------------------------------------------------------
-
-_HEADER = re.compile(r"\s*(\[\[?)\s*([A-Za-z0-9_.\"' -]+?)\s*\]\]?\s*(?:#.*)?$")
-_KEY = re.compile(r"""\s*(?:"([^"]*)"|'([^']*)'|([A-Za-z0-9_-]+))\s*(?:\.[^=]*)?=""")
-
-
-@dataclass
-class _Table:
-    """Where one table starts, and the first line of each of its keys and array items."""
-
-    line: int
-    keys: dict[str, int] = field(default_factory=dict)
-    items: dict[str, list[int]] = field(default_factory=dict)
-
-    def line_of(self, loc: Loc) -> int:
-        if not loc or not isinstance(loc[0], str) or loc[0] not in self.keys:
-            return self.line
-        if len(loc) > 1 and isinstance(loc[1], int):
-            items = self.items.get(loc[0], [])
-            if loc[1] < len(items):
-                return items[loc[1]]
-        return self.keys[loc[0]]
-
-
-@dataclass
-class _Block(_Table):
-    """One `[[question]]` block and its `[[question.talking_points]]` sub-tables."""
-
-    points: list[_Table] = field(default_factory=list)
-
-    def line_of(self, loc: Loc) -> int:
-        # Sub-tables get their own lines; inline talking points fall through to the array items.
-        match loc:
-            case ("talking_points", int(index), *rest) if index < len(self.points):
-                return self.points[index].line_of(tuple(rest))
-        return super().line_of(loc)
-
-
-class _SourceMap:
-    """Line numbers for the tables, keys and array items of one TOML file."""
-
-    def __init__(self, text: str) -> None:
-        self.top = _Table(line=1)
-        self.blocks: list[_Block] = []
-        table: _Table | None = self.top  # where key lines are recorded; None for tables we ignore
-        value = _ValueScanner()
-        for lineno, line in enumerate(text.splitlines(), start=1):
-            if value.unfinished:  # inside a multi-line array or string: no headers or keys here
-                value.feed(line, lineno)
-            elif header := _HEADER.match(line):
-                table = self._open(header[1], re.sub(r"\s+", "", header[2]), lineno)
-            elif key := _KEY.match(line):
-                name = next(group for group in key.groups() if group is not None)
-                items: list[int] = []
-                if table is not None and name not in table.keys:
-                    table.keys[name] = lineno
-                    table.items[name] = items
-                value.start(items)
-                value.feed(line[key.end() :], lineno)
-
-    def block(self, index: int) -> _Block:
-        if index < len(self.blocks):
-            return self.blocks[index]
-        # Questions written as an inline array (question = [{...}]) have no headers.
-        return _Block(line=self.top.line_of(("question", index)))
-
-    def _open(self, brackets: str, name: str, lineno: int) -> _Table | None:
-        if brackets == "[[" and name == "question":
-            self.blocks.append(_Block(line=lineno))
-            return self.blocks[-1]
-        if brackets == "[[" and name == "question.talking_points" and self.blocks:
-            self.blocks[-1].points.append(_Table(line=lineno))
-            return self.blocks[-1].points[-1]
-        # Any other table is an unknown key of its parent: remember where it starts.
-        first, _, rest = name.partition(".")
-        owner: _Table = self.top
-        if first == "question" and rest and self.blocks:
-            owner, first = self.blocks[-1], rest.partition(".")[0]
-        owner.keys.setdefault(first, lineno)
-        return None
-
-
-class _ValueScanner:
-    """Follows one value across lines, noting the line where each item of an array starts.
-
-    It tracks only what decides where a value ends: strings, brackets and comments.
-    """
-
-    def __init__(self) -> None:
-        self.start([])
-
-    @property
-    def unfinished(self) -> bool:
-        return self.depth > 0 or self.quote is not None
-
-    def start(self, items: list[int]) -> None:
-        """Begin a new value; the line of each array item will be appended to `items`."""
-        self.items = items
-        self.quote: str | None = None
-        self.depth = 0
-        self.in_array = False
-        self.expecting_item = False
-
-    def feed(self, text: str, lineno: int) -> None:
-        i = 0
-        while i < len(text):
-            if self.quote is not None:
-                i = self._skip_string(text, i)
-                continue
-            char = text[i]
-            if char == "#":
-                break
-            if char in " \t":
-                i += 1
-                continue
-            if self.depth == 1 and self.in_array and self.expecting_item and char not in ",]":
-                self.items.append(lineno)
-                self.expecting_item = False
-            if char in "\"'":
-                self.quote = char * 3 if text.startswith(char * 3, i) else char
-                i += len(self.quote)
-                continue
-            self._punctuation(char)
-            i += 1
-        if self.quote in ('"', "'"):  # single-line strings cannot continue on the next line
-            self.quote = None
-
-    def _skip_string(self, text: str, i: int) -> int:
-        assert self.quote is not None
-        if text[i] == "\\" and self.quote.startswith('"'):
-            return i + 2
-        if text.startswith(self.quote, i):
-            end = i + len(self.quote)
-            self.quote = None
-            return end
-        return i + 1
-
-    def _punctuation(self, char: str) -> None:
-        if char in "[{":
-            if self.depth == 0:
-                self.in_array = char == "["
-                self.expecting_item = self.in_array
-            self.depth += 1
-        elif char in "]}":
-            self.depth = max(0, self.depth - 1)
-        elif char == "," and self.depth == 1:
-            self.expecting_item = True

@@ -1,13 +1,17 @@
 """Shared fixtures: a fresh migrated SQLite file per test, a fake clock, the bank."""
 
+import functools
 import random
 import shutil
+import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from telegram.ext import AIORateLimiter
+from telegram.request import HTTPXRequest
 
 from bot.config import Settings, load_settings
 from bot.core.services import Services
@@ -107,11 +111,34 @@ def bot_settings(tmp_path: Path, db_url: str, fake: FakeTelegram) -> Settings:
     return write_bot_settings(tmp_path, db_url, fake)
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    return ssl.create_default_context()
+
+
+def http_client(connection_pool_size: int) -> HTTPXRequest:
+    """An HTTP client as PTB builds it by default (256 connections, 1 for getUpdates), with one
+    TLS context shared by every test: loading the CA bundle costs about 25 ms of CPU per client,
+    two clients per bot, and the tests talk plain HTTP to 127.0.0.1 anyway."""
+    return HTTPXRequest(connection_pool_size=connection_pool_size, httpx_kwargs={"verify": _tls_context()})
+
+
 @asynccontextmanager
 async def running_bot(
-    settings: Settings, bank: QuestionBank, clock: FakeClock
+    settings: Settings,
+    bank: QuestionBank,
+    clock: FakeClock,
+    *,
+    paced: bool = True,
+    sweep_timer: bool = True,
 ) -> AsyncIterator[BotApplication]:
-    """The real Application, started the way run_polling starts it, stopped the same way."""
+    """The real Application, started the way run_polling starts it, stopped the same way.
+
+    Unless `paced`, its rate limiter retries after a 429 as the bot's own does but does not hold
+    messages to 30 a second (for tests that send hundreds of prompts but do not test the pacing).
+    Without `sweep_timer` the sweep job is paused before the JobQueue starts: it runs only when
+    the test runs it (`job.run(app)`), never on its own.
+    """
     services = Services(
         settings,
         Database(settings.database.url),
@@ -120,12 +147,22 @@ async def running_bot(
         random.Random(3),
         SpacedRepetition(enable_fuzzing=False),
     )
-    app = build_application(services, settings.require_token())
+    unpaced = None if paced else AIORateLimiter(overall_max_rate=0, max_retries=3)
+    app = build_application(
+        services,
+        settings.require_token(),
+        rate_limiter=unpaced,
+        requests=(http_client(256), http_client(1)),
+    )
     await app.initialize()
     if app.post_init:
         await app.post_init(app)
     assert app.updater is not None
     await app.updater.start_polling(poll_interval=0, timeout=1, allowed_updates=ALLOWED_UPDATES)
+    if not sweep_timer:
+        assert app.job_queue is not None
+        for job in app.job_queue.get_jobs_by_name("prompt-sweep"):
+            job.enabled = False
     await app.start()
     try:
         yield app
@@ -144,3 +181,17 @@ async def running_bot(
 async def bot(bot_settings: Settings, bank: QuestionBank, clock: FakeClock) -> AsyncIterator[BotApplication]:
     async with running_bot(bot_settings, bank, clock) as app:
         yield app
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Order each test's parameter sets by id, keeping the tests in file order.
+
+    Some parameters come from sets (SQLAlchemy's `table.foreign_keys`), whose order differs from
+    one process to the next, and pytest-xdist needs every worker to collect the same list.
+    """
+    first: dict[tuple[str, str], int] = {}
+    for index, item in enumerate(items):
+        first.setdefault((str(item.path), getattr(item, "originalname", item.name)), index)
+    items.sort(
+        key=lambda item: (first[(str(item.path), getattr(item, "originalname", item.name))], item.nodeid)
+    )

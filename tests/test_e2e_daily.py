@@ -1,10 +1,14 @@
 """End to end: daily prompts, reviews, /daily, /topics and /interviewdate.
 
-The real PTB Application(s) talk HTTP to the fake Bot API server. The sweep job ticks on real
-time, every second here ([scheduler] tick_seconds = 1); the FakeClock is the bot's notion of
-time (schedules, due dates). So a test moves the clock past a prompt's time and waits for what
-the fake records. `Ticks` counts finished sweeps and can run one at once, so "and nothing more
-after several ticks" is checked without fixed sleeps.
+The real PTB Application(s) talk HTTP to the fake Bot API server. The FakeClock is the bot's
+notion of time (schedules, due dates), and the tests drive the sweep: `Ticks` pauses the
+JobQueue's timer and runs the very job it would run, so a test moves the clock past a prompt's
+time, runs a tick and reads what the fake recorded, without waiting real seconds. One test keeps
+the timer (every second here, [scheduler] tick_seconds = 1) to show the JobQueue sweeps on its
+own, and the killed-process test runs a real `python -m bot run` on the system clock.
+
+Only the pacing test keeps the rate limiter's 30 messages a second; the others use the same
+limiter without the pacing (it still retries after a 429), so hundreds of prompts go out at once.
 """
 
 import asyncio
@@ -59,12 +63,12 @@ def daily_settings(tmp_path: Path, db_url: str, fake: FakeTelegram) -> Settings:
 
 class Ticks:
     """Counts the sweeps one running Application finishes (a spy around its PromptSweep.tick),
-    and runs its sweep job on demand."""
+    and runs its sweep job on demand; unless `scheduled`, the JobQueue's timer is paused."""
 
-    def __init__(self, app: BotApplication, monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(self, app: BotApplication, monkeypatch: pytest.MonkeyPatch, *, scheduled: bool) -> None:
         assert app.job_queue is not None
         [job] = app.job_queue.get_jobs_by_name("prompt-sweep")
-        self.app, self.job = app, job
+        self.app, self.job, self.scheduled = app, job, scheduled
         services = job.data
         assert isinstance(services, Services)
         self.reports: list[SweepReport] = []
@@ -91,29 +95,40 @@ class Ticks:
         return sum(r.sent for r in self.reports)
 
     async def run(self) -> None:
-        """One sweep now, with the clock as it is: the job the JobQueue runs every second (it may
-        overlap a scheduled run, as another process's sweep would)."""
+        """One sweep now, with the clock as it is: the job the JobQueue runs every tick (it may
+        overlap a scheduled run, as another process's sweep would). When it returns, every
+        prompt it sent is recorded by the fake."""
         await self.job.run(self.app)
         assert not self.crashes, self.crashes
 
     async def wait(self, fake: FakeTelegram, ticks: int = 1) -> None:
         """Wait for `ticks` more scheduled sweeps to finish (the first may be one under way)."""
+        assert self.scheduled, "the timer is paused: use run()"
         target = self.finished + ticks
         await fake.wait_for(lambda: self.finished >= target, timeout=10 + 5 * ticks)
         assert not self.crashes, self.crashes
 
     async def settle(self, fake: FakeTelegram) -> None:
         """Every sweep under way has finished and recorded its outcome, and one more ran after now."""
-        await self.wait(fake)
+        if self.scheduled:
+            await self.wait(fake)
         await self.run()
 
 
 @asynccontextmanager
 async def daily_bot(
-    settings: Settings, bank: QuestionBank, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+    settings: Settings,
+    bank: QuestionBank,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    scheduled: bool = False,
+    paced: bool = False,
 ) -> AsyncIterator[tuple[BotApplication, Ticks]]:
-    async with running_bot(settings, bank, clock) as app:
-        yield app, Ticks(app, monkeypatch)
+    """A running bot whose sweep the test drives (`scheduled`: the JobQueue's timer runs too);
+    `paced` keeps the rate limiter's 30 messages a second."""
+    async with running_bot(settings, bank, clock, paced=paced, sweep_timer=scheduled) as app:
+        yield app, Ticks(app, monkeypatch, scheduled=scheduled)
 
 
 def person(chat_id: int) -> FakeUser:
@@ -140,9 +155,10 @@ def prompt_counts(fake: FakeTelegram, chat_ids: Iterable[int]) -> Counter[int]:
     return Counter(len(prompts(fake, c)) for c in chat_ids)
 
 
-async def next_prompt(fake: FakeTelegram, chat_id: int, count: int, timeout: float = 10.0) -> SentMessage:  # noqa: ASYNC109
-    """Wait for the chat's `count`-th prompt."""
-    await fake.wait_for(lambda: len(prompts(fake, chat_id)) >= count, timeout)
+async def next_prompt(fake: FakeTelegram, ticks: Ticks, chat_id: int, count: int) -> SentMessage:
+    """Run a sweep, then wait for the chat's `count`-th prompt (a button's handler may send it)."""
+    await ticks.run()
+    await fake.wait_for(lambda: len(prompts(fake, chat_id)) >= count)
     return prompts(fake, chat_id)[count - 1]
 
 
@@ -223,7 +239,7 @@ async def test_daily_sets_rejects_shows_buttons_and_turns_off(
         await ticks.run()
         assert prompts(fake, ann.id) == []
         clock.now = at(3, 3, 7, 0, 20)
-        first = await next_prompt(fake, ann.id, 1)
+        first = await next_prompt(fake, ticks, ann.id, 1)
         assert first.plain_text.startswith("Daily practice · ")
 
         [off] = await say(fake, ann, "/daily off", 1)
@@ -270,7 +286,8 @@ async def test_200_users_due_in_the_same_minute_each_get_exactly_one_prompt(
     due = {utc(r.next_due_at) for r in rows(daily_settings, "SELECT next_due_at FROM practice_schedule")}
     assert due == {at(3, 3, 7, 30)}
 
-    async with daily_bot(daily_settings, bank, clock, monkeypatch) as (_, ticks):
+    # The JobQueue's own timer sweeps here: no tick is run by hand until every prompt is out.
+    async with daily_bot(daily_settings, bank, clock, monkeypatch, scheduled=True) as (_, ticks):
         clock.now = at(3, 3, 7, 30, 20)
         await fake.wait_for(lambda: all(prompts(fake, c) for c in users), timeout=40)
         await ticks.settle(fake)
@@ -280,9 +297,27 @@ async def test_200_users_due_in_the_same_minute_each_get_exactly_one_prompt(
     assert len(sends) == 200 and all(c.response_ok for c in sends)
     assert ticks.sent == 200
     assert sent_per_status(daily_settings) == {"sent": 200}
+
+
+async def test_the_rate_limiter_paces_a_burst_of_prompts_to_about_30_a_second(
+    fake: FakeTelegram,
+    daily_settings: Settings,
+    services: Services,
+    bank: QuestionBank,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    users = range(3300, 3390)
+    await seed_daily(services, fake, same_minute(users))
+    async with daily_bot(daily_settings, bank, clock, monkeypatch, paced=True) as (_, ticks):
+        clock.now = at(3, 3, 7, 30, 20)
+        await ticks.run()
+    assert prompt_counts(fake, users) == {1: 90}
+    sends = fake.calls_to("sendMessage")
+    assert len(sends) == 90 and all(c.response_ok for c in sends)
     # Through the AIORateLimiter: after its burst allowance, about 30 messages a second.
     span = sends[-1].at - sends[0].at
-    assert span >= (200 - 30) / 30 * 0.9, f"200 prompts in {span:.1f}s"
+    assert span >= (90 - 30) / 30 * 0.9, f"90 prompts in {span:.1f}s"
 
 
 def bot_process(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
@@ -354,14 +389,13 @@ async def test_killed_mid_sweep_and_restarted_every_user_gets_exactly_one(
     clock.now = datetime.now(UTC)
     async with daily_bot(daily_settings, bank, clock, monkeypatch) as (_, ticks):
         ready = answered + states["pending"]
-        await fake.wait_for(lambda: sum(1 for c in users if prompts(fake, c)) == ready, timeout=20)
+        await ticks.run()
         await ticks.settle(fake)
         assert prompt_counts(fake, users) == {1: ready, 0: states["sending"]}
 
         clock.now += SENDING_LEASE + timedelta(minutes=1)
-        await fake.wait_for(lambda: all(prompts(fake, c) for c in users), timeout=20)
-        await ticks.settle(fake)
         await ticks.run()
+        await ticks.settle(fake)
     assert sum(r.recovered for r in ticks.reports) == states["sending"]
     assert prompt_counts(fake, users) == {1: len(users)}
     assert sent_per_status(daily_settings) == {"sent": len(users)}
@@ -395,9 +429,9 @@ async def test_two_bot_processes_on_one_database_send_exactly_one_each(
         daily_bot(daily_settings, bank, clock, monkeypatch) as (_, second),
     ):
         clock.now = at(3, 3, 7, 30, 20)
-        await fake.wait_for(lambda: all(prompts(fake, c) for c in users), timeout=30)
-        await asyncio.gather(first.settle(fake), second.settle(fake))
         await asyncio.gather(first.run(), second.run())
+        assert all(prompts(fake, c) for c in users)
+        await asyncio.gather(first.settle(fake), second.settle(fake))
     assert prompt_counts(fake, users) == {1: 100}
     assert first.sent + second.sent == 100
     assert sent_per_status(daily_settings) == {"sent": 100}
@@ -428,9 +462,8 @@ async def test_blocked_users_are_deactivated_and_skipped_until_they_start_again(
 
     async with daily_bot(daily_settings, bank, clock, monkeypatch) as (_, ticks):
         clock.now = at(3, 3, 7, 30, 20)
-        await fake.wait_for(
-            lambda: all(prompts(fake, c) for c in others) and all(refusals(c) for c in blocked)
-        )
+        await ticks.run()
+        assert all(prompts(fake, c) for c in others) and all(refusals(c) for c in blocked)
         await ticks.settle(fake)
         assert prompt_counts(fake, others) == {1: len(others)}
         assert prompt_counts(fake, blocked) == {0: len(blocked)}
@@ -440,7 +473,8 @@ async def test_blocked_users_are_deactivated_and_skipped_until_they_start_again(
 
         # The next day: nobody even tries the blocked chats.
         clock.now = at(3, 4, 7, 30, 20)
-        await fake.wait_for(lambda: all(len(prompts(fake, c)) == 2 for c in others))
+        await ticks.run()
+        assert all(len(prompts(fake, c)) == 2 for c in others)
         await ticks.settle(fake)
         assert prompt_counts(fake, others) == {2: len(others)}
         assert [refusals(c) for c in blocked] == [1] * len(blocked)
@@ -456,8 +490,8 @@ async def test_blocked_users_are_deactivated_and_skipped_until_they_start_again(
         await ticks.run()
         assert prompts(fake, back.id) == []  # this morning's was hours ago: recorded missed
         clock.now = at(3, 5, 7, 30, 20)
-        await fake.wait_for(lambda: all(len(prompts(fake, c)) == 3 for c in others))
-        await next_prompt(fake, back.id, 1)
+        await next_prompt(fake, ticks, back.id, 1)
+        assert all(len(prompts(fake, c)) == 3 for c in others)
         await ticks.settle(fake)
     assert prompt_counts(fake, others) == {3: len(others)}
     assert len(prompts(fake, back.id)) == 1
@@ -489,7 +523,8 @@ async def test_a_burst_of_429s_delays_but_never_loses_or_doubles_a_prompt(
     async with daily_bot(daily_settings, bank, clock, monkeypatch) as (_, ticks):
         fake.fail_next("sendMessage", 10, status=429, retry_after=1)
         clock.now = at(3, 3, 7, 30, 20)
-        await fake.wait_for(lambda: all(prompts(fake, c) for c in users), timeout=30)
+        await ticks.run()
+        assert all(prompts(fake, c) for c in users)
         await ticks.settle(fake)
     assert prompt_counts(fake, users) == {1: 30}
     sends = fake.calls_to("sendMessage")
@@ -514,7 +549,7 @@ async def test_answering_a_prompt_rates_it_and_the_review_comes_back_when_due(
         ann = fake.user(1001, "Ann")
         await say(fake, ann, "/daily 07:30 Europe/Berlin", 1)  # 06:30 UTC
         clock.now = at(3, 3, 6, 30, 10)
-        prompt = await next_prompt(fake, ann.id, 1)
+        prompt = await next_prompt(fake, ticks, ann.id, 1)
         question = asked(bank, prompt)
         assert prompt.plain_text.startswith(f"Daily practice · {question.topic_name}")
         assert f"New: {question.topic_name}" in prompt.plain_text
@@ -549,13 +584,13 @@ async def test_answering_a_prompt_rates_it_and_the_review_comes_back_when_due(
 
         # Tomorrow it is not due yet: a new question.
         clock.now = at(3, 4, 6, 30, 20)
-        tomorrow = await next_prompt(fake, ann.id, 2)
+        tomorrow = await next_prompt(fake, ticks, ann.id, 2)
         assert asked(bank, tomorrow) != question
         assert "New: " in tomorrow.plain_text
 
         # The day after, it is due: it comes back, and says why.
         clock.now = at(3, 5, 6, 30, 20)
-        review = await next_prompt(fake, ann.id, 3)
+        review = await next_prompt(fake, ticks, ann.id, 3)
         assert asked(bank, review) == question
         assert "Due for review: you rated it Good 2 days ago." in review.plain_text
         [feedback] = await say(fake, ann, "Budget, scope, and a weekly status report.", 1)
@@ -586,10 +621,10 @@ async def test_skip_gives_another_question_and_snooze_asks_the_same_one_in_an_ho
         ann = fake.user(1001, "Ann")
         await say(fake, ann, "/daily 07:30", 1)  # UTC, the default zone
         clock.now = at(3, 3, 7, 30, 10)
-        first = await next_prompt(fake, ann.id, 1)
+        first = await next_prompt(fake, ticks, ann.id, 1)
 
         assert await press(fake, ann, first.message_id, dict(first.buttons())["Skip"]) is None
-        second = await next_prompt(fake, ann.id, 2)
+        second = await next_prompt(fake, ticks, ann.id, 2)
         assert asked(bank, second) != asked(bank, first)
         assert message(fake, ann, first.message_id).reply_markup is None
         assert [label for label, _ in second.buttons()] == ["Skip", "Snooze 1h"]
@@ -607,7 +642,7 @@ async def test_skip_gives_another_question_and_snooze_asks_the_same_one_in_an_ho
         await ticks.run()
         assert len(prompts(fake, ann.id)) == 2
         clock.now = at(3, 3, 8, 30, 15)
-        again = await next_prompt(fake, ann.id, 3)
+        again = await next_prompt(fake, ticks, ann.id, 3)
         assert asked(bank, again) == asked(bank, second)
         [feedback] = await say(fake, ann, ANSWER, 1)
         assert feedback.plain_text.startswith("Feedback on question 1 of 1")
@@ -628,7 +663,7 @@ async def test_a_snooze_into_quiet_hours_waits_until_they_end(
         bob = fake.user(1002, "Bob")
         await say(fake, bob, "/daily 21:30 Europe/Berlin", 1)  # 20:30 UTC; quiet from 22:00
         clock.now = at(3, 2, 20, 30, 10)
-        prompt = await next_prompt(fake, bob.id, 1)
+        prompt = await next_prompt(fake, ticks, bob.id, 1)
         notice = await press(fake, bob, prompt.message_id, dict(prompt.buttons())["Snooze 1h"])
         assert notice == "Snoozed — I'll ask again at Tue 3 Mar, 07:00."
 
@@ -638,7 +673,7 @@ async def test_a_snooze_into_quiet_hours_waits_until_they_end(
         await ticks.run()
         assert len(prompts(fake, bob.id)) == 1
         clock.now = at(3, 3, 6, 0, 5)  # 07:00:05 in Berlin: quiet hours are over
-        again = await next_prompt(fake, bob.id, 2)
+        again = await next_prompt(fake, ticks, bob.id, 2)
         assert asked(bank, again) == asked(bank, prompt)
         await ticks.settle(fake)
     assert len(prompts(fake, bob.id)) == 2
@@ -659,7 +694,7 @@ async def test_forged_or_foreign_skip_and_snooze_buttons_change_nothing(
         ann, eve = fake.user(1001, "Ann"), fake.user(6666, "Eve")
         await say(fake, ann, "/daily 07:30", 1)
         clock.now = at(3, 3, 7, 30, 10)
-        prompt = await next_prompt(fake, ann.id, 1)
+        prompt = await next_prompt(fake, ticks, ann.id, 1)
         skip, snooze = dict(prompt.buttons())["Skip"], dict(prompt.buttons())["Snooze 1h"]
         gone = "That practice question is no longer open."
 
@@ -815,7 +850,7 @@ async def test_interview_date_counts_down_in_the_reply_and_the_prompt(
     clock: FakeClock,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    async with daily_bot(daily_settings, bank, clock, monkeypatch):
+    async with daily_bot(daily_settings, bank, clock, monkeypatch) as (_, ticks):
         ann = fake.user(1001, "Ann")
         [ask] = await say(fake, ann, "/interviewdate", 1)
         assert "/interviewdate 2026-12-15" in ask.plain_text
@@ -835,7 +870,7 @@ async def test_interview_date_counts_down_in_the_reply_and_the_prompt(
         assert "Your interview: Fri 20 Mar 2026 (18 days to go)." in status.plain_text
 
         clock.now = at(3, 3, 7, 30, 10)
-        prompt = await next_prompt(fake, ann.id, 1)
+        prompt = await next_prompt(fake, ticks, ann.id, 1)
         assert "⏳ Your interview is in 17 days." in prompt.plain_text
         names = [TOPICS[t] for t in bank.topics()]
         assert f"Not practised yet: {', '.join(names)}." in prompt.plain_text

@@ -23,6 +23,7 @@ from telegram.ext import (
     filters,
 )
 
+from tests.conftest import http_client
 from tests.fake_telegram import FakeTelegram, HtmlParseError, UploadedFile, parse_html
 
 App = Application[Any, Any, Any, Any, Any, Any]
@@ -37,7 +38,13 @@ async def fake() -> AsyncIterator[FakeTelegram]:
 
 @pytest.fixture
 async def bot(fake: FakeTelegram) -> AsyncIterator[Bot]:
-    async with Bot(fake.token, base_url=fake.base_url, base_file_url=fake.base_file_url) as client:
+    async with Bot(
+        fake.token,
+        base_url=fake.base_url,
+        base_file_url=fake.base_file_url,
+        request=http_client(256),
+        get_updates_request=http_client(1),
+    ) as client:
         yield client
 
 
@@ -394,7 +401,9 @@ async def test_press_button_reaches_the_application(fake: FakeTelegram) -> None:
     assert answer is not None and answer.text == "Noted" and answer.show_alert is False
     assert "message to edit not found" in edit_errors[0].lower()
 
-    async with Bot(fake.token, base_url=fake.base_url) as bot:
+    async with Bot(
+        fake.token, base_url=fake.base_url, request=http_client(256), get_updates_request=http_client(1)
+    ) as bot:
         with pytest.raises(BadRequest, match=r"(?i)query is too old"):
             await bot.answer_callback_query(query_id)
 
@@ -457,10 +466,17 @@ async def test_commands_round_trip(fake: FakeTelegram, bot: Bot) -> None:
 
 async def test_token_methods_and_raw_http_envelopes(fake: FakeTelegram, ann_chat: int) -> None:
     with pytest.raises(InvalidToken):
-        async with Bot("654321:WRONG", base_url=fake.base_url):
+        async with Bot(
+            "654321:WRONG",
+            base_url=fake.base_url,
+            request=http_client(256),
+            get_updates_request=http_client(1),
+        ):
             pass
 
-    async with Bot(fake.token, base_url=fake.base_url) as bot:
+    async with Bot(
+        fake.token, base_url=fake.base_url, request=http_client(256), get_updates_request=http_client(1)
+    ) as bot:
         with pytest.raises(EndPointNotFound):
             await bot.do_api_request("sendCarrierPigeon", api_kwargs={"chat_id": ann_chat})
 
@@ -513,7 +529,9 @@ async def test_stop_answers_a_waiting_long_poll_and_start_works_again() -> None:
     await fake.stop()
     await fake.start()
     try:
-        async with Bot(fake.token, base_url=fake.base_url) as bot:
+        async with Bot(
+            fake.token, base_url=fake.base_url, request=http_client(256), get_updates_request=http_client(1)
+        ) as bot:
             poll = asyncio.create_task(bot.get_updates(timeout=30))
             await fake.wait_for(lambda: fake.waiting_polls == 1)
             started = time.monotonic()

@@ -20,7 +20,7 @@ from bot.config import Settings
 from bot.core.interview import Identity, NotAsked, Started
 from bot.core.services import Services
 from bot.core.srs import SpacedRepetition
-from bot.core.sweep import MAX_ATTEMPTS, RETRY_DELAY, SENDING_LEASE, Outgoing, SendResult
+from bot.core.sweep import MAX_ATTEMPTS, RETRY_DELAY, SENDING_LEASE, Outgoing, Sender, SendResult
 from questions.loader import QuestionBank
 from storage.db import Database
 from storage.models import Delivery, InterviewSession, PracticeSchedule, User
@@ -271,8 +271,20 @@ async def test_two_processes_on_one_sqlite_file_never_double_send(
     clock.advance(minutes=30)
     other = open_services(settings, bank, clock, seed=11)
     rec = Recorder()
+    # Each process's first send waits until the other one is sending too: both must have won a
+    # claim while the other held one, whichever way SQLite's lock happened to be handed out.
+    sending = (asyncio.Event(), asyncio.Event())
+
+    def meet(me: int) -> Sender:
+        async def send(out: Outgoing) -> tuple[SendResult, int | None]:
+            sending[me].set()
+            await asyncio.wait_for(sending[1 - me].wait(), timeout=10)
+            return await rec(out)
+
+        return send
+
     try:
-        first, second = await asyncio.gather(services.sweep.tick(rec), other.sweep.tick(rec))
+        first, second = await asyncio.gather(services.sweep.tick(meet(0)), other.sweep.tick(meet(1)))
         assert first.errors == [] and second.errors == []
         # Both processes really took part: the users were shared out, not served twice.
         assert first.sent > 0 and second.sent > 0

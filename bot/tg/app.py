@@ -10,12 +10,14 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
+    BaseRateLimiter,
     CallbackQueryHandler,
     CommandHandler,
     Defaults,
     MessageHandler,
     filters,
 )
+from telegram.request import BaseRequest
 
 from bot.core.services import Services
 from bot.present.labels import TELEGRAM_COMMANDS as COMMANDS
@@ -36,7 +38,16 @@ BotApplication: TypeAlias = Application[Any, Any, Any, Any, Any, Any]
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
 
 
-def build_application(services: Services, token: str) -> BotApplication:
+def build_application(
+    services: Services,
+    token: str,
+    *,
+    rate_limiter: BaseRateLimiter[Any] | None = None,
+    requests: tuple[BaseRequest, BaseRequest] | None = None,
+) -> BotApplication:
+    """The bot's Application. For tests: `rate_limiter` replaces the default one (tests that send
+    hundreds of messages without testing the pacing keep its retries but not its 30 messages a
+    second), `requests` the HTTP clients PTB builds (for API calls, for getUpdates)."""
     settings = services.settings.telegram
 
     async def post_init(app: BotApplication) -> None:
@@ -48,13 +59,15 @@ def build_application(services: Services, token: str) -> BotApplication:
     async def post_shutdown(_app: BotApplication) -> None:
         await services.close()
 
+    builder = ApplicationBuilder()
+    if requests is not None:
+        builder = builder.request(requests[0]).get_updates_request(requests[1])
     app = (
-        ApplicationBuilder()
-        .token(token)
+        builder.token(token)
         .base_url(settings.base_url)
         .base_file_url(settings.base_file_url)
         # Stays under Telegram's ~30 messages/s and retries after a 429's retry_after.
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(rate_limiter if rate_limiter is not None else AIORateLimiter(max_retries=3))
         .defaults(
             Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
         )

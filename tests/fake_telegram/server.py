@@ -1,31 +1,4 @@
-"""A fake Telegram Bot API server for end-to-end tests and benchmarks.
-
-The real python-telegram-bot ``Application`` talks to it over HTTP on 127.0.0.1 (port 0, so tests
-never fight over a port)::
-
-    async with FakeTelegram() as fake:
-        app = (
-            ApplicationBuilder()
-            .token(fake.token)
-            .base_url(fake.base_url)
-            .base_file_url(fake.base_file_url)
-            .build()
-        )
-        ...  # start the app and its polling
-        ann = fake.user(42, "Ann")
-        fake.send_command(ann, "/start")
-        [reply] = await fake.wait_for_messages(ann.id, 1)
-
-It keeps state the way Telegram does (per-chat message ids, the bot's messages with their edits,
-commands, callback queries, uploaded files), serves real long polling, answers with Telegram's own
-error texts (the HTML ones are those of tdlib's ``parse_html``), and can inject failures
-(``fail_next``, ``block``) or hold answers back (``hold``, to stop a bot in the middle of sending).
-Tests wait on recorded calls (``wait_for``), never on fixed sleeps.
-
-One deliberate difference: Telegram keeps a ``&`` that starts no known entity (``&foo;``, ``Q&A``)
-as a literal, while this fake rejects it (``strict_html_entities``), because such text is almost
-always a template that forgot to escape its input.
-"""
+"""The fake Bot API server: Telegram's state, long polling, and one handler per method."""
 
 from __future__ import annotations
 
@@ -45,58 +18,48 @@ from typing import Any, Literal
 
 from aiohttp import web
 
-__all__ = [
-    "Call",
-    "CallbackAnswer",
-    "FakeTelegram",
-    "FakeUser",
-    "HtmlParseError",
-    "SentMessage",
-    "UploadedFile",
-    "parse_html",
-]
-
-JSONDict = dict[str, Any]
-
-MAX_TEXT_LENGTH = 4096
-MAX_CAPTION_LENGTH = 1024
-MAX_CALLBACK_DATA_BYTES = 64
-MAX_UPLOAD_BYTES = 50 * 1024 * 1024
-
-ERR_TEXT_EMPTY = "Bad Request: message text is empty"
-ERR_TEXT_TOO_LONG = "Bad Request: message is too long"
-ERR_CAPTION_TOO_LONG = "Bad Request: message caption is too long"
-ERR_PARSE = "Bad Request: can't parse entities: "
-ERR_BUTTON_DATA = "Bad Request: BUTTON_DATA_INVALID"
-ERR_TEXT_BUTTONS = "Bad Request: text buttons are unallowed in the inline keyboard"
-ERR_EDIT_NOT_FOUND = "Bad Request: message to edit not found"
-ERR_CANT_EDIT = "Bad Request: message can't be edited"
-ERR_NO_TEXT_TO_EDIT = "Bad Request: there is no text in the message to edit"
-ERR_NOT_MODIFIED = (
-    "Bad Request: message is not modified: specified new message content and reply markup are "
-    "exactly the same as a current content and reply markup of the message"
+from tests.fake_telegram.limits import (
+    DEFAULT_DESCRIPTIONS,
+    ERR_BLOCKED,
+    ERR_CANT_EDIT,
+    ERR_CAPTION_TOO_LONG,
+    ERR_CHAT_ID_EMPTY,
+    ERR_CHAT_NOT_FOUND,
+    ERR_DELETE_NOT_FOUND,
+    ERR_EDIT_NOT_FOUND,
+    ERR_KICKED_GROUP,
+    ERR_KICKED_SUPERGROUP,
+    ERR_METHOD_NOT_FOUND,
+    ERR_NO_TEXT_TO_EDIT,
+    ERR_NOT_MODIFIED,
+    ERR_PARSE,
+    ERR_QUERY_INVALID,
+    ERR_TEXT_EMPTY,
+    ERR_TEXT_TOO_LONG,
+    ERR_TOO_LARGE,
+    ERR_UNAUTHORIZED,
+    MAX_CAPTION_LENGTH,
+    MAX_TEXT_LENGTH,
+    MAX_UPLOAD_BYTES,
+    ApiError,
 )
-ERR_DELETE_NOT_FOUND = "Bad Request: message to delete not found"
-ERR_QUERY_INVALID = "Bad Request: query is too old and response timeout expired or query ID is invalid"
-ERR_CHAT_NOT_FOUND = "Bad Request: chat not found"
-ERR_CHAT_ID_EMPTY = "Bad Request: chat_id is empty"
-ERR_BLOCKED = "Forbidden: bot was blocked by the user"
-ERR_KICKED_GROUP = "Forbidden: bot was kicked from the group chat"
-ERR_KICKED_SUPERGROUP = "Forbidden: bot was kicked from the supergroup chat"
-ERR_TOO_LARGE = "Request Entity Too Large"
-ERR_UNAUTHORIZED = "Unauthorized"
-ERR_METHOD_NOT_FOUND = "Not Found: method not found"
-
-_DEFAULT_DESCRIPTIONS = {
-    400: "Bad Request",
-    401: ERR_UNAUTHORIZED,
-    403: "Forbidden",
-    404: "Not Found",
-    409: "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running",
-    413: ERR_TOO_LARGE,
-    500: "Internal Server Error",
-    502: "Bad Gateway",
-}
+from tests.fake_telegram.params import (
+    check_markup,
+    json_response,
+    opt_float,
+    opt_int,
+    opt_str,
+    read_params,
+)
+from tests.fake_telegram.records import (
+    Call,
+    CallbackAnswer,
+    FakeUser,
+    JSONDict,
+    SentMessage,
+    UploadedFile,
+)
+from tests.fake_telegram.telegram_html import HtmlParseError, parse_html, utf16_len
 
 _CHAT_ACTIONS = frozenset(
     [
@@ -115,444 +78,6 @@ _CHAT_ACTIONS = frozenset(
 )
 # Update types Telegram sends when allowed_updates is empty or was never set.
 _NOT_BY_DEFAULT = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
-
-# Form values are strings; these are turned into ints/bools so that form and JSON bodies look alike.
-_INT_PARAMS = frozenset(
-    [
-        "chat_id",
-        "message_id",
-        "offset",
-        "limit",
-        "timeout",
-        "cache_time",
-        "user_id",
-        "from_chat_id",
-        "reply_to_message_id",
-        "message_thread_id",
-    ]
-)
-_BOOL_PARAMS = frozenset(
-    [
-        "show_alert",
-        "disable_notification",
-        "protect_content",
-        "drop_pending_updates",
-        "disable_web_page_preview",
-        "allow_sending_without_reply",
-        "has_spoiler",
-        "disable_content_type_detection",
-        "show_caption_above_media",
-    ]
-)
-# Free text is never JSON-decoded, even when it happens to look like JSON.
-_TEXT_PARAMS = frozenset({"text", "caption", "parse_mode", "callback_query_id", "url", "language_code"})
-
-
-# --------------------------------------------------------------------------------------------------
-# Public records
-
-
-@dataclass(frozen=True, slots=True)
-class UploadedFile:
-    """A file part of a multipart request."""
-
-    filename: str
-    content: bytes = field(repr=False)
-    mime_type: str
-
-    def __repr__(self) -> str:
-        return f"UploadedFile({self.filename!r}, {len(self.content)} bytes, {self.mime_type!r})"
-
-
-@dataclass(frozen=True, slots=True)
-class Call:
-    """One request the bot made. ``at`` is when it arrived (monotonic); calls are logged when answered."""
-
-    method: str
-    params: JSONDict
-    at: float
-    response_ok: bool
-    status: int = 200
-    description: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class CallbackAnswer:
-    """An answerCallbackQuery the bot made."""
-
-    query_id: str
-    text: str | None
-    show_alert: bool
-    url: str | None
-    cache_time: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class FakeUser:
-    """A scripted Telegram user; build it with :meth:`FakeTelegram.user`."""
-
-    id: int
-    first_name: str = "Test"
-    username: str | None = None
-    language_code: str | None = "en"
-    last_name: str | None = None
-
-    def to_dict(self) -> JSONDict:
-        data: JSONDict = {"id": self.id, "is_bot": False, "first_name": self.first_name}
-        if self.last_name is not None:
-            data["last_name"] = self.last_name
-        if self.username is not None:
-            data["username"] = self.username
-        if self.language_code is not None:
-            data["language_code"] = self.language_code
-        return data
-
-
-@dataclass(slots=True)
-class SentMessage:
-    """A message the bot sent, in its current state (edits applied).
-
-    ``text`` is what the bot sent (markup included; the caption for files), ``plain_text`` what the
-    user sees after entity parsing, ``entities`` the parsed entities (UTF-16 offsets).
-    """
-
-    message_id: int
-    chat_id: int
-    text: str
-    parse_mode: str | None
-    reply_markup: JSONDict | None
-    kind: Literal["text", "document", "photo"] = "text"
-    filename: str | None = None
-    file_bytes: bytes | None = field(default=None, repr=False)
-    mime_type: str | None = None
-    file_id: str | None = None
-    edited: bool = False
-    deleted: bool = False
-    plain_text: str = ""
-    entities: list[JSONDict] = field(default_factory=list)
-    date: int = 0
-    edit_date: int | None = None
-
-    def buttons(self) -> list[tuple[str, str]]:
-        """Every keyboard button as (text, callback_data), row by row; "" when a button has no data."""
-        if not self.reply_markup:
-            return []
-        rows = self.reply_markup.get("inline_keyboard") or self.reply_markup.get("keyboard") or []
-        flat: list[tuple[str, str]] = []
-        for row in rows:
-            for button in row:
-                if isinstance(button, str):
-                    flat.append((button, ""))
-                else:
-                    flat.append((str(button.get("text", "")), str(button.get("callback_data", ""))))
-        return flat
-
-
-# --------------------------------------------------------------------------------------------------
-# Telegram's HTML parse mode (a port of tdlib's parse_html, which produces Telegram's error texts)
-
-
-class HtmlParseError(ValueError):
-    """The text is not valid Telegram HTML; the message is Telegram's (after "can't parse entities: ")."""
-
-
-_HTML_TAGS = frozenset(
-    [
-        "a",
-        "b",
-        "strong",
-        "i",
-        "em",
-        "s",
-        "strike",
-        "del",
-        "u",
-        "ins",
-        "tg-spoiler",
-        "tg-emoji",
-        "span",
-        "pre",
-        "code",
-        "blockquote",
-    ]
-)
-_SIMPLE_ENTITY_TYPES = {
-    "b": "bold",
-    "strong": "bold",
-    "i": "italic",
-    "em": "italic",
-    "s": "strikethrough",
-    "strike": "strikethrough",
-    "del": "strikethrough",
-    "u": "underline",
-    "ins": "underline",
-    "tg-spoiler": "spoiler",
-    "span": "spoiler",
-}
-_NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
-_SPACE = frozenset(" \t\r\n\v\f")
-_SPACE_OR_END = frozenset(" \t\r\n\v\f\0")  # tdlib's is_space() is true for NUL, its end of string
-_DIGITS = frozenset("0123456789")
-_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
-_NAME_TOKEN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")
-_ASCII_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-_PLAIN_RUN = re.compile(r"[^<&]+")
-_ENTITY_LIKE = re.compile(r"&#?[0-9A-Za-z]*;?")
-
-
-def utf16_len(text: str) -> int:
-    """Length in UTF-16 code units, the unit of Telegram's entity offsets."""
-    return len(text) if text.isascii() else len(text.encode("utf-16-le")) // 2
-
-
-def _decode_entity(s: str, pos: int) -> tuple[str | None, int]:
-    """Decode the HTML entity at ``s[pos] == "&"`` the way tdlib does; (None, pos) if there is none."""
-    end = pos + 1
-    if s[end] == "#":
-        end += 1
-        code = 0
-        if s[end] == "x":
-            end += 1
-            while s[end] in _HEX_DIGITS:
-                code = code * 16 + int(s[end], 16)
-                end += 1
-        else:
-            while s[end] in _DIGITS:
-                code = code * 10 + ord(s[end]) - 48
-                end += 1
-        if code == 0 or code >= 0x10FFFF or end - pos >= 10:
-            return None, pos
-        char = chr(code)
-    else:
-        while s[end] in _ASCII_LETTERS:
-            end += 1
-        named = _NAMED_ENTITIES.get(s[pos + 1 : end])
-        if named is None:
-            return None, pos
-        char = named
-    if s[end] == ";":
-        end += 1
-    return char, end
-
-
-@dataclass(slots=True)
-class _OpenTag:
-    tag: str
-    argument: str
-    offset: int  # UTF-16 offset in the parsed text
-    out_index: int  # index into the output chunks, for <a> without href
-
-
-def parse_html(text: str, *, strict_entities: bool = True) -> tuple[str, list[JSONDict]]:
-    """Parse Telegram HTML into (plain text, entities) or raise :class:`HtmlParseError`.
-
-    Mirrors tdlib's parser: only Telegram's tags, proper nesting, ``</>`` closes any tag, byte
-    offsets in errors. With ``strict_entities`` a ``&`` that starts no valid entity is an error
-    (Telegram keeps it literally).
-    """
-    s = text + "\0"
-    n = len(text)
-    out: list[str] = []
-    utf16 = 0
-    entities: list[JSONDict] = []
-    stack: list[_OpenTag] = []
-    surrogate = False
-
-    def byte_offset(pos: int) -> int:
-        return len(text[:pos].encode("utf-8", "surrogatepass"))
-
-    i = 0
-    while i < n:
-        c = s[i]
-        if c == "&":
-            char, end = _decode_entity(s, i)
-            if char is not None:
-                out.append(char)
-                utf16 += 2 if ord(char) > 0xFFFF else 1
-                surrogate = surrogate or 0xD800 <= ord(char) <= 0xDFFF
-                i = end
-                continue
-            if strict_entities:
-                match = _ENTITY_LIKE.match(text, i)
-                shown = match.group(0) if match else "&"
-                raise HtmlParseError(f'Unsupported HTML entity "{shown}" at byte offset {byte_offset(i)}')
-            out.append("&")
-            utf16 += 1
-            i += 1
-            continue
-        if c != "<":
-            run = _PLAIN_RUN.match(text, i)
-            assert run is not None
-            chunk = run.group(0)
-            out.append(chunk)
-            utf16 += utf16_len(chunk)
-            i = run.end()
-            continue
-
-        begin = i
-        i += 1
-        if s[i] != "/":
-            # a start tag
-            while s[i] not in _SPACE_OR_END and s[i] != ">":
-                i += 1
-            if s[i] == "\0":
-                raise HtmlParseError(f"Unclosed start tag at byte offset {byte_offset(begin)}")
-            tag = s[begin + 1 : i].lower()
-            if tag not in _HTML_TAGS:
-                raise HtmlParseError(f'Unsupported start tag "{tag}" at byte offset {byte_offset(begin)}')
-            argument = ""
-            while s[i] != ">":
-                while s[i] in _SPACE:
-                    i += 1
-                if s[i] == ">":
-                    break
-                name_begin = i
-                while s[i] not in _SPACE_OR_END and s[i] not in "=>/\"'":
-                    i += 1
-                name = s[name_begin:i]
-                if not name:
-                    raise HtmlParseError(
-                        f'Empty attribute name in the tag "{tag}" at byte offset {byte_offset(begin)}'
-                    )
-                while s[i] in _SPACE:
-                    i += 1
-                if s[i] != "=":
-                    if s[i] == "\0":
-                        raise HtmlParseError(
-                            f'Unclosed start tag "{tag}" at byte offset {byte_offset(begin)}'
-                        )
-                    if tag == "blockquote" and name == "expandable":
-                        argument = "1"
-                    continue
-                i += 1
-                while s[i] in _SPACE:
-                    i += 1
-                if s[i] == "\0":
-                    raise HtmlParseError(f'Unclosed start tag "{tag}" at byte offset {byte_offset(begin)}')
-                if s[i] not in "\"'":
-                    token_begin = i
-                    while s[i] in _NAME_TOKEN:
-                        i += 1
-                    value = s[token_begin:i].lower()
-                    if s[i] not in _SPACE_OR_END and s[i] != ">":
-                        raise HtmlParseError(
-                            f"Unexpected end of name token at byte offset {byte_offset(token_begin)}"
-                        )
-                else:
-                    quote = s[i]
-                    i += 1
-                    chars: list[str] = []
-                    while s[i] != quote and s[i] != "\0":
-                        if s[i] == "&":
-                            char, end = _decode_entity(s, i)
-                            if char is not None:
-                                chars.append(char)
-                                i = end
-                                continue
-                        chars.append(s[i])
-                        i += 1
-                    if s[i] == quote:
-                        i += 1
-                    value = "".join(chars)
-                if s[i] == "\0":
-                    raise HtmlParseError(f"Unclosed start tag at byte offset {byte_offset(begin)}")
-                if tag == "a" and name == "href":
-                    argument = value
-                elif tag == "code" and name == "class" and value.startswith("language-"):
-                    argument = value[9:]
-                elif tag == "span" and name == "class" and value.startswith("tg-"):
-                    argument = value[3:]
-                elif tag == "tg-emoji" and name == "emoji-id":
-                    argument = value
-                elif tag == "blockquote" and name == "expandable":
-                    argument = "1"
-            if tag == "span" and argument != "spoiler":
-                raise HtmlParseError(
-                    f'Tag "span" must have class "tg-spoiler" at byte offset {byte_offset(begin)}'
-                )
-            stack.append(_OpenTag(tag, argument, utf16, len(out)))
-            i += 1  # past ">"
-            continue
-
-        # an end tag
-        if not stack:
-            raise HtmlParseError(f"Unexpected end tag at byte offset {byte_offset(begin)}")
-        while s[i] not in _SPACE_OR_END and s[i] != ">":
-            i += 1
-        end_tag = s[begin + 2 : i].lower()
-        while s[i] in _SPACE:
-            i += 1
-        if s[i] != ">":
-            raise HtmlParseError(f"Unclosed end tag at byte offset {byte_offset(begin)}")
-        top = stack.pop()
-        if end_tag and end_tag != top.tag:
-            raise HtmlParseError(
-                f'Unmatched end tag at byte offset {byte_offset(begin)}, expected "</{top.tag}>", '
-                f'found "</{end_tag}>"'
-            )
-        i += 1  # past ">"
-        length = utf16 - top.offset
-        if length > 0:
-            _add_html_entity(entities, top, length, out)
-
-    if stack:
-        raise HtmlParseError(f'Can\'t find end tag corresponding to start tag "{stack[-1].tag}"')
-    if surrogate:
-        raise HtmlParseError(
-            "Text contains invalid Unicode characters after decoding HTML entities, "
-            "check for unmatched surrogate code units"
-        )
-    for entity in entities:
-        entity.pop("_language", None)
-    entities.sort(key=lambda e: (e["offset"], -e["length"]))
-    return "".join(out), entities
-
-
-def _add_html_entity(entities: list[JSONDict], top: _OpenTag, length: int, out: list[str]) -> None:
-    offset = top.offset
-    simple = _SIMPLE_ENTITY_TYPES.get(top.tag)
-    last = entities[-1] if entities else None
-    same_span = last is not None and last["offset"] == offset and last["length"] == length
-    if simple is not None:
-        entities.append({"type": simple, "offset": offset, "length": length})
-    elif top.tag == "tg-emoji":
-        if not top.argument.isdigit() or int(top.argument) == 0:
-            raise HtmlParseError("Invalid custom emoji identifier specified")
-        entities.append(
-            {"type": "custom_emoji", "offset": offset, "length": length, "custom_emoji_id": top.argument}
-        )
-    elif top.tag == "a":
-        url = top.argument or "".join(out[top.out_index :])
-        entities.append({"type": "text_link", "offset": offset, "length": length, "url": url})
-    elif top.tag == "pre":
-        if same_span and last is not None and last["type"] == "code" and last.get("_language"):
-            last["type"] = "pre"
-            last["language"] = last.pop("_language")
-        else:
-            entities.append({"type": "pre", "offset": offset, "length": length})
-    elif top.tag == "code":
-        if same_span and last is not None and last["type"] == "pre" and top.argument:
-            last["language"] = top.argument
-        else:
-            entity: JSONDict = {"type": "code", "offset": offset, "length": length}
-            if top.argument:
-                entity["_language"] = top.argument
-            entities.append(entity)
-    elif top.tag == "blockquote":
-        kind = "expandable_blockquote" if top.argument else "blockquote"
-        entities.append({"type": kind, "offset": offset, "length": length})
-
-
-# --------------------------------------------------------------------------------------------------
-# The server
-
-
-class _ApiError(Exception):
-    def __init__(self, status: int, description: str, retry_after: int | None = None) -> None:
-        super().__init__(description)
-        self.status = status
-        self.description = description
-        self.retry_after = retry_after
 
 
 @dataclass(slots=True)
@@ -745,7 +270,7 @@ class FakeTelegram:
             )
             failure = _Failure(429, text, retry_after)
         else:
-            text = description or _DEFAULT_DESCRIPTIONS.get(status) or HTTPStatus(status).phrase
+            text = description or DEFAULT_DESCRIPTIONS.get(status) or HTTPStatus(status).phrase
             failure = _Failure(status, text, None)
         queue = self._failures.setdefault(canonical, deque())
         queue.extend(failure for _ in range(count))
@@ -1095,7 +620,7 @@ class FakeTelegram:
             self._held -= 1
             self._signal_call()
         if not gate.deliver:
-            raise _ApiError(502, _DEFAULT_DESCRIPTIONS[502])
+            raise ApiError(502, DEFAULT_DESCRIPTIONS[502])
 
     def _signal_call(self) -> None:
         event, self._call_event = self._call_event, asyncio.Event()
@@ -1207,38 +732,38 @@ class FakeTelegram:
         method = _CANONICAL.get(raw_method.lower(), raw_method)
         params: JSONDict = {}
         try:
-            params = await _read_params(request)
+            params = await read_params(request)
             if request.match_info["token"] != self._token:
-                raise _ApiError(401, ERR_UNAUTHORIZED)
+                raise ApiError(401, ERR_UNAUTHORIZED)
             if method not in _SERVED:
-                raise _ApiError(404, ERR_METHOD_NOT_FOUND)
+                raise ApiError(404, ERR_METHOD_NOT_FOUND)
             await self._wait_if_held(method)
             queued = self._failures.get(method)
             if queued:
                 failure = queued.popleft()
-                raise _ApiError(failure.status, failure.description, failure.retry_after)
+                raise ApiError(failure.status, failure.description, failure.retry_after)
             if method == "getUpdates":
                 result: Any = await self._get_updates(params)
             else:
                 result = self._dispatch(method, params)
-        except _ApiError as err:
+        except ApiError as err:
             body: JSONDict = {"ok": False, "error_code": err.status, "description": err.description}
             if err.retry_after is not None:
                 body["parameters"] = {"retry_after": err.retry_after}
             self.calls.append(Call(method, params, at, False, err.status, err.description))
             self._signal_call()
-            return _json_response(body, err.status)
+            return json_response(body, err.status)
         self.calls.append(Call(method, params, at, True))
         self._signal_call()
-        return _json_response({"ok": True, "result": result}, 200)
+        return json_response({"ok": True, "result": result}, 200)
 
     async def _handle_file(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self._token:
-            return _json_response({"ok": False, "error_code": 401, "description": ERR_UNAUTHORIZED}, 401)
+            return json_response({"ok": False, "error_code": 401, "description": ERR_UNAUTHORIZED}, 401)
         stored = self._files_by_path.get(request.match_info["path"])
         if stored is not None:
             return web.Response(body=stored.content, content_type="application/octet-stream")
-        return _json_response({"ok": False, "error_code": 404, "description": "Not Found"}, 404)
+        return json_response({"ok": False, "error_code": 404, "description": "Not Found"}, 404)
 
     def _dispatch(self, method: str, p: JSONDict) -> Any:
         if method == "sendMessage":
@@ -1284,9 +809,9 @@ class FakeTelegram:
     # ---------------------------------------------------------------------------- getUpdates
 
     async def _get_updates(self, p: JSONDict) -> list[JSONDict]:
-        offset = _opt_int(p.get("offset"))
-        limit = min(max(_opt_int(p.get("limit")) or 100, 1), 100)
-        timeout = max(_opt_float(p.get("timeout")) or 0.0, 0.0)
+        offset = opt_int(p.get("offset"))
+        limit = min(max(opt_int(p.get("limit")) or 100, 1), 100)
+        timeout = max(opt_float(p.get("timeout")) or 0.0, 0.0)
         allowed = p.get("allowed_updates")
         if isinstance(allowed, list):
             self._allowed_updates = frozenset(str(a) for a in allowed) or None
@@ -1338,19 +863,19 @@ class FakeTelegram:
         if chat_id in self._blocked:
             chat_type = self._chats[chat_id]["type"]
             if chat_type == "group":
-                raise _ApiError(403, ERR_KICKED_GROUP)
+                raise ApiError(403, ERR_KICKED_GROUP)
             if chat_type == "supergroup":
-                raise _ApiError(403, ERR_KICKED_SUPERGROUP)
-            raise _ApiError(403, ERR_BLOCKED)
+                raise ApiError(403, ERR_KICKED_SUPERGROUP)
+            raise ApiError(403, ERR_BLOCKED)
         return chat_id
 
     def _known_chat(self, p: JSONDict) -> int:
         raw = p.get("chat_id")
         if raw is None or raw == "":
-            raise _ApiError(400, ERR_CHAT_ID_EMPTY)
-        chat_id = _opt_int(raw)
+            raise ApiError(400, ERR_CHAT_ID_EMPTY)
+        chat_id = opt_int(raw)
         if chat_id is None or chat_id not in self._chats:
-            raise _ApiError(400, ERR_CHAT_NOT_FOUND)
+            raise ApiError(400, ERR_CHAT_NOT_FOUND)
         return chat_id
 
     def _render(
@@ -1360,39 +885,39 @@ class FakeTelegram:
             plain = text
             entities = raw_entities if isinstance(raw_entities, list) else []
         elif not isinstance(parse_mode, str) or parse_mode.lower() not in ("html", "markdown", "markdownv2"):
-            raise _ApiError(400, "Bad Request: unsupported parse_mode")
+            raise ApiError(400, "Bad Request: unsupported parse_mode")
         elif parse_mode.lower() == "html":
             try:
                 plain, entities = parse_html(text, strict_entities=self.strict_html_entities)
             except HtmlParseError as exc:
-                raise _ApiError(400, ERR_PARSE + str(exc)) from None
+                raise ApiError(400, ERR_PARSE + str(exc)) from None
         else:
             plain, entities = text, []  # Markdown is not checked by this fake
         if len(plain) > limit:
-            raise _ApiError(400, error)
+            raise ApiError(400, error)
         return plain, entities
 
     def _message_text(self, p: JSONDict) -> tuple[str, str, list[JSONDict]]:
         """The text of a sendMessage/editMessageText, checked as Telegram checks it."""
         text = p.get("text")
         if not isinstance(text, str) or not text.strip():
-            raise _ApiError(400, ERR_TEXT_EMPTY)
+            raise ApiError(400, ERR_TEXT_EMPTY)
         plain, entities = self._render(
             text, p.get("parse_mode"), p.get("entities"), MAX_TEXT_LENGTH, ERR_TEXT_TOO_LONG
         )
         if not plain.strip():
-            raise _ApiError(400, ERR_TEXT_EMPTY)
+            raise ApiError(400, ERR_TEXT_EMPTY)
         return text, plain, entities
 
     def _send_message(self, p: JSONDict) -> JSONDict:
         text, plain, entities = self._message_text(p)
-        markup = _check_markup(p.get("reply_markup"))
+        markup = check_markup(p.get("reply_markup"))
         chat_id = self._chat_for_send(p)
         message = SentMessage(
             message_id=self._take_message_id(chat_id),
             chat_id=chat_id,
             text=text,
-            parse_mode=_opt_str(p.get("parse_mode")),
+            parse_mode=opt_str(p.get("parse_mode")),
             reply_markup=markup,
             plain_text=plain,
             entities=entities,
@@ -1412,15 +937,15 @@ class FakeTelegram:
             MAX_CAPTION_LENGTH,
             ERR_CAPTION_TOO_LONG,
         )
-        markup = _check_markup(p.get("reply_markup"))
+        markup = check_markup(p.get("reply_markup"))
         source = p.get(kind)
         if source is None or source == "":
-            raise _ApiError(400, f"Bad Request: there is no {kind} in the request")
+            raise ApiError(400, f"Bad Request: there is no {kind} in the request")
         if isinstance(source, UploadedFile):
             if len(source.content) > self.max_upload_bytes:
-                raise _ApiError(413, ERR_TOO_LARGE)
+                raise ApiError(413, ERR_TOO_LARGE)
             if not source.content:
-                raise _ApiError(400, "Bad Request: file must be non-empty")
+                raise ApiError(400, "Bad Request: file must be non-empty")
             folder = "documents" if kind == "document" else "photos"
             stored = self._store_file(source.content, f"{folder}/{source.filename}")
             filename, content, mime = source.filename, source.content, source.mime_type
@@ -1433,13 +958,13 @@ class FakeTelegram:
                 stored = self._store_file(b"", f"documents/{str(source).rsplit('/', 1)[-1] or 'file'}")
                 filename, content, mime = stored.path.rsplit("/", 1)[-1], b"", "application/octet-stream"
             else:
-                raise _ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+                raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
         chat_id = self._chat_for_send(p)
         message = SentMessage(
             message_id=self._take_message_id(chat_id),
             chat_id=chat_id,
             text=caption_text,
-            parse_mode=_opt_str(p.get("parse_mode")),
+            parse_mode=opt_str(p.get("parse_mode")),
             reply_markup=markup,
             kind=kind,
             filename=filename,
@@ -1456,27 +981,27 @@ class FakeTelegram:
 
     def _find_own_message(self, p: JSONDict, not_found: str) -> SentMessage:
         if p.get("inline_message_id"):
-            raise _ApiError(400, not_found)
+            raise ApiError(400, not_found)
         chat_id = self._known_chat(p)
-        message_id = _opt_int(p.get("message_id"))
+        message_id = opt_int(p.get("message_id"))
         found = self._messages.get(chat_id, {}).get(message_id) if message_id is not None else None
         if found is None or found.deleted:
             if message_id is not None and (chat_id, message_id) in self._incoming:
-                raise _ApiError(400, ERR_CANT_EDIT)  # the user's own message
-            raise _ApiError(400, not_found)
+                raise ApiError(400, ERR_CANT_EDIT)  # the user's own message
+            raise ApiError(400, not_found)
         return found
 
     def _edit_message_text(self, p: JSONDict) -> JSONDict:
         text, plain, entities = self._message_text(p)
-        markup = _check_markup(p.get("reply_markup"))
+        markup = check_markup(p.get("reply_markup"))
         message = self._find_own_message(p, ERR_EDIT_NOT_FOUND)
         if message.kind != "text":
-            raise _ApiError(400, ERR_NO_TEXT_TO_EDIT)
+            raise ApiError(400, ERR_NO_TEXT_TO_EDIT)
         # Telegram compares what the user would see; an edit without reply_markup drops the keyboard.
         if message.plain_text == plain and message.entities == entities and message.reply_markup == markup:
-            raise _ApiError(400, ERR_NOT_MODIFIED)
+            raise ApiError(400, ERR_NOT_MODIFIED)
         message.text = text
-        message.parse_mode = _opt_str(p.get("parse_mode"))
+        message.parse_mode = opt_str(p.get("parse_mode"))
         message.plain_text = plain
         message.entities = entities
         message.reply_markup = markup
@@ -1485,10 +1010,10 @@ class FakeTelegram:
         return self._message_json(message)
 
     def _edit_reply_markup(self, p: JSONDict) -> JSONDict:
-        markup = _check_markup(p.get("reply_markup"))
+        markup = check_markup(p.get("reply_markup"))
         message = self._find_own_message(p, ERR_EDIT_NOT_FOUND)
         if message.reply_markup == markup:
-            raise _ApiError(400, ERR_NOT_MODIFIED)
+            raise ApiError(400, ERR_NOT_MODIFIED)
         message.reply_markup = markup
         message.edited = True
         message.edit_date = int(time.time())
@@ -1496,7 +1021,7 @@ class FakeTelegram:
 
     def _delete_message(self, p: JSONDict) -> bool:
         # Bots may delete incoming messages in private chats too.
-        incoming = (self._known_chat(p), _opt_int(p.get("message_id")))
+        incoming = (self._known_chat(p), opt_int(p.get("message_id")))
         if incoming in self._incoming:
             del self._incoming[incoming]
             return True
@@ -1507,39 +1032,39 @@ class FakeTelegram:
     def _answer_callback_query(self, p: JSONDict) -> bool:
         query_id = str(p.get("callback_query_id", ""))
         if query_id not in self._open_queries:
-            raise _ApiError(400, ERR_QUERY_INVALID)
+            raise ApiError(400, ERR_QUERY_INVALID)
         self._open_queries.discard(query_id)
         self.callback_answers.append(
             CallbackAnswer(
                 query_id=query_id,
-                text=_opt_str(p.get("text")),
+                text=opt_str(p.get("text")),
                 show_alert=p.get("show_alert") is True,
-                url=_opt_str(p.get("url")),
-                cache_time=_opt_int(p.get("cache_time")),
+                url=opt_str(p.get("url")),
+                cache_time=opt_int(p.get("cache_time")),
             )
         )
         return True
 
     def _send_chat_action(self, p: JSONDict) -> bool:
         if p.get("action") not in _CHAT_ACTIONS:
-            raise _ApiError(400, "Bad Request: wrong parameter action in request")
+            raise ApiError(400, "Bad Request: wrong parameter action in request")
         self._chat_for_send(p)
         return True
 
     def _set_my_commands(self, p: JSONDict) -> bool:
         commands = p.get("commands")
         if not isinstance(commands, list):
-            raise _ApiError(400, "Bad Request: can't parse commands JSON object")
+            raise ApiError(400, "Bad Request: can't parse commands JSON object")
         if len(commands) > 100:
-            raise _ApiError(400, "Bad Request: BOT_COMMANDS_TOO_MUCH")
+            raise ApiError(400, "Bad Request: BOT_COMMANDS_TOO_MUCH")
         cleaned: list[JSONDict] = []
         for command in commands:
             name = command.get("command") if isinstance(command, dict) else None
             description = command.get("description") if isinstance(command, dict) else None
             if not isinstance(name, str) or not re.fullmatch(r"[a-z0-9_]{1,32}", name):
-                raise _ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
+                raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
             if not isinstance(description, str) or not 1 <= len(description) <= 256:
-                raise _ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
+                raise ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
             cleaned.append({"command": name, "description": description})
         if cleaned:
             self._commands[_command_key(p)] = cleaned
@@ -1550,7 +1075,7 @@ class FakeTelegram:
     def _get_file(self, p: JSONDict) -> JSONDict:
         stored = self._files.get(str(p.get("file_id", "")))
         if stored is None:
-            raise _ApiError(400, "Bad Request: invalid file_id")
+            raise ApiError(400, "Bad Request: invalid file_id")
         return {
             "file_id": stored.file_id,
             "file_unique_id": stored.file_unique_id,
@@ -1559,8 +1084,7 @@ class FakeTelegram:
         }
 
 
-# --------------------------------------------------------------------------------------------------
-# Helpers
+# --- helpers ---------------------------------------------------------------------------------------
 
 
 def _private_chat(user: FakeUser) -> JSONDict:
@@ -1590,107 +1114,3 @@ def _scope_key(scope: Any) -> str:
 
 def _command_key(p: JSONDict) -> tuple[str, str]:
     return _scope_key(p.get("scope")), str(p.get("language_code") or "")
-
-
-def _check_markup(raw: Any) -> JSONDict | None:
-    if raw is None or raw == "":
-        return None
-    if not isinstance(raw, dict):
-        raise _ApiError(400, "Bad Request: can't parse reply keyboard markup JSON object")
-    rows = raw.get("inline_keyboard")
-    if rows is None:
-        return raw
-    if not isinstance(rows, list):
-        raise _ApiError(
-            400, "Bad Request: can't parse inline keyboard button: InlineKeyboardButton must be an Object"
-        )
-    for row in rows:
-        for button in row if isinstance(row, list) else []:
-            if not isinstance(button, dict):
-                raise _ApiError(400, "Bad Request: can't parse inline keyboard button: Object expected")
-            if "callback_data" in button:
-                data = button["callback_data"]
-                size = len(data.encode("utf-8")) if isinstance(data, str) else 0
-                if not 1 <= size <= MAX_CALLBACK_DATA_BYTES:
-                    raise _ApiError(400, ERR_BUTTON_DATA)
-            elif set(button) <= {"text"}:
-                raise _ApiError(400, ERR_TEXT_BUTTONS)
-    return raw
-
-
-def _opt_int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str):
-        with contextlib.suppress(ValueError):
-            return int(value)
-    return None
-
-
-def _opt_float(value: Any) -> float | None:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, str):
-        with contextlib.suppress(ValueError):
-            return float(value)
-    return None
-
-
-def _opt_str(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _decode_value(key: str, value: str) -> Any:
-    if key in _TEXT_PARAMS:
-        return value
-    if key in _INT_PARAMS:
-        number = _opt_int(value)
-        return value if number is None else number
-    if key in _BOOL_PARAMS and value in ("true", "false", "True", "False"):
-        return value.lower() == "true"
-    if value[:1] in ("{", "["):
-        with contextlib.suppress(ValueError):
-            return json.loads(value)
-    return value
-
-
-async def _read_params(request: web.Request) -> JSONDict:
-    """Query args plus the body: form-urlencoded, multipart (files as UploadedFile) or JSON."""
-    params: JSONDict = {k: _decode_value(k, v) for k, v in request.query.items()}
-    if not request.body_exists:
-        return params
-    content_type = request.content_type
-    if content_type == "application/json":
-        try:
-            body = await request.json()
-        except ValueError:
-            raise _ApiError(400, "Bad Request: can't parse JSON") from None
-        if isinstance(body, dict):
-            params.update({k: _decode_value(k, v) if isinstance(v, str) else v for k, v in body.items()})
-        return params
-    try:
-        form = await request.post()
-    except web.HTTPRequestEntityTooLarge:
-        raise _ApiError(413, ERR_TOO_LARGE) from None
-    uploads: dict[str, UploadedFile] = {}
-    for key, value in form.items():
-        if isinstance(value, web.FileField):
-            uploads[key] = UploadedFile(value.filename, value.file.read(), value.content_type)
-            params[key] = uploads[key]
-        elif isinstance(value, str):
-            params[key] = _decode_value(key, value)
-    # PTB attaches some files as attach://<part name>.
-    for key, value in params.items():
-        if isinstance(value, str) and value.startswith("attach://") and value[9:] in uploads:
-            params[key] = uploads[value[9:]]
-    return params
-
-
-def _json_response(body: JSONDict, status: int) -> web.Response:
-    return web.Response(
-        body=json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(),
-        status=status,
-        content_type="application/json",
-    )
