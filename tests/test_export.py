@@ -327,6 +327,8 @@ def test_csv_round_trips_and_guards_formulas(answer: str, cell: str) -> None:
             "Good",
             "42",
             "95",
+            "",  # a row without a stored analysis: no evidence, nothing "not counted"
+            "",
         ],
     ]
 
