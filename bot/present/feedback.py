@@ -6,9 +6,10 @@ Both front ends send this text (the terminal as plain text), so they say the sam
 from bot.core.interview import Answered
 from bot.present.render import TELEGRAM_TEXT_LIMIT, render
 
-# 3 shows everything; each step down drops the less important parts first: job terms,
-# repeated words, the model-answer outline and the STAR quotes, then hints, the STAR note,
-# the signals and the follow-up.
+# 3 shows everything; each step down drops the less important parts first: 2 drops the job
+# terms and repeated words; 1 the model-answer outline and the STAR quotes, and shortens the
+# evidence quotes; 0 the hints, the STAR note, the other signals and the follow-up. The points,
+# STAR parts and flags, and the suggested rating always stay.
 _DETAIL_LEVELS = (3, 2, 1, 0)
 
 
