@@ -46,6 +46,21 @@ def _parser() -> argparse.ArgumentParser:
     stats.add_argument("paths", nargs="*", type=Path, help="extra packs (default: those in the config)")
     stats.add_argument("--config", type=Path, help="config file (its [questions] paths are counted too)")
 
+    try_ = qsub.add_parser(
+        "try",
+        help="analyse an answer read from standard input and print the feedback",
+        description=(
+            "Reads an answer on standard input and prints the feedback the bot would give. "
+            '--jsonl reads one {"question_id": ..., "answer": ...} object per line instead.'
+        ),
+    )
+    try_.add_argument("question_id", nargs="?", help="the question answered (not with --jsonl)")
+    output = try_.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print the feedback as one JSON object")
+    output.add_argument("--jsonl", action="store_true", help="JSON lines in, one JSON object per line out")
+    try_.add_argument("--pack", dest="paths", action="append", type=Path, default=[], help="extra pack")
+    try_.add_argument("--config", type=Path, help="config file (its [questions] paths are loaded too)")
+
     db = sub.add_parser("db", help="database maintenance")
     dsub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     upgrade = dsub.add_parser("upgrade", help="apply database migrations")
@@ -149,7 +164,71 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_questions(args: argparse.Namespace) -> int:
+    if args.questions_command == "try":
+        return cmd_try(args)
     return cmd_stats(args) if args.questions_command == "stats" else cmd_validate(args)
+
+
+def cmd_try(args: argparse.Namespace) -> int:
+    """Feedback on answers from standard input: plain text, --json, or --jsonl in and out."""
+    import json
+
+    from bot.core.feedback import FeedbackMatcher
+    from bot.present.render import render, to_plain
+    from questions.loader import BankError, load_bank
+
+    if args.jsonl == bool(args.question_id):
+        return _fail("questions try: give a QUESTION_ID, or --jsonl without one", EXIT_CONFIG)
+    try:
+        bank = load_bank([p for p in _bank_paths(args) if p not in _builtin_paths()])
+    except BankError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return _fail("the question bank has problems (see above)", EXIT_CONFIG)
+    matcher = FeedbackMatcher(bank.questions)
+
+    if not args.jsonl:
+        question = bank.by_id.get(args.question_id)
+        if question is None:
+            return _fail(f"unknown question id {args.question_id!r}", EXIT_CONFIG)
+        feedback = matcher.assess(question, sys.stdin.read())
+        if args.json:
+            print(json.dumps({"question_id": question.id, **feedback.to_dict()}, ensure_ascii=False))
+        else:
+            print(to_plain(render("feedback_try", question=question, feedback=feedback)))
+        return 0
+
+    failed = False
+    for number, line in enumerate(sys.stdin, start=1):
+        if not line.strip():
+            continue
+        result: dict[str, object]
+        try:
+            item = json.loads(line)
+            if not isinstance(item, dict):
+                raise ValueError("expected an object")
+            question_id, answer = item.get("question_id"), item.get("answer")
+            if not isinstance(question_id, str) or not isinstance(answer, str):
+                raise ValueError('expected "question_id" and "answer" as strings')
+        except ValueError as exc:  # json.JSONDecodeError is a ValueError too
+            result = {"line": number, "error": f"not a valid request: {exc}"}
+        else:
+            question = bank.by_id.get(question_id)
+            if question is None:
+                result = {"line": number, "question_id": question_id, "error": "unknown question id"}
+            else:
+                result = {"question_id": question.id, **matcher.assess(question, answer).to_dict()}
+        if "error" in result:
+            failed = True
+            print(f"interview-bot: line {number}: {result['error']}", file=sys.stderr)
+        print(json.dumps(result, ensure_ascii=False), flush=True)
+    return EXIT_PROBLEMS if failed else 0
+
+
+def _builtin_paths() -> list[Path]:
+    from questions.loader import builtin_bank_files
+
+    return builtin_bank_files()
 
 
 def _bank_paths(args: argparse.Namespace) -> list[Path]:

@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from questions.stopwords import stop_words_only
+from questions.stopwords import COMMON_ZIPF, common_single_word, stop_words_only
 from questions.topics import TOPICS
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -18,6 +18,8 @@ class TalkingPoint(BaseModel):
 
     label: NonEmpty
     match: list[NonEmpty] = Field(min_length=1)
+    # One line on what to say, shown when the point was missed (else the model answer's best line).
+    hint: NonEmpty | None = None
 
     @field_validator("match")
     @classmethod
@@ -27,6 +29,13 @@ class TalkingPoint(BaseModel):
             shown = ", ".join(repr(p) for p in common)
             raise ValueError(
                 f"{shown} only has common words, which match almost any answer; use distinctive words"
+            )
+        single = [p for p in phrases if common_single_word(p)]
+        if single:
+            shown = ", ".join(repr(p) for p in single)
+            raise ValueError(
+                f"{shown}: a single common English word (Zipf frequency >= {COMMON_ZIPF}) ticks this "
+                "point on vague answers; use a distinctive term or a phrase of two or more words"
             )
         return phrases
 

@@ -116,6 +116,12 @@ class Answer(Base):
     rated_at: Mapped[datetime | None]
     # The chat message that carried the answer, so an edit of it can be recognised.
     source_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The feedback shown at answer time (bot.core.feedback.stored's versioned dict), so /history
+    # and exports show the same words later; NULL for answers stored before it existed.
+    analysis: Mapped[dict[str, Any] | None] = mapped_column(
+        # none_as_null: a missing analysis is SQL NULL, like the rows from before the column.
+        JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+    )
 
 
 class PracticeSchedule(Base):

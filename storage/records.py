@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import Any
 
 from storage.states import DeliveryKind, DeliveryStatus, SessionKind, SessionStatus
 
@@ -48,6 +49,8 @@ class NewAnswer:
     answered_at: datetime
     seconds_taken: int
     source_message_id: int | None
+    # The feedback as a JSON-ready dict (bot.core.feedback.stored); None when there is none.
+    analysis: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,8 @@ class AnswerRecord:
     answered_at: datetime
     seconds_taken: int
     rating: int | None
+    # None for answers stored before the analysis was kept (or when it failed).
+    analysis: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,6 +69,7 @@ def answer_record(row: Row[Any]) -> AnswerRecord:
         answered_at=row.answered_at,
         seconds_taken=row.seconds_taken,
         rating=row.rating,
+        analysis=row.analysis,
     )
 
 
@@ -282,6 +283,7 @@ class AnswerRepository:
                 "answered_at": new.answered_at,
                 "seconds_taken": new.seconds_taken,
                 "source_message_id": new.source_message_id,
+                "analysis": new.analysis,
             },
         )
         return int(result.scalar_one())

@@ -5,7 +5,7 @@ The layers' import rules live in tests/test_layers.py.
 
 from datetime import UTC, datetime, time, timedelta
 
-from bot.core.feedback import Feedback
+from bot.core.feedback import Feedback, FeedbackMatcher, Focus
 from bot.core.interview import (
     Answered,
     InterviewSummary,
@@ -26,9 +26,10 @@ from bot.core.progress import (
 from bot.core.rating import Rating
 from bot.core.schedule_time import QuietHours
 from bot.present.labels import TELEGRAM_COMMANDS as COMMANDS
-from bot.present.render import render, template_names
+from bot.present.render import render, template_names, to_plain
 from questions.loader import QuestionBank
 from storage.states import PickReason, SessionKind
+from tests.fake_telegram import parse_html
 
 
 def sample_context(bank: QuestionBank) -> dict[str, dict[str, object]]:
@@ -37,6 +38,18 @@ def sample_context(bank: QuestionBank) -> dict[str, dict[str, object]]:
     feedback = Feedback(tuple(tp.label for tp in q.talking_points), (0,), 12)
     summary = InterviewSummary((SummaryItem(q, 1, len(q.talking_points), 3),), 5, False)
     answered = Answered(9, q, 2, 5, feedback, 30, None, summary)
+    # A full analysis with every kind of point, STAR and signals, from the real engine.
+    story = next(question for question in bank.questions if question.star)
+    first, second = (tp.match[0] for tp in story.talking_points[:2])
+    analysed = FeedbackMatcher(bank.questions).assess(
+        story,
+        f"{first}, {second}, scope, budget. We basically never bothered with {second} <b>. "
+        "We did it last year and it worked.",
+    )
+    analysed_result = Answered(9, story, 2, 5, analysed, 30, None, None)
+    focused = InterviewSummary(
+        (SummaryItem(story, 0, len(story.talking_points), None),), 5, False, focus=Focus("star_result", 1, 1)
+    )
     when = datetime(2026, 1, 2, 9, 0, tzinfo=UTC)
     topics = (("agile", "Agile and Scrum"),)
     return {
@@ -44,7 +57,9 @@ def sample_context(bank: QuestionBank) -> dict[str, dict[str, object]]:
         "help": {"commands": COMMANDS, "topics": topics},
         "question": {"prompt": prompt},
         "feedback": {"result": answered},
+        "feedback with analysis": {"result": analysed_result},
         "summary": {"summary": summary},
+        "summary with focus": {"summary": focused},
         "already_running": {"prompt": prompt},
         "unknown_topic": {"given": "x", "topics": topics},
         "not_asked": {"topics": topics},
@@ -78,6 +93,7 @@ def sample_context(bank: QuestionBank) -> dict[str, dict[str, object]]:
                         Rating.GOOD,
                         4,
                         AttemptDiff(("B",), ("A",), 1),
+                        analysed,
                     ),
                 ),
                 9,
@@ -149,3 +165,16 @@ def test_every_template_renders(bank: QuestionBank) -> None:
         out = render(name, **contexts.get(name, {}))
         assert out.strip(), name
         assert "<br" not in out, f"{name}: Telegram HTML has no <br>"
+
+
+def test_variants_render_as_telegram_html(bank: QuestionBank) -> None:
+    """Contexts named "<template> with ..." exercise a template's other branches."""
+    variants = {k: v for k, v in sample_context(bank).items() if " with " in k}
+    assert variants
+    for key, context in variants.items():
+        out = render(key.split(" with ")[0], **context)
+        parse_html(out)  # raises on HTML Telegram would refuse
+    analysed = to_plain(render("feedback", **sample_context(bank)["feedback with analysis"]))
+    assert "STAR" in analysed and "Suggested:" in analysed.splitlines()[-1]
+    assert "listed, not explained" in analysed and "you said you wouldn't" in analysed
+    parse_html(render("attempts", **sample_context(bank)["attempts"]))

@@ -15,6 +15,7 @@ from bot.core.export import (
     NothingToExport,
     load_export_rows,
 )
+from bot.core.feedback import FeedbackMatcher
 from bot.core.interview import Answered, Identity, Started
 from bot.core.rating import Rating
 from bot.core.services import Services
@@ -30,6 +31,7 @@ from bot.present.export import (
     to_html,
     to_markdown,
 )
+from questions.loader import QuestionBank
 from storage.records import NewAnswer
 from storage.repositories import AnswerRepository, UserRepository
 from tests.conftest import FakeClock
@@ -327,6 +329,8 @@ def test_csv_round_trips_and_guards_formulas(answer: str, cell: str) -> None:
             "Good",
             "42",
             "95",
+            "",  # a row without a stored analysis: no evidence, nothing "not counted"
+            "",
         ],
     ]
 
@@ -492,6 +496,7 @@ async def test_load_export_rows_returns_this_users_answers_oldest_first(
         assert got.missed == tuple(result.feedback.missed_labels)
         assert got.word_count == result.feedback.word_count
         assert got.seconds_taken == result.seconds_taken
+        assert got.feedback == result.feedback  # the analysis stored at answer time
     assert [len(r.covered) for r in rows[:3]] == [0, 1, 2]
     assert [r.seconds_taken for r in rows] == [40, 75, 12, 60]
     assert [r.rating for r in rows] == [None, Rating.GOOD, None, None]
@@ -527,3 +532,55 @@ async def test_the_export_service_gives_rows_with_the_users_zone_and_time(
     assert [r.answer for r in data.rows] == ["An answer"]
     assert (data.user_name, data.generated_at, data.tz) == ("Ann", clock.now, ZoneInfo("Asia/Tokyo"))
     assert isinstance(await services.exports.rows(BOB), NothingToExport)
+
+
+NEGATED_CLOUD = (
+    "First I would agree the business case and success criteria with a sponsor. Security, compliance. "
+    "I would not bother with a pilot, we just go big bang."
+)
+
+
+def analysed_row(bank: QuestionBank) -> ExportRow:
+    question = bank.by_id["cloud-begin-implementation"]
+    feedback = FeedbackMatcher(bank.questions).assess(question, NEGATED_CLOUD)
+    return ExportRow(
+        datetime(2026, 3, 2, 9, 0, tzinfo=UTC),
+        question.id,
+        question.topic_name,
+        question.text,
+        NEGATED_CLOUD,
+        tuple(feedback.covered_labels),
+        tuple(feedback.missed_labels),
+        None,
+        feedback.word_count,
+        30,
+        feedback,
+    )
+
+
+def test_documents_show_the_stored_analysis(bank: QuestionBank) -> None:
+    row_ = analysed_row(bank)
+    assert row_.feedback is not None
+    points = row_.feedback.points
+    covered = [p for p in points if p.status == "covered"]
+    negated = [p for p in points if p.status == "negated"]
+    listed = [p for p in points if p.status == "listed"]
+    missed = [p.label for p in points if p.status == "missed"]
+    assert covered and negated and listed and missed
+
+    md = markdown([row_])
+    assert "- Covered: " + "; ".join(f"{p.label} (“{p.evidence}”)" for p in covered) in md
+    assert f"{negated[0].label}: you said you wouldn't (“{negated[0].evidence}”)" in md
+    assert f"{listed[0].label}: listed, not explained (“{listed[0].evidence}”)" in md
+    assert "- Missed: " + "; ".join(missed) in md
+
+    page = to_html([row_], user_name="Ann", generated_at=GENERATED, tz=BERLIN).decode()
+    assert f'<li class="covered">{covered[0].label} <q>{covered[0].evidence}</q></li>' in page
+    assert f'<li class="negated">{negated[0].label}: you said you wouldn&#39;t <q>' in page
+    assert f'<li class="missed">{missed[0]}</li>' in page
+
+    [header, cells] = read_csv(to_csv([row_], BERLIN))
+    by_name = dict(zip(header, cells, strict=True))
+    assert by_name["evidence"] == "; ".join(f"{p.label} (“{p.evidence}”)" for p in covered)
+    assert f"{negated[0].label}: you said you wouldn't" in by_name["not_counted"]
+    assert f"{listed[0].label}: listed, not explained" in by_name["not_counted"]

@@ -7,13 +7,15 @@ from datetime import timedelta
 import pytest
 
 from bot.config import Settings
-from bot.core.feedback import FeedbackMatcher
+from bot.core.feedback import Feedback, FeedbackMatcher, tone
+from bot.core.feedback.stored import from_stored
 from bot.core.interview import (
     MAX_ANSWER_CHARS,
     AlreadyRunning,
     Answered,
     EmptyAnswer,
     Identity,
+    InterviewService,
     NotAsked,
     Started,
     TooLong,
@@ -22,7 +24,9 @@ from bot.core.interview import (
 from bot.core.progress import HistoryItem
 from bot.core.rating import Rating
 from bot.core.services import Services
+from bot.present.render import render
 from questions.loader import QuestionBank
+from questions.schema import Question
 from storage.db import Database
 from storage.records import NewAnswer
 from storage.uow import Conflict
@@ -256,3 +260,66 @@ async def test_rating_schedules_the_next_review_once(services: Services, clock: 
     assert again is not None and again.next_review == rated.next_review
     [entry] = await history(services, ANN)
     assert entry.rating is Rating.AGAIN
+
+
+async def test_the_analysis_is_stored_with_the_answer(services: Services, bank: QuestionBank) -> None:
+    started = await services.interviews.start(ANN)
+    assert isinstance(started, Started)
+    question = started.prompt.question
+    result = await services.interviews.answer(ANN, strong_answer(bank, question.id))
+    assert isinstance(result, Answered)
+    async with services.db.unit() as uow:
+        [record] = await uow.answers.for_session(started.prompt.session_id)
+    assert record.analysis is not None and record.analysis["version"] == 1
+    assert from_stored(record.analysis) == result.feedback
+    assert record.covered == result.feedback.covered
+
+
+class FailingMatcher(FeedbackMatcher):
+    """The engine failing on some answer: the one path no real input reaches today."""
+
+    def assess(self, question: Question, answer: str) -> Feedback:
+        raise RuntimeError("engine bug")
+
+
+async def test_an_answer_is_stored_even_if_the_analysis_fails(
+    settings: Settings, bank: QuestionBank, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    db = Database(settings.database.url)
+    interviews = InterviewService(db, bank, FailingMatcher(bank.questions), clock, 2, random.Random(1))
+    try:
+        started = await interviews.start(ANN)
+        assert isinstance(started, Started)
+        result = await interviews.answer(ANN, "I would agree the goals with the sponsor first.")
+        assert isinstance(result, Answered)
+        assert result.feedback.covered == () and result.feedback.points == ()
+        assert result.feedback.total == len(started.prompt.question.talking_points)
+        assert "feedback analysis failed" in caplog.text
+        async with db.unit() as uow:
+            [record] = await uow.answers.for_session(started.prompt.session_id)
+        assert record.text == "I would agree the goals with the sponsor first."
+        assert record.analysis is None and record.covered == ()
+        # The old-style message still renders for it.
+        assert "Worth adding" in render("feedback", result=result)
+    finally:
+        await db.dispose()
+
+
+async def test_the_summary_tone_follows_the_result_and_names_a_focus(services: Services) -> None:
+    started = await services.interviews.start(ANN)
+    assert isinstance(started, Started)
+    summary = None
+    for _ in range(5):
+        result = await services.interviews.answer(
+            ANN, "Stakeholders, risks, budget, scope, schedule, quality."
+        )
+        assert isinstance(result, Answered)
+        summary = result.summary
+    assert summary is not None
+    assert summary.tone == tone(summary.points_covered, summary.points_total)
+    if summary.points_covered == 0:
+        assert summary.tone == "none"
+        assert "Nicely done" not in render("summary", summary=summary)
+    assert summary.focus is not None
+    assert summary.focus.code in ("explain_listed", "points", "length")
+    assert "Work on next:" in render("summary", summary=summary)

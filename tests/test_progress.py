@@ -762,3 +762,18 @@ async def test_topic_page_searches_an_index(services: Services) -> None:
         text = "\n".join(lines)
         assert "SEARCH answer USING" in text and "INDEX ix_answer_user_" in text, text
         assert not any(line.startswith("SCAN answer") for line in lines), text
+
+
+async def test_attempts_carry_the_analysis_shown_at_answer_time(services: Services, clock: FakeClock) -> None:
+    started = await services.interviews.start(ANN)
+    assert isinstance(started, Started)
+    question = started.prompt.question
+    answered = await services.interviews.answer(ANN, "I agreed the scope with the sponsor. Risks, budget.")
+    assert isinstance(answered, Answered)
+    # An answer stored before the analysis was kept (no analysis column value).
+    old = await add_answer(services, ANN, question.id, clock() - timedelta(days=1), "an older answer")
+    history = await services.progress.attempts(ANN, answered.answer_id)
+    assert history is not None
+    by_id = {a.answer_id: a for a in history.attempts}
+    assert by_id[answered.answer_id].feedback == answered.feedback
+    assert by_id[old].feedback is None

@@ -9,12 +9,22 @@ from types import SimpleNamespace
 
 import pytest
 
-from bot.core.interview import Identity, InterviewSummary, QuestionPrompt, RemovedQuestion, SummaryItem
+from bot.core.feedback import FeedbackMatcher
+from bot.core.interview import (
+    Answered,
+    Identity,
+    InterviewSummary,
+    QuestionPrompt,
+    RemovedQuestion,
+    SummaryItem,
+)
 from bot.core.rating import Rating
 from bot.core.schedule_time import ScheduleInputError, ScheduleProblem
 from bot.core.services import Services
 from bot.present import labels
+from bot.present.feedback import feedback_message
 from bot.present.render import render, split_message, to_plain
+from questions.loader import QuestionBank
 from storage.records import NewAnswer
 from tests.conftest import FakeClock
 
@@ -234,3 +244,36 @@ async def test_a_removed_question_is_named_by_its_id(services: Services, clock: 
     assert GONE in render("question", prompt=QuestionPrompt(1, 1, 2, gone))
     summary = InterviewSummary((SummaryItem(gone, 0, 2, None),), 2, True)
     assert f"1. {GONE} — 0/2" in render("summary", summary=summary)
+
+
+def test_feedback_drops_the_less_important_parts_first_to_fit(bank: QuestionBank) -> None:
+    question = bank.by_id["agile-retrospectives-stale"]
+    answer = (
+        "Our retros had gone stale. Basically we changed the format to a starfish. "
+        "We put actions on the board. Starfish, sailboat, timeline. We would never bother with owners."
+    )
+    result = Answered(
+        1, question, 1, 5, FeedbackMatcher(bank.questions).assess(question, answer), 0, None, None
+    )
+    full = feedback_message(result)
+    assert "What a strong answer covers" in full
+    fitted = feedback_message(result, limit=len(full) - 1)
+    assert len(fitted) < len(full)
+    assert "What a strong answer covers" not in fitted  # the outline goes before the points
+    for label in result.feedback.labels:
+        assert label in fitted
+    assert fitted.splitlines()[-1].startswith("Suggested: ")
+    smallest = feedback_message(result, limit=10)  # nothing fits: the shortest, for the splitter
+    assert len(smallest) < len(fitted) and smallest.splitlines()[-1].startswith("Suggested: ")
+
+
+@pytest.mark.parametrize(
+    ("covered", "total", "words"),
+    [(0, 12, "No talking points came through"), (2, 12, "A start"), (11, 12, "Excellent")],
+)
+def test_the_summary_sounds_like_the_result(bank: QuestionBank, covered: int, total: int, words: str) -> None:
+    q = bank.questions[0]
+    summary = InterviewSummary((SummaryItem(q, covered, total, None),), 1, False)
+    text = render("summary", summary=summary)
+    assert words in text
+    assert "Nicely done" not in text

@@ -24,6 +24,7 @@ from bot.core.practice import NothingDue
 from bot.core.rating import Rating
 from bot.core.services import Services
 from bot.present import labels
+from bot.present.feedback import feedback_message
 from bot.present.filters import format_local
 from bot.present.render import render, to_plain
 
@@ -44,6 +45,10 @@ class TerminalChat:
 
     def say(self, template: str, /, **ctx: object) -> None:
         self.stdout.write("\n" + to_plain(render(template, **ctx)) + "\n")
+        self.stdout.flush()
+
+    def say_html(self, html: str) -> None:
+        self.stdout.write("\n" + to_plain(html) + "\n")
         self.stdout.flush()
 
     def note(self, text: str) -> None:
@@ -134,7 +139,7 @@ class TerminalChat:
             case EmptyAnswer():
                 self.say("empty_answer")
             case Answered() as result:
-                self.say("feedback", result=result)
+                self.say_html(feedback_message(result))
                 command = await self.rate(result.answer_id)
                 if command is not None and command.lower().split()[0] in _QUIT:
                     return False

@@ -10,6 +10,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.core.clock import Clock
+from bot.core.feedback import Feedback
+from bot.core.feedback.stored import from_stored
 from bot.core.interview import Identity
 from bot.core.rating import Rating
 from questions.loader import QuestionBank
@@ -34,6 +36,8 @@ class ExportRow:
     rating: Rating | int | None  # an int only for a value outside today's scale
     word_count: int
     seconds_taken: int
+    # The analysis shown when it was answered; None for answers stored before it was kept.
+    feedback: Feedback | None = None
 
 
 def _rating(value: int | None) -> Rating | int | None:
@@ -77,6 +81,7 @@ async def load_export_rows(db: Database, bank: QuestionBank, external_id: str) -
                 rating=_rating(r.rating),
                 word_count=r.word_count,
                 seconds_taken=r.seconds_taken,
+                feedback=from_stored(r.analysis),
             )
         )
     return rows

@@ -6,13 +6,17 @@ small result values to render. The interview's state lives in the database
 and is shared by every bot process.
 """
 
+import logging
 import random
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.core.clock import Clock
-from bot.core.feedback import Feedback, FeedbackMatcher
+from bot.core.feedback import Feedback, FeedbackMatcher, Focus, next_focus, tone
+from bot.core.feedback.stored import from_stored, to_stored
+from bot.core.feedback.suggest import Tone
 from bot.core.picking import pick_questions, resolve_topic
 from bot.core.rating import Rating
 from bot.core.reviews import interview_cap, record_review, user_zone
@@ -24,6 +28,8 @@ from storage.db import Database
 from storage.records import AnswerRecord, NewAnswer, SessionRecord
 from storage.states import SessionKind, SessionStatus
 from storage.uow import Conflict
+
+log = logging.getLogger(__name__)
 
 # Telegram caps messages at 4096 characters; the terminal has no cap, so we set one.
 MAX_ANSWER_CHARS = 12_000
@@ -83,6 +89,8 @@ class InterviewSummary:
     planned: int
     cancelled: bool
     kind: SessionKind = SessionKind.INTERVIEW
+    # The one thing to work on next, over the answers' stored analyses (None: nothing stood out).
+    focus: Focus | None = None
 
     @property
     def answered(self) -> int:
@@ -99,6 +107,11 @@ class InterviewSummary:
     @property
     def percent(self) -> int:
         return round(100 * self.points_covered / self.points_total) if self.points_total else 0
+
+    @property
+    def tone(self) -> Tone:
+        """How the closing words should sound: no praise at 0%."""
+        return tone(self.points_covered, self.points_total)
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,7 +287,8 @@ class InterviewService:
                 if user_id is None or session is None or session.pending_question_id is None:
                     return NotAsked()
                 question = self.question(session.pending_question_id)
-                feedback = self.matcher.assess(question, text)
+                # Synchronous and a few ms: nothing is awaited while the transaction is open.
+                feedback, analysis = self._assess(question, text)
                 seconds = max(0, int((now - session.asked_at).total_seconds()))
                 answer_id = await uow.answers.add(
                     NewAnswer(
@@ -290,6 +304,7 @@ class InterviewService:
                         answered_at=now,
                         seconds_taken=seconds,
                         source_message_id=message_id,
+                        analysis=analysis,
                     )
                 )
                 if not await uow.sessions.advance(session, now):
@@ -321,6 +336,18 @@ class InterviewService:
             session.kind,
         )
 
+    def _assess(self, question: Question, text: str) -> tuple[Feedback, dict[str, Any] | None]:
+        """The analysis and its stored form. If the engine ever fails, the answer is still
+        stored: with no points counted and no analysis, shown as answers were before it.
+        """
+        try:
+            feedback = self.matcher.assess(question, text)
+            return feedback, to_stored(feedback)
+        except Exception:
+            log.exception("feedback analysis failed for question %s", question.id)
+            labels = tuple(tp.label for tp in question.talking_points)
+            return Feedback(labels, (), len(text.split())), None
+
     def _summary(
         self, answers: list[AnswerRecord], session: SessionRecord, cancelled: bool
     ) -> InterviewSummary:
@@ -328,7 +355,10 @@ class InterviewService:
             SummaryItem(self.question(a.question_id), len(a.covered), a.points_total, a.rating)
             for a in answers
         )
-        return InterviewSummary(items, len(session.question_ids), cancelled, session.kind)
+        analyses = [fb for a in answers if (fb := from_stored(a.analysis)) is not None]
+        return InterviewSummary(
+            items, len(session.question_ids), cancelled, session.kind, next_focus(analyses)
+        )
 
     async def rate(self, who: Identity, answer_id: int, rating: Rating) -> Rated | None:
         """Store a self-rating and schedule the question's next review.

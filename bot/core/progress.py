@@ -23,6 +23,8 @@ from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from bot.core.clock import Clock
+from bot.core.feedback import Feedback
+from bot.core.feedback.stored import from_stored
 from bot.core.interview import Identity, InterviewService
 from bot.core.picking import resolve_topic
 from bot.core.rating import Rating
@@ -106,6 +108,8 @@ class Attempt:
     word_count: int
     # None for the first attempt
     diff: AttemptDiff | None
+    # The analysis shown when it was answered; None for answers stored before it was kept.
+    feedback: Feedback | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,6 +304,7 @@ class ProgressService:
                     rating=Rating(record.rating) if record.rating else None,
                     word_count=record.word_count,
                     diff=attempt_diff(question, previous, record) if previous else None,
+                    feedback=from_stored(record.analysis),
                 )
             )
             previous = record

@@ -16,7 +16,8 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot.core.export import ExportRow
-from bot.present.labels import REMOVED_TOPIC, rating_label, removed_question
+from bot.core.feedback import Feedback
+from bot.present.labels import POINT_NOT_COUNTED, REMOVED_TOPIC, rating_label, removed_question
 from bot.present.render import render_document
 
 # Telegram bots may upload documents of up to 50 MB; stay under the decimal reading of it.
@@ -110,6 +111,33 @@ def _document(rows: Iterable[ExportRow], user_name: str, generated_at: datetime,
     )
 
 
+# ---- the stored analysis, one line per kind of point (Markdown and CSV) ----
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisLines:
+    covered: str  # "Label (“evidence”); ..."
+    not_counted: str  # "Label: listed, not explained (“evidence”); ..."
+    missed: str  # "Label; ..."
+
+
+def _quoted(evidence: str) -> str:
+    return f" (“{evidence}”)" if evidence else ""
+
+
+def analysis_lines(feedback: Feedback) -> AnalysisLines:
+    points = feedback.points
+    return AnalysisLines(
+        "; ".join(p.label + _quoted(p.evidence) for p in points if p.status == "covered"),
+        "; ".join(
+            f"{p.label}: {POINT_NOT_COUNTED[p.status]}{_quoted(p.evidence)}"
+            for p in points
+            if p.status in POINT_NOT_COUNTED
+        ),
+        "; ".join(p.label for p in points if p.status == "missed"),
+    )
+
+
 # ---- Markdown ----
 
 # Characters that can start inline markup (emphasis, code, links, raw HTML, entities, tables,
@@ -163,7 +191,9 @@ def md_quote(text: str) -> str:
 
 def to_markdown(rows: Sequence[ExportRow], *, user_name: str, generated_at: datetime, tz: ZoneInfo) -> bytes:
     document = _document(rows, user_name, generated_at, tz)
-    text = render_document("export/page.md.j2", doc=document, inline=md_inline, quote=md_quote)
+    text = render_document(
+        "export/page.md.j2", doc=document, inline=md_inline, quote=md_quote, analysis=analysis_lines
+    )
     return (text.rstrip("\n") + "\n").encode("utf-8", errors="replace")
 
 
@@ -178,7 +208,20 @@ def to_html(rows: Sequence[ExportRow], *, user_name: str, generated_at: datetime
 
 # ---- CSV ----
 
-CSV_HEADER = ("answered_at", "topic", "question", "answer", "covered", "missed", "rating", "words", "seconds")
+# New columns go at the end, so scripts reading the older ones by position keep working.
+CSV_HEADER = (
+    "answered_at",
+    "topic",
+    "question",
+    "answer",
+    "covered",
+    "missed",
+    "rating",
+    "words",
+    "seconds",
+    "evidence",
+    "not_counted",
+)
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -193,6 +236,8 @@ def to_csv(rows: Sequence[ExportRow], tz: ZoneInfo) -> bytes:
     writer = csv.writer(buffer)
     writer.writerow(CSV_HEADER)
     for row in sorted(rows, key=lambda r: r.answered_at):
+        # Answers from before the analysis was stored leave the last two columns empty.
+        lines = analysis_lines(row.feedback) if row.feedback is not None else None
         writer.writerow(
             (
                 _local(row.answered_at, tz).isoformat(timespec="seconds"),
@@ -204,6 +249,8 @@ def to_csv(rows: Sequence[ExportRow], tz: ZoneInfo) -> bytes:
                 _cell(_label(row) or ""),
                 row.word_count,
                 row.seconds_taken,
+                _cell(lines.covered if lines else ""),
+                _cell(lines.not_counted if lines else ""),
             )
         )
     return buffer.getvalue().encode("utf-8-sig", errors="replace")

@@ -152,6 +152,13 @@ def schedule_problem(error: ScheduleInputError) -> str:
             assert_never(error.problem)
 
 
+# --- why a talking point the answer mentioned did not count (feedback, /history, exports) -----------
+
+POINT_NOT_COUNTED: Final[dict[str, str]] = {
+    "listed": "listed, not explained",
+    "negated": "you said you wouldn't",
+}
+
 # --- a stored answer to a question whose pack was removed since ------------------------------------
 
 REMOVED_TOPIC: Final = "Unknown topic"

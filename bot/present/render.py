@@ -35,6 +35,7 @@ def _environment() -> Environment:
     env.filters["rating"] = filters.rating_label
     env.filters["question_text"] = filters.question_text
     env.globals["rating_names"] = tuple(labels.RATING_LABELS.values())
+    env.globals["not_counted_reason"] = labels.POINT_NOT_COUNTED
     return env
 
 

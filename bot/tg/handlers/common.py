@@ -49,10 +49,17 @@ async def reply(
     /,
     **ctx: object,
 ) -> Message | None:
+    return await reply_html(update, context, render(template, **ctx), keyboard)
+
+
+async def reply_html(
+    update: Update, context: Context, html: str, keyboard: InlineKeyboardMarkup | None = None
+) -> Message | None:
+    """Send HTML rendered already (split if long; the keyboard stays on the last part)."""
     chat = update.effective_chat
     if chat is None:
         return None
-    return await send_html(context.bot, chat.id, render(template, **ctx), keyboard)
+    return await send_html(context.bot, chat.id, html, keyboard)
 
 
 async def answer_query(query: CallbackQuery, template: str | None = None, /, **ctx: object) -> None:

@@ -18,8 +18,16 @@ from bot.core.interview import (
 )
 from bot.core.services import Services
 from bot.present import labels
+from bot.present.feedback import feedback_message
 from bot.tg import callback_data as cd
-from bot.tg.handlers.common import Context, answer_query, drop_keyboard, reply, with_identity
+from bot.tg.handlers.common import (
+    Context,
+    answer_query,
+    drop_keyboard,
+    reply,
+    reply_html,
+    with_identity,
+)
 
 
 def rating_keyboard(answer_id: int) -> InlineKeyboardMarkup:
@@ -82,7 +90,7 @@ class InterviewHandlers:
             case EmptyAnswer():
                 await reply(update, context, "empty_answer")
             case Answered() as result:
-                await reply(update, context, "feedback", rating_keyboard(result.answer_id), result=result)
+                await reply_html(update, context, feedback_message(result), rating_keyboard(result.answer_id))
                 if result.next is not None:
                     await self.ask(update, context, result.next)
                 elif result.summary is not None and result.kind != "daily":

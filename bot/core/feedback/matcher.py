@@ -1,0 +1,124 @@
+"""The entry point: `FeedbackMatcher(questions).assess(question, answer)` returns a Feedback.
+
+Phrases, hints and the glossary are compiled once per bank; an answer then costs one
+tokenisation, a key index and a few dictionary look-ups per phrase.
+"""
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.core.feedback.matching import Hit, find, index_keys, listed_tokens, mention, negation_marks
+from bot.core.feedback.model import Feedback, PointResult, PointStatus
+from bot.core.feedback.quote import quote
+from bot.core.feedback.signals import Glossary, analyse_signals
+from bot.core.feedback.star import analyse_star
+from bot.core.feedback.suggest import suggest
+from bot.core.feedback.text import Token, phrase_keys, tokenize
+from questions.schema import Question, TalkingPoint
+from questions.stopwords import common_single_word
+from questions.topics import TOPICS
+
+_SPLIT_TERMS = re.compile(r"\s+(?:and|&)\s+|,\s*")
+
+
+@dataclass(frozen=True, slots=True)
+class _Point:
+    label: str
+    phrases: tuple[tuple[str, ...], ...]
+    hint: str
+
+
+def _hint(point: TalkingPoint, phrases: tuple[tuple[str, ...], ...], question: Question) -> str:
+    """The point's own hint, else the model-answer line that says it best."""
+    if point.hint:
+        return point.hint
+    wanted = {k for phrase in phrases for k in phrase} | set(phrase_keys(point.label))
+    best, best_score = "", 0
+    for line in question.model_answer:
+        tokens = tokenize(line)
+        positions = index_keys(tokens)
+        said = sum(1 for phrase in phrases if find(tokens, positions, phrase))
+        overlap = len(wanted & set(positions))
+        score = said * 100 + overlap
+        if score > best_score:
+            best, best_score = line, score
+    return best
+
+
+def _compile(question: Question) -> tuple[_Point, ...]:
+    points = []
+    for tp in question.talking_points:
+        phrases = tuple(keys for m in tp.match if (keys := phrase_keys(m)))
+        points.append(_Point(tp.label, phrases, _hint(tp, phrases, question)))
+    return tuple(points)
+
+
+def glossary_terms(questions: Sequence[Question]) -> list[str]:
+    """IT project management terms: the bank's skills and its topic names' parts."""
+    terms = [skill for q in questions for skill in q.skills]
+    terms += [part for name in TOPICS.values() for part in _SPLIT_TERMS.split(name.lower()) if part]
+    # "team" or "delivery" alone says nothing about the job: only distinctive terms count.
+    return [term for term in terms if not common_single_word(term)]
+
+
+class FeedbackMatcher:
+    def __init__(self, questions: tuple[Question, ...] | list[Question]) -> None:
+        self._points = {q.id: _compile(q) for q in questions}
+        self._glossary = Glossary(glossary_terms(questions))
+
+    def _compiled(self, question: Question) -> tuple[_Point, ...]:
+        points = self._points.get(question.id)
+        if points is None:  # a question added after the matcher was built
+            points = self._points[question.id] = _compile(question)
+        return points
+
+    def assess(self, question: Question, answer: str) -> Feedback:
+        """The full analysis of one answer: points, STAR, signals, a suggested rating."""
+        tokens = tokenize(answer)
+        positions = index_keys(tokens)
+        listed = listed_tokens(answer, tokens)
+        points = self._points_of(question, answer, tokens, positions, listed)
+        covered = tuple(i for i, p in enumerate(points) if p.status == "covered")
+        star = None
+        if question.kind == "behavioural":
+            star = analyse_star(answer, tokens, positions, question.star, listed)
+        signals = analyse_signals(question.kind, tokens, positions, self._glossary)
+        n_listed = sum(p.status == "listed" for p in points)
+        n_negated = sum(p.status == "negated" for p in points)
+        suggestion = suggest(len(covered), len(points), n_listed, n_negated, star, signals)
+        labels = tuple(tp.label for tp in question.talking_points)
+        return Feedback(labels, covered, len(tokens), points, star, signals, suggestion)
+
+    analyse = assess
+
+    def _points_of(
+        self,
+        question: Question,
+        answer: str,
+        tokens: list[Token],
+        positions: dict[str, list[int]],
+        listed: list[bool],
+    ) -> tuple[PointResult, ...]:
+        marks = negation_marks(tokens)
+        results = []
+        for point in self._compiled(question):
+            hits = [
+                Hit(where.start, where.stop - 1, mention(tokens, marks, listed, where))
+                for phrase in point.phrases
+                for where in find(tokens, positions, phrase)
+            ]
+            status: PointStatus = "missed"
+            evidence = ""
+            for wanted, as_status in (("affirmed", "covered"), ("negated", "negated"), ("listed", "listed")):
+                chosen = [h for h in hits if h.mention == wanted]
+                if chosen:
+                    first = min(chosen, key=lambda h: (h.first, -h.last))
+                    status = as_status  # type: ignore[assignment]
+                    # A negated quote reaches back to show the negation itself.
+                    context = 3 if wanted == "negated" else 2
+                    evidence = quote(answer, tokens, first.first, first.last, context)
+                    break
+            hint = "" if status == "covered" else point.hint
+            results.append(PointResult(point.label, status, evidence, hint))
+        return tuple(results)

@@ -1,0 +1,335 @@
+"""The feedback engine piece by piece: tables of answers and what each piece must make of them."""
+
+import pytest
+
+from bot.core.feedback import Feedback, FeedbackMatcher, next_focus, tone
+from bot.core.feedback.matching import find, index_keys, listed_tokens, mention, negation_marks
+from bot.core.feedback.model import PointResult, Signals, StarAnalysis, StarPart
+from bot.core.feedback.signals import Glossary, analyse_signals
+from bot.core.feedback.star import analyse_star
+from bot.core.feedback.suggest import suggest
+from bot.core.feedback.text import key, normalise, phrase_keys, tokenize
+from bot.core.rating import Rating
+from questions.schema import Question
+
+
+def status_of(answer: str, phrase: str) -> str:
+    """How `phrase` is mentioned in `answer`: affirmed, negated, listed, or absent."""
+    tokens = tokenize(answer)
+    hits = find(tokens, index_keys(tokens), phrase_keys(phrase))
+    if not hits:
+        return "absent"
+    marks, listed = negation_marks(tokens), listed_tokens(answer, tokens)
+    kinds = {mention(tokens, marks, listed, hit) for hit in hits}
+    return next(k for k in ("affirmed", "negated", "listed") if k in kinds)
+
+
+@pytest.mark.parametrize(
+    ("answer", "phrase", "expected"),
+    [
+        ("I would start with a business case.", "business case", "affirmed"),
+        (
+            "I would not bother with Monte Carlo or P80 or a management reserve.",
+            "management reserve",
+            "negated",
+        ),
+        ("I've never really worked with Scrum or Kanban.", "kanban", "negated"),
+        ("I never start without a business case.", "business case", "affirmed"),  # two negations
+        ("No need for a pilot, we just go.", "pilot", "negated"),
+        ("Instead of a pilot we went big bang.", "pilot", "negated"),
+        ("We went big bang rather than a pilot.", "pilot", "negated"),
+        ("We skipped the retrospective.", "retrospective", "negated"),
+        ("A risk register is overkill for this.", "risk register", "negated"),
+        ("The pilot wasn't needed in the end.", "pilot", "negated"),
+        ("ITIL is operations stuff, projects don't need it.", "itil", "negated"),
+        ("I wouldn't bother mixing them, hybrid contracts confuse everyone.", "hybrid contracts", "negated"),
+        # Scopes end: a turn of the sentence, a new subject, a conditional clause, a dash.
+        ("We didn't start until the business case was signed.", "business case", "affirmed"),
+        ("I didn't panic, I wrote a rollback plan.", "rollback plan", "affirmed"),
+        ("If they want to skip it, use the exception process.", "exception process", "affirmed"),
+        ("I wouldn't go in heavy handed - no blame, just an offer to help.", "offer to help", "affirmed"),
+        ("Not only a pilot but a phased rollout.", "pilot", "affirmed"),
+        ("We held a go/no-go meeting with the owner.", "go no go", "affirmed"),
+        ("She is a servant leader, not a manager.", "servant leader", "affirmed"),
+        ("Hardware moves that cannot ship in pieces.", "hardware moves", "affirmed"),
+    ],
+)
+def test_negation_scopes(answer: str, phrase: str, expected: str) -> None:
+    assert status_of(answer, phrase) == expected
+
+
+@pytest.mark.parametrize(
+    ("answer", "phrase", "expected"),
+    [
+        (
+            "Business case, stakeholders, current state, security, compliance, pilot, AWS, landing zone.",
+            "landing zone",
+            "listed",
+        ),
+        ("Main points: metrics, business impact, tech debt backlog.", "business impact", "listed"),
+        ("Agile experience:\n- Scrum, Kanban, SAFe\n- sprint planning, retro", "sprint planning", "listed"),
+        ("• milestones, forecast vs baseline", "forecast", "listed"),
+        ("Stakeholders.", "stakeholders", "listed"),
+        ("I'd cover: governance, budget, risks, scope, quality, vendors.", "vendors", "listed"),
+        # A sentence around the terms: they count.
+        ("Scrum with a product owner and a retrospective.", "product owner", "affirmed"),
+        ("I agreed the scope and priorities with the stakeholders.", "stakeholders", "affirmed"),
+        (
+            "I'd make sure they get what they need: proper docs, alerts in their tools, and training.",
+            "alerts",
+            "affirmed",
+        ),
+        ("In my last role I ran retros, and stand-ups, and demos.", "demos", "affirmed"),
+        ("Scrum & Kanban teams said so; the product owner & I ran a retro.", "scrum", "affirmed"),
+    ],
+)
+def test_bare_lists(answer: str, phrase: str, expected: str) -> None:
+    assert status_of(answer, phrase) == expected
+
+
+@pytest.mark.parametrize(
+    ("answer", "phrase"),
+    [
+        ("We went live in March.", "go live"),
+        ("I wrote it down for the team.", "write down"),
+        ("She understood the trade-off.", "understand the trade off"),
+        ("We agreed three SLAs with the vendor.", "sla"),
+        ("Our KPIs were agreed.", "kpi"),
+        ("Little’s Law explains it.", "little's law"),
+        ("We prioritised the backlog.", "prioritize the backlog"),
+        ("Our architects reviewed it.", "architecture"),
+        ("Stakeholders signed it off.", "sign off"),
+        ("Hand it over to operations.", "hand over"),
+        ("We rolled the change back.", "roll back"),
+        ("The behaviour changed.", "behavior"),
+    ],
+)
+def test_natural_wording_matches(answer: str, phrase: str) -> None:
+    assert status_of(answer, phrase) == "affirmed"
+
+
+@pytest.mark.parametrize(
+    ("answer", "phrase"),
+    [
+        ("Sign the contract and turn the lights off.", "sign off"),  # too far apart
+        ("The risk. A register.", "risk register"),  # across sentences
+        ("Roll the dice. Back to work.", "roll back"),
+    ],
+)
+def test_phrases_do_not_stretch_too_far(answer: str, phrase: str) -> None:
+    assert status_of(answer, phrase) == "absent"
+
+
+def test_normalise_keeps_spans() -> None:
+    text = "Little’s “law” – fine\u00a0here"
+    assert len(normalise(text)) == len(text)
+    assert normalise(text) == 'Little\'s "law" - fine here'
+    tokens = tokenize(text)
+    assert [text[t.start : t.end] for t in tokens] == ["Little’s", "law", "fine", "here"]
+    assert key("went") == key("go") and key("architects") == key("architecture")
+
+
+def behavioural(star: str | None = "Situation, task, action, result.") -> Question:
+    return Question.model_validate(
+        {
+            "id": "t-time-you",
+            "topic": "risk",
+            "kind": "behavioural",
+            "difficulty": 2,
+            "text": "Tell me about a time you handled a risk that others ignored.",
+            "talking_points": [
+                {"label": "Raised it formally", "match": ["risk register", "raised it", "escalated"]},
+                {"label": "Quantified impact", "match": ["cost of delay", "quantified"]},
+            ],
+            "follow_ups": ["?"],
+            "model_answer": ["Raise it in the risk register.", "Quantify the cost of delay."],
+            "star": star,
+        }
+    )
+
+
+def star_of(text: str) -> StarAnalysis:
+    tokens = tokenize(text)
+    return analyse_star(text, tokens, index_keys(tokens), "note")
+
+
+@pytest.mark.parametrize(
+    ("answer", "present", "weakest", "flags"),
+    [
+        (
+            "Last year our data migration was running late. My role was to get it back on track. "
+            "I split the work into waves and I negotiated two extra testers. "
+            "As a result we went live two weeks early and saved 40,000 euros.",
+            ("situation", "task", "action", "result"),
+            None,
+            (),
+        ),
+        (
+            "Last year our data migration was running late. "
+            "I split the work into waves and I called the vendor. "
+            "In the end it went live and everyone was happy.",
+            ("situation", "action", "result"),
+            "task",
+            ("no_numbers",),
+        ),
+        (
+            "The project was late. We reworked the plan and we added testers. "
+            "In the end we went live in 3 weeks.",
+            ("situation", "action", "result"),
+            "task",
+            ("we_only",),
+        ),
+        (
+            "I would first talk to the sponsor. Then I would set up a risk register. "
+            "I'd escalate it if nobody listened.",
+            (),
+            "result",
+            ("hypothetical",),
+        ),
+    ],
+)
+def test_star_parts_weakest_and_flags(
+    answer: str, present: tuple[str, ...], weakest: str | None, flags: tuple[str, ...]
+) -> None:
+    star = star_of(answer)
+    assert star.present == present
+    assert star.weakest == weakest
+    assert star.flags == flags
+    assert all(part.evidence in " ".join(answer.split()) for part in star.parts)
+    assert star.note == "note"
+
+
+@pytest.mark.parametrize(
+    ("kind", "count", "length"),
+    [
+        ("technical", 79, "short"),
+        ("technical", 80, "ok"),
+        ("technical", 251, "long"),
+        ("behavioural", 149, "short"),
+    ],
+)
+def test_word_count_against_the_range(kind: str, count: int, length: str) -> None:
+    tokens = tokenize("word " * count)
+    signals = analyse_signals(kind, tokens, index_keys(tokens), Glossary([]))
+    assert (signals.word_count, signals.length) == (count, length)
+
+
+def test_fillers_terms_and_repeats() -> None:
+    text = (
+        "Basically I kind of ran the risk register, kind of. I guess the vendor, the vendor and the vendor "
+        "agreed to the change control board."
+    )
+    tokens = tokenize(text)
+    signals = analyse_signals(
+        "technical",
+        tokens,
+        index_keys(tokens),
+        Glossary(["risk management", "risk register", "change control"]),
+    )
+    assert signals.fillers == (("kind of", 2), ("basically", 1), ("i guess", 1))
+    assert signals.terms == ("risk register", "change control")
+    assert signals.repeated == (("vendor", 3),)
+
+
+@pytest.mark.parametrize(
+    ("covered", "total", "star_parts", "flags", "words", "rating", "reasons"),
+    [
+        (6, 6, None, (), 120, Rating.EASY, ("points",)),
+        (4, 6, None, (), 120, Rating.GOOD, ("points",)),
+        (2, 6, None, (), 120, Rating.HARD, ("points",)),
+        (0, 6, None, (), 120, Rating.AGAIN, ("points",)),
+        (2, 6, ("situation", "action"), (), 200, Rating.AGAIN, ("points", "no_result")),
+        (
+            6,
+            6,
+            ("situation", "task", "action", "result"),
+            ("hypothetical",),
+            200,
+            Rating.GOOD,
+            ("points", "hypothetical"),
+        ),
+        (6, 6, None, (), 30, Rating.HARD, ("points", "too_short")),
+    ],
+)
+def test_suggested_rating(
+    covered: int,
+    total: int,
+    star_parts: tuple[str, ...] | None,
+    flags: tuple[str, ...],
+    words: int,
+    rating: Rating,
+    reasons: tuple[str, ...],
+) -> None:
+    star = None
+    if star_parts is not None:
+        parts = tuple(
+            StarPart(name, "x" if name in star_parts else "")
+            for name in ("situation", "task", "action", "result")
+        )
+        star = StarAnalysis(parts, None, flags)  # type: ignore[arg-type]
+    low = 80 if star is None else 150
+    signals = Signals(words, (low, 300), "short" if words < low else "ok")
+    suggestion = suggest(covered, total, 0, 0, star, signals)
+    assert (suggestion.rating, suggestion.reasons) == (rating, reasons)
+
+
+@pytest.mark.parametrize(
+    ("covered", "total", "expected"),
+    [(0, 6, "none"), (1, 6, "low"), (3, 6, "mixed"), (5, 6, "good"), (6, 6, "excellent"), (0, 0, "none")],
+)
+def test_summary_tone_follows_the_result(covered: int, total: int, expected: str) -> None:
+    assert tone(covered, total) == expected
+
+
+def feedback(statuses: str, star_missing: str = "", flags: tuple[str, ...] = ()) -> Feedback:
+    names = {"c": "covered", "l": "listed", "n": "negated", "m": "missed"}
+    points = tuple(PointResult(f"P{i}", names[s]) for i, s in enumerate(statuses))  # type: ignore[arg-type]
+    star = None
+    if star_missing or flags:
+        star = StarAnalysis(
+            tuple(
+                StarPart(n, "" if n == star_missing else "x")
+                for n in ("situation", "task", "action", "result")
+            ),
+            None,
+            flags,  # type: ignore[arg-type]
+        )
+    covered = tuple(i for i, s in enumerate(statuses) if s == "c")
+    return Feedback(tuple(p.label for p in points), covered, 100, points, star)
+
+
+@pytest.mark.parametrize(
+    ("answers", "code", "count"),
+    [
+        ([feedback("cccm"), feedback("ccmm", "result"), feedback("cccc", "result")], "star_result", 2),
+        ([feedback("llcc"), feedback("lccc"), feedback("cccn")], "explain_listed", 2),
+        ([feedback("nccc"), feedback("lccc")], "negated", 1),  # a tie: the more fundamental habit
+        ([feedback("mmmc"), feedback("mmmc", flags=("no_numbers",))], "points", 2),
+    ],
+)
+def test_next_focus_names_the_most_frequent_gap(answers: list[Feedback], code: str, count: int) -> None:
+    focus = next_focus(answers)
+    assert focus is not None
+    assert (focus.code, focus.count) == (code, count)
+
+
+def test_next_focus_is_none_when_nothing_went_wrong() -> None:
+    assert next_focus([feedback("cccc")]) is None
+
+
+def test_assess_returns_evidence_hints_and_star() -> None:
+    question = behavioural()
+    matcher = FeedbackMatcher([question])
+    result = matcher.assess(
+        question,
+        "Last year a vendor risk was ignored. I raised it at the steering committee. "
+        "We slipped by 3 weeks in the end.",
+    )
+    assert result.covered_labels == ["Raised it formally"]
+    assert result.points[0].evidence == "I raised it at the"
+    assert result.points[1].hint == "Quantify the cost of delay."
+    assert result.star is not None and result.star.present == ("situation", "action", "result")
+    assert result.suggestion is not None and result.suggestion.rating == Rating.HARD
+    assert result.to_dict()["covered"] == ["Raised it formally"]
+    # The old three-field value still builds, for stored answers and callers that only count.
+    assert Feedback(("a", "b"), (1,), 3).missed_labels == ["a"]
