@@ -169,7 +169,7 @@ def test_strong_answers_score_high(held_out: Figures) -> None:
     assert held_out.mean("strong") >= 0.85
 
 
-@pytest.mark.xfail(reason="held-out precision is 94.5% (target 95%); the merger decides", strict=False)
+@pytest.mark.xfail(reason="held-out precision is 94.6% (target 95%); the merger decides", strict=False)
 def test_covered_points_are_precise(held_out: Figures) -> None:
     assert held_out.precision >= 0.95
 
