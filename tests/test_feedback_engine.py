@@ -351,3 +351,19 @@ def test_a_stored_analysis_comes_back_the_same() -> None:
     # A label renamed since: its point is dropped rather than shown under the wrong name.
     again = feedback_from_dict(stored, ("Raised it formally", "Something new"))
     assert [p.label for p in again.points] == ["Raised it formally"] and again.covered == (0,)
+
+
+@pytest.mark.parametrize(
+    ("match", "answer"),
+    [
+        ("product owner", "Our PO owned the priorities."),
+        ("dod", "We agreed a definition of done with the team."),
+        ("steering committee", "I took it to the SteerCo."),
+        ("time and materials", "For discovery I'd use T&M."),
+    ],
+)
+def test_acronyms_and_their_expansions_match_each_other(match: str, answer: str) -> None:
+    question = behavioural().model_copy(
+        update={"talking_points": [behavioural().talking_points[0].model_copy(update={"match": [match]})]}
+    )
+    assert FeedbackMatcher([question]).assess(question, answer).covered == (0,)

@@ -14,7 +14,7 @@ from bot.core.feedback.quote import quote
 from bot.core.feedback.signals import Glossary, analyse_signals
 from bot.core.feedback.star import analyse_star
 from bot.core.feedback.suggest import suggest
-from bot.core.feedback.text import Token, phrase_keys, tokenize
+from bot.core.feedback.text import Token, phrase_keys, tokenize, variants
 from questions.schema import Question, TalkingPoint
 from questions.stopwords import common_single_word, stop_words_only
 from questions.topics import TOPICS
@@ -60,6 +60,7 @@ def _compile(question: Question) -> tuple[_Point, ...]:
     points = []
     for tp in question.talking_points:
         phrases = tuple(keys for m in tp.match if (keys := phrase_keys(m)))
+        phrases += tuple(dict.fromkeys(v for keys in phrases for v in variants(keys) if v not in phrases))
         phrases += _label_phrases(tp.label)
         points.append(_Point(tp.label, phrases, _hint(tp, phrases, question)))
     return tuple(points)
