@@ -11,6 +11,7 @@ from bot.core.feedback import FeedbackMatcher
 from questions.loader import QuestionBank, validate_paths
 from questions.quality import near_duplicates
 from questions.schema import Question
+from questions.stopwords import common_single_word
 from questions.topics import TOPICS
 
 DATA = Path(__file__).parent
@@ -168,3 +169,50 @@ def test_stats_command_counts_the_bank(bank: QuestionBank, capsys: pytest.Captur
     for slug, name in TOPICS.items():
         row = next(line for line in out.splitlines() if line.startswith(name))
         assert row[len(name) :].split()[0] == str(len(bank.by_topic(slug)))
+
+
+@pytest.mark.parametrize(
+    ("phrase", "rejected"),
+    [
+        # The single words the issue saw ticking points on vague answers.
+        *[
+            (w, True)
+            for w in ("talked", "delay", "finish", "help", "years", "people", "risk", "impact", "safe")
+        ],
+        # Terms that mark a real answer, and phrases of two words or more.
+        *[(w, False) for w in ("stakeholder", "backlog", "retrospective", "rollback", "raci", "kanban")],
+        *[(p, False) for p in ("risk register", "cost of delay", "a pilot")],
+    ],
+)
+def test_single_common_words_are_rejected(phrase: str, rejected: bool) -> None:
+    assert common_single_word(phrase) == rejected
+
+
+def test_common_one_word_phrase_is_reported_with_its_line(tmp_path: Path) -> None:
+    pack = tmp_path / "pack.toml"
+    pack.write_text(
+        """[[question]]
+id = "acme-late"
+topic = "risk"
+kind = "technical"
+difficulty = 1
+text = "What do you do when a supplier is late?"
+follow_ups = ["Why?"]
+model_answer = ["Because."]
+
+[[question.talking_points]]
+label = "Schedule impact"
+match = ["delay", "critical path"]
+hint = "Say what the slip does to the critical path."
+""",
+        encoding="utf-8",
+    )
+    questions, problems = validate_paths([pack])
+    assert questions == []
+    [problem] = problems
+    assert problem.line == 12
+    assert "'delay': a single common English word" in problem.message
+    pack.write_text(pack.read_text(encoding="utf-8").replace('"delay", ', ""), encoding="utf-8")
+    questions, problems = validate_paths([pack])
+    assert problems == []
+    assert questions[0].talking_points[0].hint == "Say what the slip does to the critical path."

@@ -1,8 +1,10 @@
 """The feedback engine piece by piece: tables of answers and what each piece must make of them."""
 
+import json
+
 import pytest
 
-from bot.core.feedback import Feedback, FeedbackMatcher, next_focus, tone
+from bot.core.feedback import Feedback, FeedbackMatcher, feedback_from_dict, next_focus, tone
 from bot.core.feedback.matching import find, index_keys, listed_tokens, mention, negation_marks
 from bot.core.feedback.model import PointResult, Signals, StarAnalysis, StarPart
 from bot.core.feedback.signals import Glossary, analyse_signals
@@ -333,3 +335,35 @@ def test_assess_returns_evidence_hints_and_star() -> None:
     assert result.to_dict()["covered"] == ["Raised it formally"]
     # The old three-field value still builds, for stored answers and callers that only count.
     assert Feedback(("a", "b"), (1,), 3).missed_labels == ["a"]
+
+
+def test_a_stored_analysis_comes_back_the_same() -> None:
+    question = behavioural()
+    matcher = FeedbackMatcher([question])
+    result = matcher.assess(
+        question,
+        "Last year a vendor risk was ignored. We never quantified it. I raised it at the steering "
+        "committee, basically. We slipped by 3 weeks in the end.",
+    )
+    labels = tuple(tp.label for tp in question.talking_points)
+    stored = json.loads(json.dumps(result.to_dict()))
+    assert feedback_from_dict(stored, labels) == result
+    # A label renamed since: its point is dropped rather than shown under the wrong name.
+    again = feedback_from_dict(stored, ("Raised it formally", "Something new"))
+    assert [p.label for p in again.points] == ["Raised it formally"] and again.covered == (0,)
+
+
+@pytest.mark.parametrize(
+    ("match", "answer"),
+    [
+        ("product owner", "Our PO owned the priorities."),
+        ("dod", "We agreed a definition of done with the team."),
+        ("steering committee", "I took it to the SteerCo."),
+        ("time and materials", "For discovery I'd use T&M."),
+    ],
+)
+def test_acronyms_and_their_expansions_match_each_other(match: str, answer: str) -> None:
+    question = behavioural().model_copy(
+        update={"talking_points": [behavioural().talking_points[0].model_copy(update={"match": [match]})]}
+    )
+    assert FeedbackMatcher([question]).assess(question, answer).covered == (0,)

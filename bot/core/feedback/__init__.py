@@ -18,6 +18,7 @@ from bot.core.feedback.model import (
     StarAnalysis,
     StarPart,
     Suggestion,
+    feedback_from_dict,
 )
 from bot.core.feedback.suggest import next_focus, tone
 from bot.core.feedback.text import words
@@ -32,6 +33,7 @@ __all__ = [
     "StarAnalysis",
     "StarPart",
     "Suggestion",
+    "feedback_from_dict",
     "next_focus",
     "tone",
     "words",

@@ -14,11 +14,12 @@ from bot.core.feedback.quote import quote
 from bot.core.feedback.signals import Glossary, analyse_signals
 from bot.core.feedback.star import analyse_star
 from bot.core.feedback.suggest import suggest
-from bot.core.feedback.text import Token, phrase_keys, tokenize
+from bot.core.feedback.text import Token, phrase_keys, tokenize, variants
 from questions.schema import Question, TalkingPoint
-from questions.stopwords import common_single_word
+from questions.stopwords import common_single_word, stop_words_only
 from questions.topics import TOPICS
 
+_NEGATING_LABEL = re.compile(r"\b(not|no|never|without)\b|n't", re.IGNORECASE)
 _SPLIT_TERMS = re.compile(r"\s+(?:and|&)\s+|,\s*")
 
 
@@ -46,10 +47,21 @@ def _hint(point: TalkingPoint, phrases: tuple[tuple[str, ...], ...], question: Q
     return best
 
 
+def _label_phrases(label: str) -> tuple[tuple[str, ...], ...]:
+    """A label is something a candidate may say too: "Rollback criteria" (unless it is negative)."""
+    if _NEGATING_LABEL.search(label):
+        return ()
+    if stop_words_only(label) or common_single_word(label):
+        return ()
+    return (phrase_keys(label),)
+
+
 def _compile(question: Question) -> tuple[_Point, ...]:
     points = []
     for tp in question.talking_points:
         phrases = tuple(keys for m in tp.match if (keys := phrase_keys(m)))
+        phrases += tuple(dict.fromkeys(v for keys in phrases for v in variants(keys) if v not in phrases))
+        phrases += _label_phrases(tp.label)
         points.append(_Point(tp.label, phrases, _hint(tp, phrases, question)))
     return tuple(points)
 

@@ -49,7 +49,8 @@ SUBJECTS: Final = frozenset(
     "i we they he she you i'd we'd they'd i'll we'll i've we've i'm we're they're".split()
 )
 _DISMISSALS: Final = frozenset(
-    "overkill pointless unnecessary useless irrelevant nonsense waste bureaucracy optional".split()
+    "overkill pointless unnecessary useless irrelevant nonsense waste bureaucracy optional paperwork "
+    "overhead theatre theater overrated hassle distraction".split()
 )
 # "the pilot wasn't needed": a negation right after a mention, before one of these.
 _NEEDED: Final = frozenset(

@@ -192,6 +192,10 @@ def _is_past(word: str) -> bool:
     return lemma != word and not word.endswith(("s", "ing")) and len(word) > 2
 
 
+def _tells_past(word: str) -> bool:
+    return word in _PAST or _is_past(word)
+
+
 def _actions(tokens: Sequence[Token], subjects: frozenset[str]) -> list[int]:
     """Indices of subjects followed (past adverbs) by a past-tense verb."""
     found = []
@@ -227,8 +231,11 @@ def analyse_star(
     for name in STAR_NAMES:
         hits = sentences_with[name]
         if name == "situation":
-            # A situation sets the scene: it belongs near the start.
-            hits = [i for i in hits if tokens[i].sentence <= 2]
+            # A situation sets the scene near the start: a cue there, or an opening told in
+            # the past ("Our data migration was running late.").
+            hits = [i for i in hits if tokens[i].sentence <= 2] or [
+                i for i, t in enumerate(tokens) if t.sentence <= 1 and _tells_past(t.word) and not in_list[i]
+            ][:1]
         if name == "result" and hits:
             hits = [hits[-1]]  # the last result told is the one that ends the story
         evidence[name] = sentence_quote(text, tokens, hits[0]) if hits else ""

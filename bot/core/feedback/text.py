@@ -68,6 +68,38 @@ ALIASES: Final[dict[str, str]] = {
     "prioriti": "priorit",
     "dependenc": "depend",
 }
+# Acronyms and what they stand for: a phrase written one way also matches the other.
+# Acronyms that are also everyday words or times ("sit", "pm") are left out.
+EXPANSIONS: Final[dict[str, str]] = {
+    "po": "product owner",
+    "sm": "scrum master",
+    "ba": "business analyst",
+    "uat": "user acceptance testing",
+    "rca": "root cause analysis",
+    "sow": "statement of work",
+    "dod": "definition of done",
+    "dor": "definition of ready",
+    "wip": "work in progress",
+    "cab": "change advisory board",
+    "raci": "responsibility matrix",
+    "kpi": "key performance indicator",
+    "sla": "service level agreement",
+    "mvp": "minimum viable product",
+    "poc": "proof of concept",
+    "roi": "return on investment",
+    "tco": "total cost of ownership",
+    "pmo": "project management office",
+    "sme": "subject matter expert",
+    "nfr": "non functional requirement",
+    "okr": "objectives and key results",
+    "rfp": "request for proposal",
+    "steerco": "steering committee",
+    "eac": "estimate at completion",
+    "evm": "earned value management",
+    "t&m": "time and materials",
+    "raid": "risks assumptions issues and dependencies",
+    "pir": "post implementation review",
+}
 _stemmer = snowballstemmer.stemmer("english")
 
 
@@ -155,3 +187,24 @@ def tokenize(text: str) -> list[Token]:
 def phrase_keys(phrase: str) -> tuple[str, ...]:
     """The keys of a match phrase, compared token by token with an answer's."""
     return tuple(token.key for token in tokenize(phrase))
+
+
+def _expansion_keys() -> dict[tuple[str, ...], tuple[str, ...]]:
+    pairs: dict[tuple[str, ...], tuple[str, ...]] = {}
+    for short, long in EXPANSIONS.items():
+        short_keys, long_keys = phrase_keys(short), phrase_keys(long)
+        if short_keys and long_keys:
+            pairs.setdefault(short_keys, long_keys)
+            pairs.setdefault(long_keys, short_keys)
+    return pairs
+
+
+_EXPANDED: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
+def variants(keys: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    """Other ways of writing a phrase: its acronym, or what its acronym stands for."""
+    if not _EXPANDED:
+        _EXPANDED.update(_expansion_keys())
+    other = _EXPANDED.get(keys)
+    return (other,) if other else ()
