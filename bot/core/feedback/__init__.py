@@ -18,7 +18,6 @@ from bot.core.feedback.model import (
     StarAnalysis,
     StarPart,
     Suggestion,
-    feedback_from_dict,
 )
 from bot.core.feedback.suggest import next_focus, tone
 from bot.core.feedback.text import words
@@ -33,7 +32,6 @@ __all__ = [
     "StarAnalysis",
     "StarPart",
     "Suggestion",
-    "feedback_from_dict",
     "next_focus",
     "tone",
     "words",

@@ -150,41 +150,6 @@ class Feedback:
         return result
 
 
-def feedback_from_dict(data: dict[str, Any], labels: tuple[str, ...]) -> Feedback:
-    """Rebuild a stored analysis (`Feedback.to_dict()`), so history shows what was shown then.
-
-    `labels` are the question's labels in bank order; points stored under labels that no
-    longer exist are dropped, and `covered` follows the stored point statuses.
-    """
-    stored = {p["label"]: p for p in data.get("points", [])}
-    points = tuple(
-        PointResult(label, p["status"], p.get("evidence", ""), p.get("hint", ""))
-        for label in labels
-        if (p := stored.get(label)) is not None
-    )
-    covered = tuple(i for i, label in enumerate(labels) if stored.get(label, {}).get("status") == "covered")
-    star = None
-    if (raw_star := data.get("star")) is not None:
-        parts = tuple(StarPart(name, raw_star["parts"].get(name, "")) for name in STAR_NAMES)
-        star = StarAnalysis(
-            parts, raw_star.get("weakest"), tuple(raw_star.get("flags", ())), raw_star.get("note")
-        )
-    signals = None
-    if (raw := data.get("signals")) is not None:
-        signals = Signals(
-            raw["word_count"],
-            (raw["recommended"][0], raw["recommended"][1]),
-            raw["length"],
-            tuple((f["phrase"], f["count"]) for f in raw.get("fillers", ())),
-            tuple(raw.get("terms", ())),
-            tuple((r["word"], r["count"]) for r in raw.get("repeated", ())),
-        )
-    suggestion = None
-    if (raw_rating := data.get("suggested_rating")) is not None:
-        suggestion = Suggestion(Rating[raw_rating["rating"].upper()], tuple(raw_rating.get("reasons", ())))
-    return Feedback(labels, covered, data.get("word_count", 0), points, star, signals, suggestion)
-
-
 FocusCode = Literal[
     "explain_listed",  # points named in bare lists
     "negated",  # good practice dismissed
