@@ -364,3 +364,9 @@ def test_acronyms_and_their_expansions_match_each_other(match: str, answer: str)
         update={"talking_points": [behavioural().talking_points[0].model_copy(update={"match": [match]})]}
     )
     assert FeedbackMatcher([question]).assess(question, answer).covered == (0,)
+
+
+def test_one_compiled_matcher_is_shared_per_bank_object() -> None:
+    first, second = (behavioural(),), (behavioural(),)
+    assert FeedbackMatcher.shared(first) is FeedbackMatcher.shared(first)
+    assert FeedbackMatcher.shared(second) is not FeedbackMatcher.shared(first)

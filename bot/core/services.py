@@ -30,7 +30,7 @@ class Services:
     sweep: PromptSweep = field(init=False)
 
     def __post_init__(self) -> None:
-        matcher = FeedbackMatcher(self.bank.questions)
+        matcher = FeedbackMatcher.shared(self.bank.questions)
         self.interviews = InterviewService(
             self.db,
             self.bank,
