@@ -93,16 +93,6 @@ def test_payloads_already_sent_keep_their_meaning(data: str, action: cd.Action) 
     assert action.encode() == data
 
 
-def test_the_old_encoders_still_build_the_same_payloads() -> None:
-    assert cd.skip_prompt(9) == "dp:s:9"
-    assert cd.snooze_prompt(9) == "dp:z:9"
-    assert cd.daily_time("07:30") == "dt:0730"
-    assert cd.daily_time(None) == "dt:off"
-    assert cd.toggle_topic(None) == "tp:*"
-    assert cd.open_answer(42) == "ho:42"
-    assert cd.practise_again(42) == "hp:42"
-
-
 def test_the_longest_payload_is_well_under_the_limit() -> None:
     longest = max((a.encode() for a in ROUND_TRIPS), key=lambda d: len(d.encode()))
     assert longest == cd.RestartInterview(MAX_ID, SLUG_24).encode()

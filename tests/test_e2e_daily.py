@@ -224,7 +224,7 @@ async def test_daily_sets_rejects_shows_buttons_and_turns_off(
         assert "Next: Tue 3 Mar, 07:30." in menu.plain_text
         buttons = dict(menu.buttons())
         assert list(buttons) == ["07:00", "08:00", "12:30", "18:00", "21:00", "Turn off"]
-        assert buttons["08:00"] == callback_data.daily_time("08:00")
+        assert buttons["08:00"] == callback_data.SetDailyTime("08:00").encode()
 
         before = len(fake.messages(ann.id))
         assert await press(fake, ann, menu.message_id, buttons["08:00"]) is None
@@ -410,7 +410,7 @@ async def test_killed_mid_sweep_and_restarted_every_user_gets_exactly_one(
     assert sorted(r.chat_id for r in open_sessions) == list(users)
     for r in open_sessions:
         [shown] = prompts(fake, r.chat_id)
-        assert dict(shown.buttons())["Skip"] == callback_data.skip_prompt(r.id)
+        assert dict(shown.buttons())["Skip"] == callback_data.SkipPrompt(r.id).encode()
         assert asked(bank, shown).id in r.question_ids
 
 
@@ -705,11 +705,19 @@ async def test_forged_or_foreign_skip_and_snooze_buttons_change_nothing(
         assert await press(fake, eve, 1, snooze) == gone
         # Forged by Ann: a session id that does not exist, and the id of Eve's mock interview.
         session_id = int(skip.rsplit(":", 1)[1])
-        assert await press(fake, ann, prompt.message_id, callback_data.skip_prompt(session_id + 999)) == gone
+        assert (
+            await press(fake, ann, prompt.message_id, callback_data.SkipPrompt(session_id + 999).encode())
+            == gone
+        )
         [interview_question] = await say(fake, eve, "/interview", 1)
         eve_session = rows(daily_settings, "SELECT max(id) AS id FROM interview_session")[0].id
-        assert await press(fake, ann, prompt.message_id, callback_data.snooze_prompt(eve_session)) == gone
-        assert await press(fake, ann, prompt.message_id, callback_data.skip_prompt(eve_session)) == gone
+        assert (
+            await press(fake, ann, prompt.message_id, callback_data.SnoozePrompt(eve_session).encode())
+            == gone
+        )
+        assert (
+            await press(fake, ann, prompt.message_id, callback_data.SkipPrompt(eve_session).encode()) == gone
+        )
         # Malformed: the generic notice.
         malformed = await press(fake, eve, 1, "dp:s:" + "9" * 20)
         assert malformed is not None and "expired" in malformed
@@ -810,7 +818,7 @@ async def test_topics_toggle_with_buttons(
             return [c.response_ok for c in fake.calls_to("editMessageText")]
 
         # A double press: both are answered and each flips the topic (off, then on again).
-        first = callback_data.toggle_topic(topics[0])
+        first = callback_data.ToggleTopic(topics[0]).encode()
         queries = [fake.press_button(ann, menu.message_id, first) for _ in range(2)]
         await fake.wait_for(lambda: all(fake.callback_answer(q) is not None for q in queries))
         await fake.wait_for(lambda: len(edits()) == 2)
@@ -828,7 +836,7 @@ async def test_topics_toggle_with_buttons(
         ]
         assert chosen() == list(topics[1:])
 
-        every = callback_data.toggle_topic(None)
+        every = callback_data.ToggleTopic(None).encode()
         assert await press(fake, ann, menu.message_id, every) is None
         await fake.wait_for(lambda: len(edits()) == 4)
         assert [label for label, _ in shown().buttons()] == labels and chosen() is None

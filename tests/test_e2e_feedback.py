@@ -250,7 +250,7 @@ async def test_history_shows_the_same_analysis_later(
             a for _, d in page.buttons() if isinstance(a := callback_data.parse(d), callback_data.OpenAnswer)
         ]
         before = len(fake.messages(ann.id))
-        fake.press_button(ann, page.message_id, callback_data.open_answer(action.answer_id))
+        fake.press_button(ann, page.message_id, callback_data.OpenAnswer(action.answer_id).encode())
         await fake.wait_for(lambda: any(m.buttons() for m in fake.messages(ann.id)[before:]))
         shown = "\n".join(m.plain_text for m in fake.messages(ann.id)[before:])
     for point in expected.points:

@@ -347,9 +347,12 @@ async def test_opening_a_question_shows_every_attempt(
         assert "02 Mar 2026 · Agile and Scrum · 2/6 points · Good" in page.plain_text
 
         before = len(fake.messages(ann.id))
-        again = callback_data.practise_again(second.answer_id)
+        again = callback_data.PractiseAgain(second.answer_id).encode()
         assert opens(page)[1] == ("2", second.answer_id)
-        assert await press(fake, ann, page.message_id, callback_data.open_answer(second.answer_id)) is None
+        assert (
+            await press(fake, ann, page.message_id, callback_data.OpenAnswer(second.answer_id).encode())
+            is None
+        )
         await fake.wait_for(
             lambda: any(("Practise again", again) in m.buttons() for m in fake.messages(ann.id)[before:])
         )
@@ -629,7 +632,10 @@ async def test_forged_buttons_reveal_and_delete_nothing(
     [greeting] = await say(fake, eve, "/start", 1)
     # Eve forges Ann's buttons in her own chat, on her own message and on one that does not exist.
     for message_id in (greeting.message_id, 777):
-        for data in (callback_data.open_answer(ann_answer), callback_data.practise_again(ann_answer)):
+        for data in (
+            callback_data.OpenAnswer(ann_answer).encode(),
+            callback_data.PractiseAgain(ann_answer).encode(),
+        ):
             assert EXPIRED in (await press(fake, eve, message_id, data) or "")
     assert EXPIRED in (await press(fake, eve, greeting.message_id, f"ho:{2**63 - 1}") or "")
     assert EXPIRED in (await press(fake, eve, greeting.message_id, "ho:" + "9" * 20) or "")

@@ -146,7 +146,7 @@ class TopicStats:
 
 @dataclass(frozen=True, slots=True)
 class ChartPoint:
-    """One answer on the coverage chart (bot/core/charts.py reads these four fields)."""
+    """One answer on the coverage chart (bot/present/charts.py reads these four fields)."""
 
     day: date
     topic: str

@@ -236,30 +236,3 @@ def parse(data: str | None) -> Action | None:
         if m := button.PATTERN.fullmatch(data):
             return button.decode(m)
     return None
-
-
-# ---- shorthands for callers written before the buttons carried `encode` (tests) --------------
-
-
-def skip_prompt(session_id: int) -> str:
-    return SkipPrompt(session_id).encode()
-
-
-def snooze_prompt(session_id: int) -> str:
-    return SnoozePrompt(session_id).encode()
-
-
-def daily_time(hhmm: str | None) -> str:
-    return SetDailyTime(hhmm).encode()
-
-
-def toggle_topic(topic: str | None) -> str:
-    return ToggleTopic(topic).encode()
-
-
-def open_answer(answer_id: int) -> str:
-    return OpenAnswer(answer_id).encode()
-
-
-def practise_again(answer_id: int) -> str:
-    return PractiseAgain(answer_id).encode()
