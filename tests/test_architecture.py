@@ -5,6 +5,7 @@ The layers' import rules live in tests/test_layers.py.
 
 from datetime import UTC, datetime, time, timedelta
 
+from bot.core.daily_settings import DailySetting, InterviewDate
 from bot.core.feedback import Feedback, FeedbackMatcher, Focus
 from bot.core.interview import (
     Answered,
@@ -13,7 +14,6 @@ from bot.core.interview import (
     Rated,
     SummaryItem,
 )
-from bot.core.practice import DailyPrompt, DailySetting, InterviewDate, Pick
 from bot.core.progress import (
     Attempt,
     AttemptDiff,
@@ -23,6 +23,7 @@ from bot.core.progress import (
     Stats,
     TopicStats,
 )
+from bot.core.prompting import DailyPrompt, Pick
 from bot.core.rating import Rating
 from bot.core.schedule_time import QuietHours
 from bot.present.labels import TELEGRAM_COMMANDS as COMMANDS

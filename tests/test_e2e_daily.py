@@ -138,11 +138,13 @@ def person(chat_id: int) -> FakeUser:
 async def seed_daily(
     services: Services, fake: FakeTelegram, schedules: Iterable[tuple[int, str, str | None]]
 ) -> None:
-    """Users who set /daily earlier (our own PracticeService on the same database file)."""
+    """Users who set /daily earlier (our own DailySettingsService on the same database file)."""
     for chat_id, hhmm, zone in schedules:
         user = person(chat_id)
         fake.add_chat(chat_id, user=user)
-        await services.practice.set_daily(Identity(f"tg:{chat_id}", chat_id, user.first_name), hhmm, zone)
+        await services.daily_settings.set_daily(
+            Identity(f"tg:{chat_id}", chat_id, user.first_name), hhmm, zone
+        )
 
 
 def prompts(fake: FakeTelegram, chat_id: int) -> list[SentMessage]:

@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, text
 
 from bot.config import Settings
 from bot.core.interview import Answered, Identity, Started
-from bot.core.practice import DailyPrompt
+from bot.core.prompting import DailyPrompt
 from bot.core.rating import Rating
 from bot.core.services import Services
 from bot.core.srs import SpacedRepetition
@@ -158,7 +158,7 @@ async def interview_answers(
 
 async def practise(services: Services, user: Identity, question_id: str, answer: str) -> Answered:
     """Answer one question the way "Practise again" asks it."""
-    prompt = await services.practice.practise_now(user, question_id)
+    prompt = await services.prompting.practise_now(user, question_id)
     assert isinstance(prompt, DailyPrompt)
     outcome = await services.interviews.answer(user, answer)
     assert isinstance(outcome, Answered), outcome
@@ -314,8 +314,8 @@ async def test_opening_a_question_shows_every_attempt(
     assert bank.by_id[QUESTION].topic == "agile"
     async with core(bot_settings, bank, clock) as services:
         # Ann lives in Berlin: dates she sees are Berlin dates.
-        await services.practice.set_daily(who(ann), "21:00", "Europe/Berlin")
-        await services.practice.daily_off(who(ann))
+        await services.daily_settings.set_daily(who(ann), "21:00", "Europe/Berlin")
+        await services.daily_settings.daily_off(who(ann))
         clock.now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
         first = await practise(services, who(ann), QUESTION, FIRST)
         assert await services.interviews.rate(who(ann), first.answer_id, Rating.GOOD) is not None
@@ -552,10 +552,10 @@ async def seed_everything(services: Services, clock: FakeClock, user: FakeUser, 
     """A row in every table: answers and sessions, a rated card with its log, a schedule, a delivery."""
     [first, _] = await interview_answers(services, clock, who(user), [answer, answer])
     assert await services.interviews.rate(who(user), first.answer_id, Rating.HARD) is not None
-    await services.practice.set_daily(who(user), "21:00")  # 21:00 UTC: never reached in these tests
-    prompt = await services.practice.practise_now(who(user), "risk-identify-and-manage")
+    await services.daily_settings.set_daily(who(user), "21:00")  # 21:00 UTC: never reached in these tests
+    prompt = await services.prompting.practise_now(who(user), "risk-identify-and-manage")
     assert isinstance(prompt, DailyPrompt)
-    assert await services.practice.snooze(who(user), prompt.prompt.session_id) is not None
+    assert await services.prompting.snooze(who(user), prompt.prompt.session_id) is not None
 
 
 async def test_deletedata_cancel_expire_confirm(

@@ -524,7 +524,7 @@ async def test_the_export_service_gives_rows_with_the_users_zone_and_time(
     started = await services.interviews.start(ANN)
     assert isinstance(started, Started)
     assert isinstance(await services.interviews.answer(ANN, "An answer"), Answered)
-    await services.practice.set_daily(ANN, "07:30", "Asia/Tokyo")
+    await services.daily_settings.set_daily(ANN, "07:30", "Asia/Tokyo")
 
     data = await services.exports.rows(ANN)
 

@@ -235,7 +235,7 @@ async def test_a_second_answer_at_the_same_position_is_a_conflict(
         async with services.db.unit() as uow:
             await uow.users.set_timezone(user.id, "Europe/Berlin")
             await uow.answers.add(new)
-    assert (await services.practice.daily(ANN)).timezone == "UTC"
+    assert (await services.daily_settings.daily(ANN)).timezone == "UTC"
     assert len(await history(services, ANN)) == 1
 
 

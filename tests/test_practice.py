@@ -2,7 +2,7 @@
 
 Real fsrs (fuzzing off), real repositories, a FakeClock moved by hand. Prompts are pushed
 either by the real sweep (with a recording sender from tests/test_sweep.py) or, where a
-test is about the choice itself, by PracticeService.prepare, the call the sweep makes.
+test is about the choice itself, by PromptingService.prepare, the call the sweep makes.
 """
 
 import json
@@ -65,7 +65,7 @@ async def open_prompt(
     async with services.db.unit() as uow:
         profile = await uow.users.profile(who.external_id)
         assert profile is not None
-        result = await services.practice.prepare(
+        result = await services.prompting.prepare(
             uow, profile, services.clock(), question_id=question_id, exclude=exclude
         )
     assert isinstance(result, DailyPrompt)
@@ -103,10 +103,10 @@ async def review_logs(db: Database, question_id: str) -> list[tuple[int, int | N
 
 
 async def choose_topics(services: Services, who: Identity, slugs: set[str]) -> None:
-    await services.practice.toggle_topic(who, None)  # back to all, then deselect the others
+    await services.daily_settings.toggle_topic(who, None)  # back to all, then deselect the others
     for slug in services.bank.topics():
         if slug not in slugs:
-            await services.practice.toggle_topic(who, slug)
+            await services.daily_settings.toggle_topic(who, slug)
 
 
 def with_scheduler(settings: Settings, **changes: int) -> Settings:
@@ -130,13 +130,13 @@ def with_scheduler(settings: Settings, **changes: int) -> Settings:
 async def test_set_daily_stores_the_time_and_zone_and_the_next_prompt_in_utc(
     services: Services, time_text: str, zone_text: str | None, zone: str, next_at: datetime
 ) -> None:
-    setting = await services.practice.set_daily(ANN, time_text, zone_text)
+    setting = await services.daily_settings.set_daily(ANN, time_text, zone_text)
     hour, minute = (int(p) for p in time_text.split(":"))
     assert (setting.enabled, setting.local_time, setting.timezone) == (True, time(hour, minute), zone)
     assert setting.next_at == next_at
     assert setting.next_at is not None and setting.next_at.tzinfo is UTC
     assert setting.quiet == QuietHours(time(22, 0), time(7, 0))
-    assert await services.practice.daily(ANN) == setting  # read back from the database
+    assert await services.daily_settings.daily(ANN) == setting  # read back from the database
 
 
 @pytest.mark.parametrize(
@@ -157,9 +157,9 @@ async def test_bad_time_or_zone_is_refused_with_what_is_wrong(
     expected: tuple[ScheduleProblem, str, tuple[str, ...]],
 ) -> None:
     with pytest.raises(ScheduleInputError) as caught:
-        await services.practice.set_daily(ANN, time_text, zone_text)
+        await services.daily_settings.set_daily(ANN, time_text, zone_text)
     assert (caught.value.problem, caught.value.given, caught.value.suggestions) == expected
-    setting = await services.practice.daily(ANN)
+    setting = await services.daily_settings.daily(ANN)
     assert (setting.enabled, setting.local_time, setting.next_at, setting.timezone) == (
         False,
         None,
@@ -169,9 +169,9 @@ async def test_bad_time_or_zone_is_refused_with_what_is_wrong(
 
 
 async def test_daily_off_then_on_again(services: Services, clock: FakeClock) -> None:
-    await services.practice.set_daily(ANN, "07:30", "Europe/Berlin")
-    await services.practice.set_quiet_hours(ANN, "23:00-06:00")
-    off = await services.practice.daily_off(ANN)
+    await services.daily_settings.set_daily(ANN, "07:30", "Europe/Berlin")
+    await services.daily_settings.set_quiet_hours(ANN, "23:00-06:00")
+    off = await services.daily_settings.daily_off(ANN)
     assert (off.enabled, off.next_at, off.local_time, off.timezone) == (
         False,
         None,
@@ -179,82 +179,84 @@ async def test_daily_off_then_on_again(services: Services, clock: FakeClock) -> 
         "Europe/Berlin",
     )
     clock.now = at(2026, 3, 5, 12, 0)
-    on = await services.practice.set_daily(ANN, "07:30")
+    on = await services.daily_settings.set_daily(ANN, "07:30")
     # Recomputed from now (not the old value), zone and quiet hours kept.
     assert (on.enabled, on.next_at, on.timezone) == (True, at(2026, 3, 6, 6, 30), "Europe/Berlin")
     assert on.quiet == QuietHours(time(23, 0), time(6, 0))
     # Turning off twice, or when never on, is harmless.
-    assert (await services.practice.daily_off(ANN)).enabled is False
-    assert (await services.practice.daily_off(BOB)).local_time is None
+    assert (await services.daily_settings.daily_off(ANN)).enabled is False
+    assert (await services.daily_settings.daily_off(BOB)).local_time is None
 
 
 async def test_a_new_time_or_zone_recomputes_the_next_prompt(services: Services, clock: FakeClock) -> None:
-    first = await services.practice.set_daily(ANN, "07:30", "Europe/Berlin")
+    first = await services.daily_settings.set_daily(ANN, "07:30", "Europe/Berlin")
     assert first.next_at == at(2026, 3, 3, 6, 30)
-    later = await services.practice.set_daily(ANN, "11:15")  # the zone stays Berlin
+    later = await services.daily_settings.set_daily(ANN, "11:15")  # the zone stays Berlin
     assert (later.timezone, later.next_at) == ("Europe/Berlin", at(2026, 3, 2, 10, 15))
-    moved = await services.practice.set_daily(ANN, "11:15", "America/New_York")
+    moved = await services.daily_settings.set_daily(ANN, "11:15", "America/New_York")
     assert (moved.timezone, moved.next_at) == ("America/New_York", at(2026, 3, 2, 16, 15))
     clock.now = at(2026, 3, 20, 12, 0)  # New York is on summer time from 8 March
-    again = await services.practice.set_daily(ANN, "11:15")
+    again = await services.daily_settings.set_daily(ANN, "11:15")
     assert again.next_at == at(2026, 3, 20, 15, 15)
 
 
 async def test_quiet_hours_are_validated_and_kept(services: Services) -> None:
     with pytest.raises(ScheduleInputError) as first:
-        await services.practice.set_quiet_hours(ANN, "23:00-06:00")
+        await services.daily_settings.set_quiet_hours(ANN, "23:00-06:00")
     assert first.value.problem == ScheduleProblem.QUIET_BEFORE_DAILY
-    daily = await services.practice.set_daily(ANN, "07:30")
-    quiet = await services.practice.set_quiet_hours(ANN, "23:00 – 06:30")
+    daily = await services.daily_settings.set_daily(ANN, "07:30")
+    quiet = await services.daily_settings.set_quiet_hours(ANN, "23:00 – 06:30")
     assert quiet.quiet == QuietHours(time(23, 0), time(6, 30))
     assert quiet.next_at == daily.next_at and quiet.enabled
     for bad in ("late", "25:00-07:00", "22:00"):
         with pytest.raises(ScheduleInputError) as caught:
-            await services.practice.set_quiet_hours(ANN, bad)
+            await services.daily_settings.set_quiet_hours(ANN, bad)
         assert (caught.value.problem, caught.value.given) == (ScheduleProblem.NOT_A_RANGE, bad)
-    assert (await services.practice.daily(ANN)).quiet == QuietHours(time(23, 0), time(6, 30))
+    assert (await services.daily_settings.daily(ANN)).quiet == QuietHours(time(23, 0), time(6, 30))
     # Off keeps them too, and so does a new time.
-    await services.practice.daily_off(ANN)
-    assert (await services.practice.set_daily(ANN, "08:00")).quiet == QuietHours(time(23, 0), time(6, 30))
-    assert (await services.practice.set_quiet_hours(ANN, "00:00-00:00")).quiet.off
+    await services.daily_settings.daily_off(ANN)
+    assert (await services.daily_settings.set_daily(ANN, "08:00")).quiet == QuietHours(
+        time(23, 0), time(6, 30)
+    )
+    assert (await services.daily_settings.set_quiet_hours(ANN, "00:00-00:00")).quiet.off
 
 
 async def test_topics_toggle_and_deselecting_all_means_all(services: Services, bank: QuestionBank) -> None:
     every = bank.topics()
-    choices = await services.practice.topics(ANN)
+    choices = await services.daily_settings.topics(ANN)
     assert [(c.slug, c.name, c.selected) for c in choices] == [(s, TOPICS[s], True) for s in every]
 
-    after = await services.practice.toggle_topic(ANN, "risk")
+    after = await services.daily_settings.toggle_topic(ANN, "risk")
     assert after is not None
     assert [c.slug for c in after if not c.selected] == ["risk"]
-    assert [c.slug for c in await services.practice.topics(ANN) if not c.selected] == ["risk"]
-    back = await services.practice.toggle_topic(ANN, "risk")
+    assert [c.slug for c in await services.daily_settings.topics(ANN) if not c.selected] == ["risk"]
+    back = await services.daily_settings.toggle_topic(ANN, "risk")
     assert back is not None and all(c.selected for c in back)
 
-    assert await services.practice.toggle_topic(ANN, "astrology") is None
+    assert await services.daily_settings.toggle_topic(ANN, "astrology") is None
     await choose_topics(services, ANN, {"budget"})
-    assert [c.slug for c in await services.practice.topics(ANN) if c.selected] == ["budget"]
+    assert [c.slug for c in await services.daily_settings.topics(ANN) if c.selected] == ["budget"]
     for _ in range(4):  # new questions now come from budget only
         prompt = await open_prompt(services, ANN)
         assert prompt.pick.question.topic == "budget" and prompt.pick.reason == "new"
     # Deselecting the last one would leave nothing to ask: it means all topics again.
-    none_left = await services.practice.toggle_topic(ANN, "budget")
+    none_left = await services.daily_settings.toggle_topic(ANN, "budget")
     assert none_left is not None and all(c.selected for c in none_left)
-    assert all(c.selected for c in await services.practice.topics(ANN))
+    assert all(c.selected for c in await services.daily_settings.topics(ANN))
 
 
 async def test_interview_date_set_shown_and_cleared(services: Services, clock: FakeClock) -> None:
-    chosen = await services.practice.set_interview_date(ANN, " 2026-03-20 ")
+    chosen = await services.daily_settings.set_interview_date(ANN, " 2026-03-20 ")
     assert (chosen.day, chosen.days_left) == (date(2026, 3, 20), 18)
-    setting = await services.practice.daily(ANN)
+    setting = await services.daily_settings.daily(ANN)
     assert (setting.interview_date, setting.days_left) == (date(2026, 3, 20), 18)
     clock.now = at(2026, 3, 19, 23, 30)
-    assert (await services.practice.daily(ANN)).days_left == 1
-    today = await services.practice.set_interview_date(ANN, "2026-03-19")
+    assert (await services.daily_settings.daily(ANN)).days_left == 1
+    today = await services.daily_settings.set_interview_date(ANN, "2026-03-19")
     assert today.days_left == 0
-    cleared = await services.practice.set_interview_date(ANN, None)
+    cleared = await services.daily_settings.set_interview_date(ANN, None)
     assert (cleared.day, cleared.days_left) == (None, None)
-    assert (await services.practice.daily(ANN)).interview_date is None
+    assert (await services.daily_settings.daily(ANN)).interview_date is None
 
 
 @pytest.mark.parametrize(
@@ -271,25 +273,25 @@ async def test_interview_date_set_shown_and_cleared(services: Services, clock: F
 async def test_interview_date_refuses_bad_or_past_dates(
     services: Services, text: str, problem: ScheduleProblem, given: str
 ) -> None:
-    await services.practice.set_interview_date(ANN, "2026-04-01")
+    await services.daily_settings.set_interview_date(ANN, "2026-04-01")
     with pytest.raises(ScheduleInputError) as caught:
-        await services.practice.set_interview_date(ANN, text)
+        await services.daily_settings.set_interview_date(ANN, text)
     assert (caught.value.problem, caught.value.given) == (problem, given)
     # The example is two weeks from the user's today, in the format asked for.
     expected_example = date(2026, 3, 16) if problem == ScheduleProblem.NOT_A_DATE else None
     assert caught.value.example_date == expected_example
-    assert (await services.practice.daily(ANN)).interview_date == date(2026, 4, 1)  # unchanged
+    assert (await services.daily_settings.daily(ANN)).interview_date == date(2026, 4, 1)  # unchanged
 
 
 async def test_the_interview_date_is_counted_in_the_users_zone(services: Services, clock: FakeClock) -> None:
-    await services.practice.set_daily(ANN, "07:30", "Pacific/Kiritimati")  # UTC+14
+    await services.daily_settings.set_daily(ANN, "07:30", "Pacific/Kiritimati")  # UTC+14
     clock.now = at(2026, 3, 2, 10, 30)  # still 2 March in UTC, already 3 March there
-    assert (await services.practice.set_interview_date(ANN, "2026-03-04")).days_left == 1
+    assert (await services.daily_settings.set_interview_date(ANN, "2026-03-04")).days_left == 1
     with pytest.raises(ScheduleInputError) as caught:
-        await services.practice.set_interview_date(ANN, "2026-03-02")
+        await services.daily_settings.set_interview_date(ANN, "2026-03-02")
     assert caught.value.problem == ScheduleProblem.DATE_PASSED
     with pytest.raises(ScheduleInputError) as caught:
-        await services.practice.set_interview_date(ANN, "soon")
+        await services.daily_settings.set_interview_date(ANN, "soon")
     assert caught.value.example_date == date(2026, 3, 17)  # two weeks from the local 3 March
 
 
@@ -459,7 +461,7 @@ async def test_max_reviews_per_day_caps_the_reviews_pushed(
         await practise(services, ANN, RISK[0], Rating.AGAIN)
         await practise(services, ANN, RISK[1], Rating.AGAIN)
         clock.now = at(2026, 3, 5, 8, 0)
-        await services.practice.set_daily(ANN, "09:00")
+        await services.daily_settings.set_daily(ANN, "09:00")
         clock.now = at(2026, 3, 5, 9, 0)
         rec = Recorder()
         assert (await services.sweep.tick(rec)).sent == 1
@@ -467,7 +469,7 @@ async def test_max_reviews_per_day_caps_the_reviews_pushed(
         assert (pushed.pick.reason, pushed.due_count) == ("review", 2)
         assert [r.reason for r in await delivery_rows(services.db)] == ["review"]
         # "Skip": the next question is a review only while the day's cap allows one.
-        swapped = await services.practice.skip(ANN, pushed.prompt.session_id)
+        swapped = await services.prompting.skip(ANN, pushed.prompt.session_id)
         assert isinstance(swapped, DailyPrompt)
         assert swapped.pick.reason == second_reason
         assert swapped.pick.question.id != pushed.pick.question.id
@@ -490,7 +492,9 @@ async def test_the_last_days_before_the_interview_favour_the_weakest(
     clock.advance(days=3)
     await practise(services, ANN, RISK[0], Rating.HARD)  # weaker, but not due
     if days_ahead is not None:
-        await services.practice.set_interview_date(ANN, (clock.now + days_ahead * DAY).date().isoformat())
+        await services.daily_settings.set_interview_date(
+            ANN, (clock.now + days_ahead * DAY).date().isoformat()
+        )
     prompt = await open_prompt(services, ANN)
     assert (prompt.pick.question.id, prompt.pick.reason, prompt.days_left) == (question, reason, days_ahead)
 
@@ -501,7 +505,7 @@ async def test_unpractised_topics_are_listed_when_an_interview_date_is_set(
     await practise(services, ANN, RISK[0], Rating.GOOD)
     await practise(services, ANN, BUDGET[0], Rating.GOOD)
     assert (await open_prompt(services, ANN)).unpractised_topics == ()
-    await services.practice.set_interview_date(ANN, "2026-03-22")
+    await services.daily_settings.set_interview_date(ANN, "2026-03-22")
     prompt = await open_prompt(services, ANN)
     assert prompt.days_left == 20
     assert prompt.unpractised_topics == tuple(TOPICS[t] for t in bank.topics() if t not in {"risk", "budget"})
@@ -509,33 +513,33 @@ async def test_unpractised_topics_are_listed_when_an_interview_date_is_set(
 
 
 async def test_skip_gives_another_question(services: Services, clock: FakeClock) -> None:
-    await services.practice.set_daily(ANN, "09:30")
+    await services.daily_settings.set_daily(ANN, "09:30")
     await services.interviews.register(BOB)
     clock.advance(minutes=30)
     rec = Recorder()
     await services.sweep.tick(rec)
     first = rec.delivered[0].content
-    assert await services.practice.skip(BOB, first.prompt.session_id) is None  # not Bob's to skip
-    swapped = await services.practice.skip(ANN, first.prompt.session_id)
+    assert await services.prompting.skip(BOB, first.prompt.session_id) is None  # not Bob's to skip
+    swapped = await services.prompting.skip(ANN, first.prompt.session_id)
     assert isinstance(swapped, DailyPrompt)
     assert swapped.pick.question.id != first.pick.question.id
     assert swapped.prompt.session_id != first.prompt.session_id
-    assert await services.practice.skip(ANN, first.prompt.session_id) is None  # already skipped
+    assert await services.prompting.skip(ANN, first.prompt.session_id) is None  # already skipped
     assert await sessions_of(services.db, ANN) == [("daily", "skipped"), ("daily", "active")]
     answered = await services.interviews.answer(ANN, "My answer to the new one.")
     assert isinstance(answered, Answered) and answered.question.id == swapped.pick.question.id
 
 
 async def test_snooze_asks_the_same_question_an_hour_later(services: Services, clock: FakeClock) -> None:
-    await services.practice.set_daily(ANN, "09:30")
+    await services.daily_settings.set_daily(ANN, "09:30")
     clock.advance(minutes=30)
     rec = Recorder()
     await services.sweep.tick(rec)
     first = rec.delivered[0].content
     clock.advance(minutes=5)
-    due = await services.practice.snooze(ANN, first.prompt.session_id)
+    due = await services.prompting.snooze(ANN, first.prompt.session_id)
     assert due == at(2026, 3, 2, 10, 35)
-    assert await services.practice.snooze(ANN, first.prompt.session_id) is None  # already snoozed
+    assert await services.prompting.snooze(ANN, first.prompt.session_id) is None  # already snoozed
     assert isinstance(await services.interviews.answer(ANN, "too early"), NotAsked)
     clock.now = at(2026, 3, 2, 10, 34)
     assert (await services.sweep.tick(rec)).sent == 0
@@ -555,12 +559,12 @@ async def test_snooze_asks_the_same_question_an_hour_later(services: Services, c
 
 
 async def test_a_snooze_into_quiet_hours_waits_until_they_end(services: Services, clock: FakeClock) -> None:
-    await services.practice.set_daily(ANN, "21:30", "Europe/Berlin")  # 20:30 UTC in March
+    await services.daily_settings.set_daily(ANN, "21:30", "Europe/Berlin")  # 20:30 UTC in March
     clock.now = at(2026, 3, 2, 20, 30)
     rec = Recorder()
     await services.sweep.tick(rec)
     clock.now = at(2026, 3, 2, 20, 40)
-    due = await services.practice.snooze(ANN, rec.delivered[0].content.prompt.session_id)
+    due = await services.prompting.snooze(ANN, rec.delivered[0].content.prompt.session_id)
     assert due == at(2026, 3, 3, 6, 0)  # 07:00 in Berlin, when quiet hours end
     for moment in (at(2026, 3, 2, 21, 40), at(2026, 3, 2, 23, 0), at(2026, 3, 3, 5, 59)):
         clock.now = moment
@@ -573,14 +577,14 @@ async def test_a_snooze_into_quiet_hours_waits_until_they_end(services: Services
 async def test_a_snooze_waits_out_quiet_hours_chosen_after_snoozing(
     services: Services, clock: FakeClock
 ) -> None:
-    await services.practice.set_daily(ANN, "09:30")
+    await services.daily_settings.set_daily(ANN, "09:30")
     clock.advance(minutes=30)
     rec = Recorder()
     await services.sweep.tick(rec)
-    assert await services.practice.snooze(ANN, rec.delivered[0].content.prompt.session_id) == at(
+    assert await services.prompting.snooze(ANN, rec.delivered[0].content.prompt.session_id) == at(
         2026, 3, 2, 10, 30
     )
-    await services.practice.set_quiet_hours(ANN, "10:00-12:00")
+    await services.daily_settings.set_quiet_hours(ANN, "10:00-12:00")
     clock.now = at(2026, 3, 2, 10, 30)
     report = await services.sweep.tick(rec)
     assert (report.deferred, report.sent) == (1, 0)
@@ -596,7 +600,7 @@ async def test_a_snooze_waits_out_quiet_hours_chosen_after_snoozing(
 async def test_answering_and_rating_a_pushed_prompt_updates_its_card(
     services: Services, clock: FakeClock
 ) -> None:
-    await services.practice.set_daily(ANN, "09:30")
+    await services.daily_settings.set_daily(ANN, "09:30")
     clock.advance(minutes=30)
     rec = Recorder()
     await services.sweep.tick(rec)
@@ -677,7 +681,7 @@ async def test_the_card_round_trips_through_the_database(services: Services, clo
 async def test_an_interview_date_caps_the_next_review(
     services: Services, interview: str | None, due: datetime
 ) -> None:
-    await services.practice.set_interview_date(ANN, interview)
+    await services.daily_settings.set_interview_date(ANN, interview)
     rated = await practise(services, ANN, RISK[6], Rating.EASY)
     assert rated.next_review == due
     assert (await card(services.db, ANN, RISK[6])).due_at == due
@@ -689,12 +693,12 @@ async def test_an_interview_date_caps_the_next_review(
 async def test_start_review_with_nothing_due_says_when_the_next_one_is(
     services: Services, clock: FakeClock
 ) -> None:
-    nothing = await services.practice.start_review(ANN)
+    nothing = await services.prompting.start_review(ANN)
     assert nothing == NothingDue(None)
     await practise(services, ANN, RISK[0], Rating.GOOD)
-    assert await services.practice.start_review(ANN) == NothingDue(T0 + 2 * DAY)
+    assert await services.prompting.start_review(ANN) == NothingDue(T0 + 2 * DAY)
     clock.now = T0 + 2 * DAY - timedelta(seconds=1)
-    assert await services.practice.start_review(ANN) == NothingDue(T0 + 2 * DAY)
+    assert await services.prompting.start_review(ANN) == NothingDue(T0 + 2 * DAY)
 
 
 async def test_start_review_practises_every_due_question_most_overdue_first(
@@ -708,7 +712,7 @@ async def test_start_review_practises_every_due_question_most_overdue_first(
     assert isinstance(answered, Answered)
     rated = await services.interviews.rate(ANN, answered.answer_id, Rating.HARD)  # due in 1 day
     assert rated is not None and rated.next_review == T0 + DAY
-    assert isinstance(await services.practice.start_review(ANN), AlreadyRunning)  # interview running
+    assert isinstance(await services.prompting.start_review(ANN), AlreadyRunning)  # interview running
     await services.interviews.cancel(ANN)
 
     good, easy, again = [q for q in RISK if q != from_interview][:3]
@@ -720,7 +724,7 @@ async def test_start_review_practises_every_due_question_most_overdue_first(
     clock.now = at(2026, 3, 5, 9, 0)
     await open_prompt(services, ANN)  # an open daily prompt gives way to the review
 
-    review = await services.practice.start_review(ANN)
+    review = await services.prompting.start_review(ANN)
     assert isinstance(review, Started)
     assert review.prompt.kind == "review"
     assert (review.prompt.number, review.prompt.total) == (1, 3)
@@ -746,7 +750,7 @@ async def test_start_review_practises_every_due_question_most_overdue_first(
     assert results[-1].summary.kind == "review"
     for qid in order:
         assert (await card(services.db, ANN, qid)).review_count == 2
-    after = await services.practice.start_review(ANN)
+    after = await services.prompting.start_review(ANN)
     assert isinstance(after, NothingDue)
     dues = [(await card(services.db, ANN, qid)).due_at for qid in (*order, easy)]
     assert after.next_due == min(dues) and min(dues) > clock.now

@@ -609,7 +609,7 @@ async def use_everything(services: Services, clock: FakeClock, who: Identity) ->
         assert isinstance(answered, Answered)
         assert await services.interviews.rate(who, answered.answer_id, Rating.HARD) is not None
     await services.interviews.cancel(who)
-    await services.practice.set_daily(who, "09:30", BERLIN)
+    await services.daily_settings.set_daily(who, "09:30", BERLIN)
 
 
 async def test_delete_everything_removes_every_row_of_that_user_only(
@@ -636,7 +636,7 @@ async def test_delete_everything_removes_every_row_of_that_user_only(
     assert len(sent) == 2
     for out in sent:
         who = ANN if out.chat_id == ANN.chat_id else BOB
-        assert await services.practice.snooze(who, out.content.prompt.session_id) is not None
+        assert await services.prompting.snooze(who, out.content.prompt.session_id) is not None
 
     async with services.db.unit() as uow:
         ann = await uow.users.get(ANN.external_id)
@@ -665,7 +665,7 @@ async def test_delete_everything_removes_every_row_of_that_user_only(
     assert (stats.answers, stats.reviews_due, stats.next_review_at, stats.topics) == (0, 0, None, ())
     assert (await services.progress.history_page(ANN, 1)).total == 0
     assert (await services.progress.history_page(ANN, 1)).total == 0
-    daily = await services.practice.daily(ANN)
+    daily = await services.daily_settings.daily(ANN)
     assert (daily.enabled, daily.timezone, daily.interview_date) == (False, "UTC", None)
     started = await services.interviews.start(ANN)
     assert isinstance(started, Started) and started.prompt.number == 1

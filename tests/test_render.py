@@ -213,7 +213,7 @@ ANN = Identity("tg:3001", 3001, "Ann")
 async def test_a_removed_question_is_named_by_its_id(services: Services, clock: FakeClock) -> None:
     gone = services.interviews.question("gone-question")
     assert isinstance(gone, RemovedQuestion) and gone.text == ""  # the core words nothing
-    await services.practice.daily(ANN)  # registers Ann
+    await services.daily_settings.daily(ANN)  # registers Ann
     async with services.db.unit() as uow:
         profile = await uow.users.profile(ANN.external_id)
         assert profile is not None

@@ -159,7 +159,7 @@ async def daily_for(
     services: Services, people: Iterable[Identity], hhmm: str, zone: str | None = None
 ) -> None:
     for who in people:
-        await services.practice.set_daily(who, hhmm, zone)
+        await services.daily_settings.set_daily(who, hhmm, zone)
 
 
 # --- one prompt a day, across days and DST ------------------------------------------------
@@ -170,11 +170,11 @@ async def test_ten_days_of_ticks_give_one_prompt_per_local_day_across_spring_for
 ) -> None:
     clock.now = at(2026, 3, 24, 0, 10)  # Berlin springs forward on Sunday 29 March
     ann, bob, kiri, nik = person(1), person(2), person(3), person(4)
-    await services.practice.set_daily(ann, "07:30", "Europe/Berlin")
-    await services.practice.set_daily(bob, "02:30", "Europe/Berlin")  # 02:30 does not exist on 29 March
-    await services.practice.set_quiet_hours(bob, "00:00-00:00")  # none, so a late 02:30 is not deferred
-    await services.practice.set_daily(kiri, "07:30", "Pacific/Kiritimati")  # UTC+14
-    await services.practice.set_daily(nik, "07:30", "Etc/GMT+12")  # UTC-12
+    await services.daily_settings.set_daily(ann, "07:30", "Europe/Berlin")
+    await services.daily_settings.set_daily(bob, "02:30", "Europe/Berlin")  # 02:30 does not exist on 29 March
+    await services.daily_settings.set_quiet_hours(bob, "00:00-00:00")  # none, so a late 02:30 is not deferred
+    await services.daily_settings.set_daily(kiri, "07:30", "Pacific/Kiritimati")  # UTC+14
+    await services.daily_settings.set_daily(nik, "07:30", "Etc/GMT+12")  # UTC-12
     rec = Recorder(clock=clock)
     end = at(2026, 4, 3, 0, 10)
     while clock.now < end:
@@ -224,8 +224,8 @@ async def test_fall_back_in_new_york_prompts_once_at_the_first_0130(
     services: Services, clock: FakeClock
 ) -> None:
     clock.now = at(2026, 10, 30)  # 01:30 happens twice on Sunday 1 November 2026
-    await services.practice.set_daily(ANN, "01:30", "America/New_York")
-    await services.practice.set_quiet_hours(ANN, "00:00-00:00")
+    await services.daily_settings.set_daily(ANN, "01:30", "America/New_York")
+    await services.daily_settings.set_quiet_hours(ANN, "00:00-00:00")
     rec = Recorder()
     while clock.now < at(2026, 11, 3, 12):
         await services.sweep.tick(rec)
@@ -419,7 +419,7 @@ async def test_a_sender_that_raises_is_retried_later_and_restart_delivers_the_re
 async def test_a_prompt_late_after_downtime_is_sent_within_grace_else_missed(
     services: Services, clock: FakeClock, down_minutes: int, status: str, sends: int
 ) -> None:
-    await services.practice.set_daily(ANN, "09:30")  # UTC, the default zone
+    await services.daily_settings.set_daily(ANN, "09:30")  # UTC, the default zone
     clock.now = at(2026, 3, 2, 9, 30) + timedelta(minutes=down_minutes)  # the bot was down till now
     rec = Recorder()
     report = await services.sweep.tick(rec)
@@ -448,7 +448,7 @@ async def test_a_prompt_late_after_downtime_is_sent_within_grace_else_missed(
 async def test_after_days_down_only_todays_prompt_can_still_be_sent(
     services: Services, clock: FakeClock, back_at: time, today: str
 ) -> None:
-    await services.practice.set_daily(ANN, "09:30")
+    await services.daily_settings.set_daily(ANN, "09:30")
     clock.now = datetime.combine(date(2026, 3, 5), back_at, UTC)  # down since before Mar 2 09:30
     rec = Recorder()
     await services.sweep.tick(rec)
@@ -467,7 +467,7 @@ async def test_after_days_down_only_todays_prompt_can_still_be_sent(
 async def test_a_prompt_caught_up_after_downtime_waits_out_quiet_hours(
     services: Services, clock: FakeClock
 ) -> None:
-    await services.practice.set_daily(ANN, "21:30")  # quiet hours 22:00-07:00 by default
+    await services.daily_settings.set_daily(ANN, "21:30")  # quiet hours 22:00-07:00 by default
     clock.now = at(2026, 3, 2, 23, 0)  # back after 90 minutes: within grace, but it is night
     rec = Recorder()
     report = await services.sweep.tick(rec)
@@ -485,7 +485,7 @@ async def test_a_prompt_caught_up_after_downtime_waits_out_quiet_hours(
 async def test_the_daily_time_itself_is_honoured_inside_quiet_hours(
     services: Services, clock: FakeClock
 ) -> None:
-    await services.practice.set_daily(ANN, "23:15")
+    await services.daily_settings.set_daily(ANN, "23:15")
     clock.now = at(2026, 3, 2, 23, 15, 20)  # a tick 20 seconds after the chosen time
     rec = Recorder()
     assert (await services.sweep.tick(rec)).sent == 1
@@ -537,7 +537,7 @@ async def test_a_blocked_user_is_deactivated_others_still_served_and_start_react
 
 
 async def test_a_failed_send_is_retried_on_a_later_tick(services: Services, clock: FakeClock) -> None:
-    await services.practice.set_daily(ANN, "09:30")
+    await services.daily_settings.set_daily(ANN, "09:30")
     clock.advance(minutes=30)
     rec = Recorder(script={chat(ANN): [SendResult.FAILED, SendResult.FAILED]})
     assert (await services.sweep.tick(rec)).failed == 1
@@ -561,7 +561,7 @@ async def test_a_failed_send_is_retried_on_a_later_tick(services: Services, cloc
 async def test_a_send_that_keeps_failing_gives_up_after_three_attempts(
     services: Services, clock: FakeClock
 ) -> None:
-    await services.practice.set_daily(ANN, "09:30")
+    await services.daily_settings.set_daily(ANN, "09:30")
     clock.advance(minutes=30)
     rec = Recorder(always={chat(ANN): SendResult.FAILED})
     for _ in range(10):
@@ -583,7 +583,7 @@ async def test_a_send_that_keeps_failing_gives_up_after_three_attempts(
 async def test_a_user_in_a_mock_interview_gets_the_prompt_after_it_ends(
     services: Services, clock: FakeClock
 ) -> None:
-    await services.practice.set_daily(ANN, "09:30")
+    await services.daily_settings.set_daily(ANN, "09:30")
     started = await services.interviews.start(ANN)
     assert isinstance(started, Started)
     clock.advance(minutes=30)
@@ -607,7 +607,7 @@ async def test_a_user_in_a_mock_interview_gets_the_prompt_after_it_ends(
 async def test_a_prompt_deferred_by_a_long_interview_keeps_its_retries(
     services: Services, clock: FakeClock
 ) -> None:
-    await services.practice.set_daily(ANN, "09:30")
+    await services.daily_settings.set_daily(ANN, "09:30")
     assert isinstance(await services.interviews.start(ANN), Started)
     clock.advance(minutes=30)
     rec = Recorder(script={chat(ANN): [SendResult.FAILED]})
@@ -624,27 +624,27 @@ async def test_a_prompt_deferred_by_a_long_interview_keeps_its_retries(
 async def test_off_then_on_or_a_new_time_the_same_day_sends_no_second_prompt(
     services: Services, clock: FakeClock
 ) -> None:
-    await services.practice.set_daily(ANN, "09:30")
+    await services.daily_settings.set_daily(ANN, "09:30")
     clock.advance(minutes=30)
     rec = Recorder()
     assert (await services.sweep.tick(rec)).sent == 1
-    off = await services.practice.daily_off(ANN)
+    off = await services.daily_settings.daily_off(ANN)
     assert (off.enabled, off.next_at) == (False, None)
     clock.now = at(2026, 3, 3, 9, 30)
     await services.sweep.tick(rec)
     assert len(rec.calls) == 1  # off means off
 
-    on = await services.practice.set_daily(ANN, "18:00")
+    on = await services.daily_settings.set_daily(ANN, "18:00")
     assert on.next_at == at(2026, 3, 3, 18, 0)
     clock.now = at(2026, 3, 3, 18, 0)
     assert (await services.sweep.tick(rec)).sent == 1
     # Already had today's prompt: moving the time later today gives no second one.
-    moved = await services.practice.set_daily(ANN, "20:00")
+    moved = await services.daily_settings.set_daily(ANN, "20:00")
     assert moved.next_at == at(2026, 3, 3, 20, 0)
     clock.now = at(2026, 3, 3, 20, 0)
     report = await services.sweep.tick(rec)
     assert (report.scheduled, report.sent) == (0, 0)
-    assert (await services.practice.daily(ANN)).next_at == at(2026, 3, 4, 20, 0)
+    assert (await services.daily_settings.daily(ANN)).next_at == at(2026, 3, 4, 20, 0)
     clock.now = at(2026, 3, 4, 20, 0)
     assert (await services.sweep.tick(rec)).sent == 1
     assert [(r.local_date.day, r.due_at.hour) for r in await delivery_rows(services.db)] == [
@@ -655,12 +655,12 @@ async def test_off_then_on_or_a_new_time_the_same_day_sends_no_second_prompt(
 
 
 async def test_turning_daily_off_cancels_a_snoozed_prompt(services: Services, clock: FakeClock) -> None:
-    await services.practice.set_daily(ANN, "09:30")
+    await services.daily_settings.set_daily(ANN, "09:30")
     clock.advance(minutes=30)
     rec = Recorder()
     await services.sweep.tick(rec)
-    assert await services.practice.snooze(ANN, rec.delivered[0].content.prompt.session_id) is not None
-    await services.practice.daily_off(ANN)
+    assert await services.prompting.snooze(ANN, rec.delivered[0].content.prompt.session_id) is not None
+    await services.daily_settings.daily_off(ANN)
     clock.advance(hours=2)
     assert (await services.sweep.tick(rec)).sent == 0
     assert [r.kind for r in await delivery_rows(services.db)] == ["daily"]

@@ -20,7 +20,7 @@ from bot.core.interview import (
     TooLong,
     UnknownTopic,
 )
-from bot.core.practice import NothingDue
+from bot.core.prompting import NothingDue
 from bot.core.rating import Rating
 from bot.core.services import Services
 from bot.present import labels
@@ -95,7 +95,7 @@ class TerminalChat:
             summary = await self.interviews.cancel(self.who)
             self.say("cancelled_nothing") if summary is None else self.say("summary", summary=summary)
         elif name == "review":
-            outcome = await self.services.practice.start_review(self.who)
+            outcome = await self.services.prompting.start_review(self.who)
             if isinstance(outcome, NothingDue):
                 when = format_local(outcome.next_due, ZoneInfo("UTC")) + " UTC" if outcome.next_due else ""
                 self.say("review_nothing", next_due=outcome.next_due, next_local=when)

@@ -5,11 +5,12 @@ from dataclasses import dataclass, field
 
 from bot.config import Settings
 from bot.core.clock import Clock, system_clock
+from bot.core.daily_settings import DailySettingsService
 from bot.core.export import ExportService
 from bot.core.feedback import FeedbackMatcher
 from bot.core.interview import InterviewService
-from bot.core.practice import PracticeService
 from bot.core.progress import ProgressService
+from bot.core.prompting import PromptingService
 from bot.core.srs import SpacedRepetition
 from bot.core.sweep import PromptSweep
 from questions.loader import QuestionBank, load_bank
@@ -25,7 +26,8 @@ class Services:
     rng: random.Random = field(default_factory=random.Random)
     srs: SpacedRepetition = field(default_factory=SpacedRepetition)
     interviews: InterviewService = field(init=False)
-    practice: PracticeService = field(init=False)
+    daily_settings: DailySettingsService = field(init=False)
+    prompting: PromptingService = field(init=False)
     progress: ProgressService = field(init=False)
     sweep: PromptSweep = field(init=False)
 
@@ -41,14 +43,15 @@ class Services:
             srs=self.srs,
             default_timezone=self.settings.scheduler.default_timezone,
         )
-        self.practice = PracticeService(
-            self.db, self.interviews, self.clock, self.settings.scheduler, self.rng
+        self.daily_settings = DailySettingsService(self.db, self.bank, self.clock, self.settings.scheduler)
+        self.prompting = PromptingService(
+            self.db, self.interviews, self.clock, self.settings.scheduler, self.daily_settings, self.rng
         )
-        self.sweep = PromptSweep(self.db, self.practice, self.clock)
+        self.sweep = PromptSweep(self.db, self.prompting, self.clock)
         self.progress = ProgressService(
             self.db, self.interviews, self.clock, self.settings.scheduler.default_timezone
         )
-        self.exports = ExportService(self.db, self.bank, self.practice.zone_for, self.clock)
+        self.exports = ExportService(self.db, self.bank, self.daily_settings.zone_for, self.clock)
 
     @classmethod
     def open(

@@ -22,8 +22,7 @@ from enum import Enum
 
 from bot.core.clock import Clock
 from bot.core.daily_settings import quiet_hours
-from bot.core.practice import PracticeService
-from bot.core.prompting import Busy, DailyPrompt
+from bot.core.prompting import Busy, DailyPrompt, PromptingService
 from bot.core.schedule_time import catch_up, local_date, next_prompt_at
 from storage.db import Database
 from storage.records import DeliveryRecord
@@ -69,11 +68,11 @@ class SweepReport:
 
 
 class PromptSweep:
-    def __init__(self, db: Database, practice: PracticeService, clock: Clock) -> None:
+    def __init__(self, db: Database, prompting: PromptingService, clock: Clock) -> None:
         self.db = db
-        self.practice = practice
+        self.prompting = prompting
         self.clock = clock
-        self.settings = practice.settings
+        self.settings = prompting.settings
         # How far from the chosen time a daily prompt still counts as on time (a tick may be late).
         self.on_time = timedelta(seconds=max(60, 2 * self.settings.tick_seconds))
 
@@ -121,7 +120,7 @@ class PromptSweep:
             due = await schedules.due(now, self.settings.batch_size)
             for schedule, profile in due:
                 assert schedule.next_due_at is not None
-                tz = self.practice.zone(profile)
+                tz = self.prompting.daily_settings.zone(profile)
                 local = schedule.local_time
                 stored = schedule.next_due_at
                 # After an outage of days, only the latest occurrence can still be on time: a
@@ -156,7 +155,7 @@ class PromptSweep:
                 await uow.deliveries.finish(delivery.id, DeliveryStatus.BLOCKED)
                 report.blocked += 1
                 return
-            tz = self.practice.zone(profile)
+            tz = self.prompting.daily_settings.zone(profile)
             schedule = await uow.schedules.get(profile.user_id)
             quiet = quiet_hours(schedule)
             # The chosen daily time is always honoured; anything else sent unasked (a snooze, a
@@ -173,7 +172,7 @@ class PromptSweep:
                 )
                 report.deferred += 1
                 return
-            content = await self.practice.prepare(uow, profile, now, question_id=delivery.question_id)
+            content = await self.prompting.prepare(uow, profile, now, question_id=delivery.question_id)
             if isinstance(content, Busy) and local_date(now, tz) > delivery.local_date:
                 # Busy in an interview all day (or one left open): let tomorrow's prompt take over.
                 await uow.deliveries.finish(delivery.id, DeliveryStatus.MISSED, attempts=unclaimed)

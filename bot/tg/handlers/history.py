@@ -5,8 +5,8 @@ from typing import assert_never
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.core.interview import Identity
-from bot.core.practice import Busy
 from bot.core.progress import HistoryPage
+from bot.core.prompting import Busy
 from bot.core.services import Services
 from bot.present import labels
 from bot.present.render import render
@@ -45,7 +45,8 @@ def history_keyboard(page: HistoryPage) -> InlineKeyboardMarkup | None:
 class HistoryHandlers:
     def __init__(self, services: Services) -> None:
         self.progress = services.progress
-        self.practice = services.practice
+        self.daily_settings = services.daily_settings
+        self.prompting = services.prompting
         self.interviews = services.interviews
 
     def _render(self, page: HistoryPage) -> str:
@@ -107,7 +108,7 @@ class HistoryHandlers:
                 if history is None:
                     await answer_query(query, "stale_button")
                     return
-                outcome = await self.practice.practise_now(who, history.question.id)
+                outcome = await self.prompting.practise_now(who, history.question.id)
                 if outcome is None or isinstance(outcome, Busy):
                     await answer_query(query, "busy" if isinstance(outcome, Busy) else "stale_button")
                     return

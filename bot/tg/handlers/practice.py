@@ -5,8 +5,9 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
+from bot.core.daily_settings import DailySetting, InterviewDate, TopicChoice
 from bot.core.interview import AlreadyRunning, Identity, Started
-from bot.core.practice import Busy, DailyPrompt, DailySetting, InterviewDate, NothingDue, TopicChoice
+from bot.core.prompting import Busy, DailyPrompt, NothingDue
 from bot.core.schedule_time import ScheduleInputError
 from bot.core.services import Services
 from bot.present import labels
@@ -57,7 +58,8 @@ def render_daily_prompt(daily: DailyPrompt) -> str:
 
 class PracticeHandlers:
     def __init__(self, services: Services, interview: InterviewHandlers) -> None:
-        self.practice = services.practice
+        self.daily_settings = services.daily_settings
+        self.prompting = services.prompting
         self.interview = interview
 
     async def _show_setting(
@@ -79,36 +81,38 @@ class PracticeHandlers:
         args = list(context.args or ())
         try:
             if not args:
-                await self._show_setting(update, context, await self.practice.daily(who))
+                await self._show_setting(update, context, await self.daily_settings.daily(who))
             elif args[0].lower() == "off":
-                await self._show_setting(update, context, await self.practice.daily_off(who), changed=True)
+                await self._show_setting(
+                    update, context, await self.daily_settings.daily_off(who), changed=True
+                )
             elif args[0].lower() == "quiet":
-                setting = await self.practice.set_quiet_hours(who, " ".join(args[1:]))
+                setting = await self.daily_settings.set_quiet_hours(who, " ".join(args[1:]))
                 await self._show_setting(update, context, setting, changed=True)
             else:
                 zone = " ".join(args[1:]) or None
-                setting = await self.practice.set_daily(who, args[0], zone)
+                setting = await self.daily_settings.set_daily(who, args[0], zone)
                 await self._show_setting(update, context, setting, changed=True)
         except ScheduleInputError as exc:
             await reply(update, context, "schedule_error", message=labels.schedule_problem(exc))
 
     @with_identity
     async def topics(self, update: Update, context: Context, who: Identity) -> None:
-        choices = await self.practice.topics(who)
+        choices = await self.daily_settings.topics(who)
         await reply(
             update, context, "topics", topics_keyboard(choices), all_selected=all(c.selected for c in choices)
         )
 
     @with_identity
     async def review(self, update: Update, context: Context, who: Identity) -> None:
-        outcome = await self.practice.start_review(who)
+        outcome = await self.prompting.start_review(who)
         match outcome:
             case Started(prompt=prompt):
                 await self.interview.ask(update, context, prompt)
             case AlreadyRunning(session_id=sid, prompt=prompt):
                 await reply(update, context, "already_running", continue_keyboard(sid, None), prompt=prompt)
             case NothingDue(next_due=next_due):
-                zone = await self.practice.zone_for(who)
+                zone = await self.daily_settings.zone_for(who)
                 next_local = format_local(next_due, zone) if next_due else ""
                 await reply(update, context, "review_nothing", next_due=next_due, next_local=next_local)
 
@@ -117,14 +121,14 @@ class PracticeHandlers:
         args = list(context.args or ())
         try:
             if not args:
-                setting = await self.practice.daily(who)
+                setting = await self.daily_settings.daily(who)
                 result = InterviewDate(setting.interview_date, setting.days_left)
                 await reply(update, context, "interview_date", result=result, cleared=False)
             elif args[0].lower() == "off":
-                result = await self.practice.set_interview_date(who, None)
+                result = await self.daily_settings.set_interview_date(who, None)
                 await reply(update, context, "interview_date", result=result, cleared=True)
             else:
-                result = await self.practice.set_interview_date(who, args[0])
+                result = await self.daily_settings.set_interview_date(who, args[0])
                 await reply(update, context, "interview_date", result=result, cleared=False)
         except ScheduleInputError as exc:
             await reply(update, context, "schedule_error", message=labels.schedule_problem(exc))
@@ -140,7 +144,7 @@ class PracticeHandlers:
         assert query is not None
         match action:
             case cd.SkipPrompt(session_id=sid):
-                outcome = await self.practice.skip(who, sid)
+                outcome = await self.prompting.skip(who, sid)
                 if outcome is None or isinstance(outcome, Busy):
                     await answer_query(query, "prompt_gone")
                     return
@@ -150,21 +154,23 @@ class PracticeHandlers:
                     update, context, "daily_prompt", prompt_keyboard(outcome.prompt.session_id), daily=outcome
                 )
             case cd.SnoozePrompt(session_id=sid):
-                due = await self.practice.snooze(who, sid)
+                due = await self.prompting.snooze(who, sid)
                 if due is None:
                     await answer_query(query, "prompt_gone")
                     return
-                at = format_local(due, await self.practice.zone_for(who))
+                at = format_local(due, await self.daily_settings.zone_for(who))
                 await answer_query(query, "snoozed", at=at)
                 await drop_keyboard(query)
                 await reply(update, context, "snoozed", at=at)
             case cd.SetDailyTime(time=hhmm):
                 await answer_query(query)
-                setting = await (self.practice.set_daily(who, hhmm) if hhmm else self.practice.daily_off(who))
+                setting = await (
+                    self.daily_settings.set_daily(who, hhmm) if hhmm else self.daily_settings.daily_off(who)
+                )
                 await drop_keyboard(query)
                 await self._show_setting(update, context, setting, changed=True)
             case cd.ToggleTopic(topic=topic):
-                choices = await self.practice.toggle_topic(who, topic)
+                choices = await self.daily_settings.toggle_topic(who, topic)
                 if choices is None:
                     await answer_query(query, "stale_button")
                     return
