@@ -14,9 +14,10 @@ from bot.core.feedback import FeedbackMatcher
 from questions.loader import QuestionBank, load_bank
 
 PARAPHRASES = Path(__file__).parent / "data" / "paraphrases"
-# Floors, raised as the bank's phrases are broadened; the figures are printed with -s.
-TUNING_RECALL = 0.65
-HELD_OUT_RECALL = 0.40
+# Floors under the figures measured after the bank's phrases were broadened against the tuning
+# part (99.6% and 45.4%, from 67.6% and 42.8% before); printed with -s.
+TUNING_RECALL = 0.97
+HELD_OUT_RECALL = 0.43
 
 
 @cache
