@@ -22,7 +22,7 @@ def status_of(answer: str, phrase: str) -> str:
     hits = find(tokens, index_keys(tokens), phrase_keys(phrase))
     if not hits:
         return "absent"
-    marks, listed = negation_marks(tokens), listed_tokens(answer, tokens)
+    marks, listed = negation_marks(tokens, answer), listed_tokens(answer, tokens)
     kinds = {mention(tokens, marks, listed, hit) for hit in hits}
     return next(k for k in ("affirmed", "negated", "listed") if k in kinds)
 
@@ -64,6 +64,34 @@ def test_negation_scopes(answer: str, phrase: str, expected: str) -> None:
 @pytest.mark.parametrize(
     ("answer", "phrase", "expected"),
     [
+        # A mention that only does harm, is acceptable as it is, or can wait is dismissed.
+        ("A long discovery phase just delays everything.", "discovery", "negated"),
+        ("Agreeing ways of working as a group just turns into a debate.", "ways of working", "negated"),
+        ("Extra features are fine too, users like more.", "extra features", "negated"),
+        ("The retrospective can wait.", "retrospective", "negated"),
+        ("There's no point in a pilot here.", "pilot", "negated"),
+        ("Value stream mapping? Not really, it's sticky notes.", "value stream mapping", "negated"),
+        ("A pilot? Never.", "pilot", "negated"),
+        # A negation from an earlier clause and the clause's own dismissal agree.
+        ("I wouldn't mix them, hybrid contracts just confuse everyone.", "hybrid contracts", "negated"),
+        # Affirming counter-examples.
+        ("I never start without a business case.", "business case", "affirmed"),
+        ("Rather than guessing, I ran a pilot.", "pilot", "affirmed"),
+        ("I skipped nothing: we ran a pilot.", "pilot", "affirmed"),
+        ("I don't think a pilot is overkill.", "pilot", "affirmed"),
+        ("Discovery delays hurt us, so we mapped dependencies.", "discovery", "affirmed"),
+        ("The pilot went fine and we scaled it.", "pilot", "affirmed"),
+        ("It only delays things if you skip the pilot? No, we ran one.", "ran one", "affirmed"),
+        ("Did we run a pilot? Yes, for two weeks.", "pilot", "affirmed"),
+    ],
+)
+def test_dismissals_and_contrasts(answer: str, phrase: str, expected: str) -> None:
+    assert status_of(answer, phrase) == expected
+
+
+@pytest.mark.parametrize(
+    ("answer", "phrase", "expected"),
+    [
         (
             "Business case, stakeholders, current state, security, compliance, pilot, AWS, landing zone.",
             "landing zone",
@@ -74,6 +102,23 @@ def test_negation_scopes(answer: str, phrase: str, expected: str) -> None:
         ("• milestones, forecast vs baseline", "forecast", "listed"),
         ("Stakeholders.", "stakeholders", "listed"),
         ("I'd cover: governance, budget, risks, scope, quality, vendors.", "vendors", "listed"),
+        # Comparatives and "done" are not verbs in a list; its first item is a term too.
+        ("- velocity, faster releases", "velocity", "listed"),
+        ("- standard form, fewer approvals", "standard form", "listed"),
+        (
+            "In software: handoffs, partially done work, extra features, task switching, delays, defects.",
+            "handoffs",
+            "listed",
+        ),
+        (
+            "Clear ask + deadline, follow-ups (email → call → desk visit), empathy, "
+            "escalation to line manager, got it, lesson learned.",
+            "escalation to line manager",
+            "listed",
+        ),
+        # A fragment in "-ed" after a list continues it; alone it is a sentence.
+        ("SIT, UAT, parallel run, cutover. Lessons learned.", "lessons learned", "listed"),
+        ("We went live in May. Lessons learned.", "lessons learned", "affirmed"),
         # A sentence around the terms: they count.
         ("Scrum with a product owner and a retrospective.", "product owner", "affirmed"),
         ("I agreed the scope and priorities with the stakeholders.", "stakeholders", "affirmed"),
@@ -336,6 +381,40 @@ def test_assess_returns_evidence_hints_and_star() -> None:
     assert result.to_dict()["covered"] == ["Raised it formally"]
     # The old three-field value still builds, for stored answers and callers that only count.
     assert Feedback(("a", "b"), (1,), 3).missed_labels == ["a"]
+
+
+def planning_question() -> Question:
+    return Question.model_validate(
+        {
+            "id": "t-plan",
+            "topic": "lifecycle",
+            "kind": "technical",
+            "difficulty": 2,
+            "text": "How do you build a schedule?",
+            "talking_points": [
+                {"label": "Estimate with the team", "match": ["the estimates", "estimated it"]},
+            ],
+            "follow_ups": ["?"],
+            "model_answer": ["Estimate with the team."],
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("answer", "covered"),
+    [
+        # Done alone, a point about doing it with others is not made.
+        ("I do the estimates myself, asking the team takes too long.", []),
+        ("I built the estimates alone over a weekend.", []),
+        (
+            "I estimated it myself first. Then the team and I reviewed the estimates.",
+            ["Estimate with the team"],
+        ),
+    ],
+)
+def test_points_about_teamwork_are_not_made_alone(answer: str, covered: list[str]) -> None:
+    question = planning_question()
+    assert FeedbackMatcher([question]).assess(question, answer).covered_labels == covered
 
 
 def test_a_stored_analysis_comes_back_the_same() -> None:

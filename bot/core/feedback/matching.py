@@ -42,6 +42,8 @@ _SCOPE_ENDS: Final = frozenset(
     "instead after once otherwise".split()
 )
 _NOUN_SCOPE_ENDS: Final = frozenset("during in at on within around".split())
+# "no point in", "no sense in": the noun phrase goes on past the preposition.
+_WORTH: Final = frozenset("point sense value use interest".split())
 _SUBORDINATORS: Final = frozenset(
     "if when whenever unless because although though while once since as".split()
 )
@@ -57,6 +59,15 @@ _NEEDED: Final = frozenset(
     "need needed necessary worth matter mattered important useful help work worked required relevant "
     "bother apply".split()
 )
+# "a long discovery just delays everything": a mention that only does harm is dismissed.
+_ONLY: Final = frozenset("just only merely".split())
+_HARMS: Final = frozenset(
+    "delay delays slow slows waste wastes turn turns confuse confuses complicate complicates "
+    "drag drags annoy annoys frustrate frustrates distract distracts bog bogs gets get".split()
+)
+# "extra features are fine", "the retro can wait": acceptable as it is, so nothing to act on.
+_BE: Final = frozenset("is are was were be".split())
+_ACCEPTABLE: Final = frozenset("fine ok okay".split())
 _POST_SCOPE: Final = 5
 # A negation after these belongs to a relative or conditional clause: "moves that cannot ship".
 _RELATIVES: Final = frozenset("that who when if where whether".split())
@@ -68,7 +79,7 @@ _VERBISH: Final = SUBJECTS | frozenset(
     "is are was were be been being have has had do does did can could would should will must "
     "it's that's there's let's my our me us it them".split()
 )
-_ITEM_BREAK: Final = re.compile(r"[,:/•*+()&]|\s-\s|^\s*-|\n")
+_ITEM_BREAK: Final = re.compile(r"[,:/•*+()&→]|\s-\s|^\s*-|\n")
 _BULLET: Final = re.compile(r"\s*(?:[-•*+>]|\d{1,2}[.)])\s")
 _CONJUNCTIONS: Final = frozenset({"and", "or"})
 LIST_MIN_ITEMS: Final = 3
@@ -145,9 +156,11 @@ def _is_negator(tokens: Sequence[Token], i: int) -> tuple[int, int] | None:
     return None
 
 
-def negation_marks(tokens: Sequence[Token]) -> list[int]:
-    """For each token, how many negations cover it."""
+def negation_marks(tokens: Sequence[Token], text: str = "") -> list[int]:
+    """For each token, how many negations cover it (with `text`, also "X? Not really.")."""
     marks = [0] * len(tokens)
+    if text:
+        _deny_questions(text, tokens, marks)
     for i, candidate in enumerate(tokens):
         if candidate.word not in _NEGATOR_WORDS and not candidate.word.endswith("n't"):
             continue
@@ -171,13 +184,33 @@ def negation_marks(tokens: Sequence[Token]) -> list[int]:
                 or token.clause > clause + 1  # one comma at most
             ):
                 break
-            # "no finance systems during year-end": a place or time ends the noun phrase.
-            if length == NOUN_SCOPE and token.word in _NOUN_SCOPE_ENDS:
+            # "no finance systems during year-end": a place or time ends the noun phrase,
+            # but "no point in a pilot" goes on.
+            if length == NOUN_SCOPE and token.word in _NOUN_SCOPE_ENDS and tokens[j - 1].word not in _WORTH:
                 break
             if length == NOUN_SCOPE and j > first and token.word in SUBJECTS:
                 break
             marks[j] += 1
     return marks
+
+
+# "Value stream mapping? Not really." A short question answered with a denial.
+_DENIALS: Final = frozenset("nah nope never".split())
+_NOT_REALLY: Final = frozenset("really much quite at so".split())
+QUESTION_MAX_WORDS: Final = 8
+
+
+def _deny_questions(text: str, tokens: Sequence[Token], marks: list[int]) -> None:
+    start = 0
+    for i in range(1, len(tokens)):
+        if tokens[i].sentence == tokens[i - 1].sentence:
+            continue
+        following = tokens[i + 1].word if i + 1 < len(tokens) else ""
+        denied = tokens[i].word in _DENIALS or (tokens[i].word == "not" and following in _NOT_REALLY)
+        if denied and i - start <= QUESTION_MAX_WORDS and "?" in text[tokens[i - 1].end : tokens[i].start]:
+            for j in range(start, i):
+                marks[j] += 1
+        start = i
 
 
 def _dismissed_after(tokens: Sequence[Token], last: int) -> bool:
@@ -187,6 +220,11 @@ def _dismissed_after(tokens: Sequence[Token], last: int) -> bool:
         if token.clause != clause or token.word in _SCOPE_ENDS:
             return False
         if token.word in _DISMISSALS:
+            return True
+        following = tokens[j + 1].word if j + 1 < len(tokens) else ""
+        if token.word in _ONLY and following in _HARMS:
+            return True
+        if (token.word in _BE and following in _ACCEPTABLE) or (token.word == "can" and following == "wait"):
             return True
         if (token.word == "not" or token.word.endswith("n't")) and any(
             t.word in _NEEDED for t in tokens[j + 1 : j + 3]
@@ -199,6 +237,7 @@ def listed_tokens(text: str, tokens: Sequence[Token]) -> list[bool]:
     """Which tokens stand in a bare list of terms (no sentence around them)."""
     listed = [False] * len(tokens)
     segment: list[int] = []
+    after_list = False
     for i, token in enumerate(tokens):
         if segment:
             previous = tokens[segment[-1]]
@@ -206,15 +245,18 @@ def listed_tokens(text: str, tokens: Sequence[Token]) -> list[bool]:
                 tokens[j].word in _VERBISH for j in segment
             )
             if token.sentence != previous.sentence or heading:
-                _mark_list(text, tokens, segment, listed)
+                after_list = _mark_list(text, tokens, segment, listed, after_list)
                 segment = []
         segment.append(i)
     if segment:
-        _mark_list(text, tokens, segment, listed)
+        _mark_list(text, tokens, segment, listed, after_list)
     return listed
 
 
-def _mark_list(text: str, tokens: Sequence[Token], segment: list[int], listed: list[bool]) -> None:
+def _mark_list(
+    text: str, tokens: Sequence[Token], segment: list[int], listed: list[bool], after_list: bool
+) -> bool:
+    """Mark the segment's listed tokens; True when it was a list (the next fragment may continue it)."""
     # Items of the segment, each with whether "and"/"or" introduced it (prose, not a dump).
     items: list[tuple[list[int], bool]] = [([], False)]
     for i in segment:
@@ -232,9 +274,10 @@ def _mark_list(text: str, tokens: Sequence[Token], segment: list[int], listed: l
         short = [words for words, _ in items if len(words) <= LIST_MAX_ITEM_WORDS]
         line_start = text.rfind("\n", 0, tokens[segment[0]].start) + 1
         bullet = _BULLET.match(text, line_start) is not None
-        # A short fragment with a verb in "-ed" is a sentence: "Stakeholders signed off."
-        fragment = len(segment) <= FRAGMENT_MAX_WORDS and not any(
-            tokens[i].word.endswith("ed") for i in segment
+        # A short fragment with a verb in "-ed" is a sentence ("Stakeholders signed off."),
+        # unless it follows a list: "... cutover. Lessons learned."
+        fragment = len(segment) <= FRAGMENT_MAX_WORDS and (
+            after_list or not any(tokens[i].word.endswith("ed") for i in segment)
         )
         if (
             (bullet and len(segment) <= BULLET_MAX_WORDS)
@@ -244,11 +287,14 @@ def _mark_list(text: str, tokens: Sequence[Token], segment: list[int], listed: l
         ):
             for i in segment:
                 listed[i] = True
-        return
+            return True
+        return False
     bare = [
         words
         for words, chained in items[1:]
-        if len(words) <= 3 and not chained and not any(tokens[i].word in _VERBISH for i in words)
+        if len(words) <= LIST_MAX_ITEM_WORDS
+        and not chained
+        and not any(tokens[i].word in _VERBISH for i in words)
     ]
     # Lists with a stray verb ("don't break what works", "got it") are still lists; terms
     # running on from a subject ("I led a, b, c...") are the candidate's own sentence.
@@ -257,9 +303,19 @@ def _mark_list(text: str, tokens: Sequence[Token], segment: list[int], listed: l
     announced = ":" in text[frame_end : tokens[items[1][0][0]].start] if len(items) > 1 else False
     framed = not announced and any(tokens[i].word in SUBJECTS for i in items[0][0])
     if not framed and len(bare) >= DUMP_MIN_ITEMS and len(bare) * 4 >= (len(items) - 1) * 3:
+        # The first item is one of the terms too, unless it frames them ("we used: ...").
+        head = items[0][0]
+        if (
+            not announced
+            and len(head) <= LIST_MAX_ITEM_WORDS
+            and not any(tokens[i].word in _VERBISH for i in head)
+        ):
+            bare.append(head)
         for words in bare:
             for i in words:
                 listed[i] = True
+        return True
+    return False
 
 
 def _judged_later(tokens: Sequence[Token], first: int, last: int) -> bool:
@@ -282,10 +338,24 @@ def _judged_later(tokens: Sequence[Token], first: int, last: int) -> bool:
     return False
 
 
+def _negator_in_clause(tokens: Sequence[Token], first: int) -> bool:
+    clause = tokens[first].clause
+    j = first - 1
+    while j >= 0 and tokens[j].clause == clause:
+        if _is_negator(tokens, j) is not None:
+            return True
+        j -= 1
+    return False
+
+
 def mention(tokens: Sequence[Token], marks: list[int], listed: list[bool], where: range) -> Mention:
     first, last = where.start, where.stop - 1
     after = _dismissed_after(tokens, last) or (marks[first] == 0 and _judged_later(tokens, first, last))
     if (marks[first] + after) % 2 == 1:
+        return "negated"
+    # A negation run on from an earlier clause and a dismissal in the mention's own clause
+    # agree rather than cancel: "I wouldn't mix them, hybrid contracts just confuse everyone".
+    if after and marks[first] and not _negator_in_clause(tokens, first):
         return "negated"
     if all(listed[i] for i in where):
         return "listed"
