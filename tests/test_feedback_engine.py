@@ -72,6 +72,14 @@ def test_negation_scopes(answer: str, phrase: str, expected: str) -> None:
         ("There's no point in a pilot here.", "pilot", "negated"),
         ("Value stream mapping? Not really, it's sticky notes.", "value stream mapping", "negated"),
         ("A pilot? Never.", "pilot", "negated"),
+        ("Threat modelling is quite theoretical.", "threat modelling", "negated"),
+        ("A steering committee doesn't add value here.", "steering committee", "negated"),
+        ("A formal business case is a luxury we can't afford.", "business case", "negated"),
+        # Left out, or forgotten, is not done.
+        ("I'm not a fan of RAG ratings, so I leave them out.", "rag ratings", "negated"),
+        ("I'd leave out the RAG ratings.", "rag ratings", "negated"),
+        ("I'd keep risks out of an exec report.", "risks", "negated"),
+        ("I forgot to update the risk register.", "risk register", "negated"),
         # A negation from an earlier clause and the clause's own dismissal agree.
         ("I wouldn't mix them, hybrid contracts just confuse everyone.", "hybrid contracts", "negated"),
         # Affirming counter-examples.
@@ -83,6 +91,9 @@ def test_negation_scopes(answer: str, phrase: str, expected: str) -> None:
         ("The pilot went fine and we scaled it.", "pilot", "affirmed"),
         ("It only delays things if you skip the pilot? No, we ran one.", "ran one", "affirmed"),
         ("Did we run a pilot? Yes, for two weeks.", "pilot", "affirmed"),
+        ("Threat modelling is theoretical work we did early.", "threat modelling", "affirmed"),
+        ("Don't forget the rollback plan.", "rollback plan", "affirmed"),
+        ("We kept the sponsor informed every week.", "sponsor", "affirmed"),
     ],
 )
 def test_dismissals_and_contrasts(answer: str, phrase: str, expected: str) -> None:

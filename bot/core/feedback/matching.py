@@ -27,11 +27,20 @@ PARTICLES: Final = frozenset("off over back up out down in on through away".spli
 
 _VERB_NEGATORS: Final = frozenset(
     "not never cannot nor neither hardly barely seldom skip skipped skipping skips ignore ignored "
-    "ignoring ignores forgo forwent dont didnt wouldnt wont cant isnt wasnt doesnt shouldnt couldnt "
-    "havent hadnt arent werent".split()
+    "ignoring ignores forgo forwent forget forgot forgotten forgetting dont didnt wouldnt wont cant "
+    "isnt wasnt doesnt shouldnt couldnt havent hadnt arent werent".split()
 )
 _NOUN_NEGATORS: Final = frozenset("no without nothing none nobody".split())
-_NOUN_NEGATOR_PAIRS: Final = frozenset({("instead", "of"), ("rather", "than"), ("lack", "of")})
+_NOUN_NEGATOR_PAIRS: Final = frozenset(
+    {
+        ("instead", "of"),
+        ("rather", "than"),
+        ("lack", "of"),
+        ("leave", "out"),
+        ("left", "out"),
+        ("leaving", "out"),
+    }
+)
 _NEGATOR_WORDS: Final = (
     _VERB_NEGATORS | _NOUN_NEGATORS | {first for first, _ in _NOUN_NEGATOR_PAIRS} | {"lacked"}
 )
@@ -52,12 +61,15 @@ SUBJECTS: Final = frozenset(
 )
 _DISMISSALS: Final = frozenset(
     "overkill pointless unnecessary useless irrelevant nonsense waste bureaucracy optional paperwork "
-    "overhead theatre theater overrated hassle distraction".split()
+    "overhead theatre theater overrated hassle distraction luxury redundant counterproductive".split()
 )
+# Judgements that dismiss only as the clause's last word: "threat modelling is quite theoretical"
+# (but "theoretical work").
+_JUDGEMENTS: Final = frozenset("theoretical academic excessive unrealistic impractical".split())
 # "the pilot wasn't needed": a negation right after a mention, before one of these.
 _NEEDED: Final = frozenset(
     "need needed necessary worth matter mattered important useful help work worked required relevant "
-    "bother apply".split()
+    "bother apply add".split()
 )
 # "a long discovery just delays everything": a mention that only does harm is dismissed.
 _ONLY: Final = frozenset("just only merely".split())
@@ -65,6 +77,8 @@ _HARMS: Final = frozenset(
     "delay delays slow slows waste wastes turn turns confuse confuses complicate complicates "
     "drag drags annoy annoys frustrate frustrates distract distracts bog bogs gets get".split()
 )
+# "I'd leave risks out", "keep the sponsor out of it": left out, so not done.
+_OMITTERS: Final = frozenset("leave leaves left leaving keep keeps kept keeping".split())
 # "extra features are fine", "the retro can wait": acceptable as it is, so nothing to act on.
 _BE: Final = frozenset("is are was were be".split())
 _ACCEPTABLE: Final = frozenset("fine ok okay".split())
@@ -213,16 +227,21 @@ def _deny_questions(text: str, tokens: Sequence[Token], marks: list[int]) -> Non
         start = i
 
 
-def _dismissed_after(tokens: Sequence[Token], last: int) -> bool:
+def _dismissed_after(tokens: Sequence[Token], first: int, last: int) -> bool:
     clause = tokens[last].clause
+    omitted = any(t.word in _OMITTERS and t.clause == clause for t in tokens[max(0, first - 3) : first])
     for j in range(last + 1, min(len(tokens), last + 1 + _POST_SCOPE)):
         token = tokens[j]
         if token.clause != clause or token.word in _SCOPE_ENDS:
             return False
         if token.word in _DISMISSALS:
             return True
+        if token.word in _JUDGEMENTS and (j + 1 == len(tokens) or tokens[j + 1].clause != clause):
+            return True
         following = tokens[j + 1].word if j + 1 < len(tokens) else ""
         if token.word in _ONLY and following in _HARMS:
+            return True
+        if omitted and token.word == "out":
             return True
         if (token.word in _BE and following in _ACCEPTABLE) or (token.word == "can" and following == "wait"):
             return True
@@ -350,7 +369,9 @@ def _negator_in_clause(tokens: Sequence[Token], first: int) -> bool:
 
 def mention(tokens: Sequence[Token], marks: list[int], listed: list[bool], where: range) -> Mention:
     first, last = where.start, where.stop - 1
-    after = _dismissed_after(tokens, last) or (marks[first] == 0 and _judged_later(tokens, first, last))
+    after = _dismissed_after(tokens, first, last) or (
+        marks[first] == 0 and _judged_later(tokens, first, last)
+    )
     if (marks[first] + after) % 2 == 1:
         return "negated"
     # A negation run on from an earlier clause and a dismissal in the mention's own clause
