@@ -80,6 +80,15 @@ def test_negation_scopes(answer: str, phrase: str, expected: str) -> None:
         ("I'd leave out the RAG ratings.", "rag ratings", "negated"),
         ("I'd keep risks out of an exec report.", "risks", "negated"),
         ("I forgot to update the risk register.", "risk register", "negated"),
+        ("There's little point in a pilot.", "pilot", "negated"),
+        ("Who needs a pilot when the vendor has done it a hundred times?", "pilot", "negated"),
+        ("Honestly a communication plan is a nice-to-have.", "communication plan", "negated"),
+        ("Lessons learned sessions are a box-ticking exercise.", "lessons learned", "negated"),
+        ("Metrics are mostly vanity.", "metrics", "negated"),
+        ("Daily retrospectives slow everything down.", "retrospectives", "negated"),
+        # A topic named up front, then negated through a pronoun under a new subject.
+        ("A risk register is something for big companies, we never needed one.", "risk register", "negated"),
+        ("Multitasking is normal for seniors and I don't see it as a problem.", "multitasking", "negated"),
         # A negation from an earlier clause and the clause's own dismissal agree.
         ("I wouldn't mix them, hybrid contracts just confuse everyone.", "hybrid contracts", "negated"),
         # Affirming counter-examples.
@@ -94,6 +103,8 @@ def test_negation_scopes(answer: str, phrase: str, expected: str) -> None:
         ("Threat modelling is theoretical work we did early.", "threat modelling", "affirmed"),
         ("Don't forget the rollback plan.", "rollback plan", "affirmed"),
         ("We kept the sponsor informed every week.", "sponsor", "affirmed"),
+        ("A risk register is essential, we reviewed it weekly.", "risk register", "affirmed"),
+        ("Retrospectives slowly changed the team's habits.", "retrospectives", "affirmed"),
     ],
 )
 def test_dismissals_and_contrasts(answer: str, phrase: str, expected: str) -> None:

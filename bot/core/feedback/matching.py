@@ -39,7 +39,10 @@ _NOUN_NEGATOR_PAIRS: Final = frozenset(
         ("leave", "out"),
         ("left", "out"),
         ("leaving", "out"),
+        ("who", "needs"),
+        ("who", "need"),
     }
+    | {("little", worth) for worth in ("point", "value", "need", "sense", "use")}
 )
 _NEGATOR_WORDS: Final = (
     _VERB_NEGATORS | _NOUN_NEGATORS | {first for first, _ in _NOUN_NEGATOR_PAIRS} | {"lacked"}
@@ -61,11 +64,20 @@ SUBJECTS: Final = frozenset(
 )
 _DISMISSALS: Final = frozenset(
     "overkill pointless unnecessary useless irrelevant nonsense waste bureaucracy optional paperwork "
-    "overhead theatre theater overrated hassle distraction luxury redundant counterproductive".split()
+    "overhead theatre theater overrated hassle distraction luxury redundant counterproductive vanity "
+    "ticking".split()
 )
 # Judgements that dismiss only as the clause's last word: "threat modelling is quite theoretical"
 # (but "theoretical work").
-_JUDGEMENTS: Final = frozenset("theoretical academic excessive unrealistic impractical".split())
+_JUDGEMENTS: Final = frozenset(
+    "theoretical academic excessive unrealistic impractical confrontational".split()
+)
+# "retrospectives slow everything down": a harm verb right after the mention.
+_HARMS_AFTER: Final = frozenset(
+    "slow slows complicate complicates confuse confuses kill kills bog bogs drag drags".split()
+)
+# "we never needed one", "I don't see it as a problem": a pronoun carries the topic on.
+_BACK_REFERENCES: Final = frozenset("it one them any that those".split())
 # "the pilot wasn't needed": a negation right after a mention, before one of these.
 _NEEDED: Final = frozenset(
     "need needed necessary worth matter mattered important useful help work worked required relevant "
@@ -241,6 +253,15 @@ def _dismissed_after(tokens: Sequence[Token], first: int, last: int) -> bool:
         following = tokens[j + 1].word if j + 1 < len(tokens) else ""
         if token.word in _ONLY and following in _HARMS:
             return True
+        if j == last + 1 and token.word in _HARMS_AFTER:
+            return True
+        if (
+            token.word == "nice"
+            and following == "to"
+            and j + 2 < len(tokens)
+            and tokens[j + 2].word == "have"
+        ):
+            return True
         if omitted and token.word == "out":
             return True
         if (token.word in _BE and following in _ACCEPTABLE) or (token.word == "can" and following == "wait"):
@@ -347,13 +368,28 @@ def _judged_later(tokens: Sequence[Token], first: int, last: int) -> bool:
         if token.sentence != sentence or token.word in _SCOPE_ENDS or token.word in _RELATIVES:
             return False
         if token.word in SUBJECTS and token.clause != tokens[last].clause:
-            return False
+            return _refers_back_negated(tokens, j)
         # ", not a manager" contrasts with what came before rather than negating it.
         contrast = token.word == "not" and tokens[j - 1].clause != token.clause
         if not contrast and (
             token.word in _DISMISSALS or token.word in _VERB_NEGATORS or token.word.endswith("n't")
         ):
             return True
+    return False
+
+
+def _refers_back_negated(tokens: Sequence[Token], subject: int) -> bool:
+    """ "..., we never needed one": the new subject's clause negates a pronoun for the topic."""
+    clause = tokens[subject].clause
+    j = subject + 1
+    while j < len(tokens) and tokens[j].clause == clause:
+        if tokens[j].word in _SCOPE_ENDS:
+            return False
+        if _is_negator(tokens, j) is not None and any(
+            t.word in _BACK_REFERENCES and t.clause == clause for t in tokens[j + 1 : j + 4]
+        ):
+            return True
+        j += 1
     return False
 
 
