@@ -86,6 +86,13 @@ def test_negation_scopes(answer: str, phrase: str, expected: str) -> None:
         ("Lessons learned sessions are a box-ticking exercise.", "lessons learned", "negated"),
         ("Metrics are mostly vanity.", "metrics", "negated"),
         ("Daily retrospectives slow everything down.", "retrospectives", "negated"),
+        ("We can add training later.", "training", "negated"),
+        ("A pilot sounds good on paper but it just doubles the work.", "pilot", "negated"),
+        ("A risk register is fine in theory.", "risk register", "negated"),
+        ("The business case was a formality.", "business case", "negated"),
+        ("I'd rather trust my gut than run a pilot.", "pilot", "negated"),
+        ("Why run a pilot when you can just go live?", "pilot", "negated"),
+        ("User research takes too long, so I'd skip it.", "user research", "negated"),
         # A topic named up front, then negated through a pronoun under a new subject.
         ("A risk register is something for big companies, we never needed one.", "risk register", "negated"),
         ("Multitasking is normal for seniors and I don't see it as a problem.", "multitasking", "negated"),
@@ -105,6 +112,11 @@ def test_negation_scopes(answer: str, phrase: str, expected: str) -> None:
         ("We kept the sponsor informed every week.", "sponsor", "affirmed"),
         ("A risk register is essential, we reviewed it weekly.", "risk register", "affirmed"),
         ("Retrospectives slowly changed the team's habits.", "retrospectives", "affirmed"),
+        ("We ran the pilot and later scaled it.", "pilot", "affirmed"),
+        ("We got the criteria signed on paper.", "criteria", "affirmed"),
+        ("I'd rather run a pilot than guess.", "pilot", "affirmed"),
+        ("Why a pilot? Because it lowers the risk.", "lowers the risk", "affirmed"),
+        ("The pilot found bugs, so we fixed them.", "pilot", "affirmed"),
     ],
 )
 def test_dismissals_and_contrasts(answer: str, phrase: str, expected: str) -> None:

@@ -44,7 +44,7 @@ _NOUN_NEGATOR_PAIRS: Final = frozenset(
     }
     | {("little", worth) for worth in ("point", "value", "need", "sense", "use")}
 )
-_NEGATOR_WORDS: Final = (
+_NEGATOR_WORDS: Final = {"than"} | (
     _VERB_NEGATORS | _NOUN_NEGATORS | {first for first, _ in _NOUN_NEGATOR_PAIRS} | {"lacked"}
 )
 # "not only", "no matter": these do not negate what follows.
@@ -65,7 +65,7 @@ SUBJECTS: Final = frozenset(
 _DISMISSALS: Final = frozenset(
     "overkill pointless unnecessary useless irrelevant nonsense waste bureaucracy optional paperwork "
     "overhead theatre theater overrated hassle distraction luxury redundant counterproductive vanity "
-    "ticking".split()
+    "ticking formality".split()
 )
 # Judgements that dismiss only as the clause's last word: "threat modelling is quite theoretical"
 # (but "theoretical work").
@@ -75,6 +75,12 @@ _JUDGEMENTS: Final = frozenset(
 # "retrospectives slow everything down": a harm verb right after the mention.
 _HARMS_AFTER: Final = frozenset(
     "slow slows complicate complicates confuse confuses kill kills bog bogs drag drags".split()
+)
+_MODALS_OF_CHOICE: Final = frozenset("can could".split())
+_PRAISE: Final = frozenset("good nice great fine".split())
+# "estimates are padded, so I ignore them": a dismissive verb on a pronoun after "so".
+_DISMISSIVE_VERBS: Final = frozenset(
+    "skip skipped ignore ignored drop dropped scrap scrapped bin binned".split()
 )
 # "we never needed one", "I don't see it as a problem": a pronoun carries the topic on.
 _BACK_REFERENCES: Final = frozenset("it one them any that those".split())
@@ -179,6 +185,11 @@ def _is_negator(tokens: Sequence[Token], i: int) -> tuple[int, int] | None:
         return i + 2, NOUN_SCOPE
     if word == "lacked":
         return i + 1, NOUN_SCOPE
+    # "I'd rather trust my gut than run a pilot".
+    if word == "than" and any(
+        t.word == "rather" and t.sentence == tokens[i].sentence for t in tokens[max(0, i - 8) : i - 1]
+    ):
+        return i + 1, NOUN_SCOPE
     return None
 
 
@@ -228,18 +239,41 @@ QUESTION_MAX_WORDS: Final = 8
 
 def _deny_questions(text: str, tokens: Sequence[Token], marks: list[int]) -> None:
     start = 0
-    for i in range(1, len(tokens)):
-        if tokens[i].sentence == tokens[i - 1].sentence:
+    for i in range(1, len(tokens) + 1):
+        if i < len(tokens) and tokens[i].sentence == tokens[i - 1].sentence:
             continue
-        following = tokens[i + 1].word if i + 1 < len(tokens) else ""
-        denied = tokens[i].word in _DENIALS or (tokens[i].word == "not" and following in _NOT_REALLY)
-        if denied and i - start <= QUESTION_MAX_WORDS and "?" in text[tokens[i - 1].end : tokens[i].start]:
-            for j in range(start, i):
-                marks[j] += 1
+        after = text[tokens[i - 1].end : tokens[i].start if i < len(tokens) else len(text)]
+        asked = "?" in after
+        if asked and i < len(tokens) and i - start <= QUESTION_MAX_WORDS:
+            following = tokens[i + 1].word if i + 1 < len(tokens) else ""
+            if tokens[i].word in _DENIALS or (tokens[i].word == "not" and following in _NOT_REALLY):
+                for j in range(start, i):
+                    marks[j] += 1
+        # "Why run a pilot when you can just go live?" A rhetorical question dismisses.
+        if asked and tokens[start].word == "why":
+            when = next((j for j in range(start + 1, i) if tokens[j].word == "when"), None)
+            for k in range(start + 1, when or start):
+                marks[k] += 1
         start = i
 
 
+def _postponed(tokens: Sequence[Token], first: int, last: int) -> bool:
+    """ "We can add training later": put off, in the mention's clause."""
+    clause = tokens[first].clause
+    start = first
+    while start > 0 and tokens[start - 1].clause == clause:
+        start -= 1
+    end = last
+    while end + 1 < len(tokens) and tokens[end + 1].clause == clause:
+        end += 1
+    return any(t.word == "later" for t in tokens[last + 1 : end + 1]) and any(
+        t.word in _MODALS_OF_CHOICE for t in tokens[start : end + 1]
+    )
+
+
 def _dismissed_after(tokens: Sequence[Token], first: int, last: int) -> bool:
+    if _postponed(tokens, first, last):
+        return True
     clause = tokens[last].clause
     omitted = any(t.word in _OMITTERS and t.clause == clause for t in tokens[max(0, first - 3) : first])
     for j in range(last + 1, min(len(tokens), last + 1 + _POST_SCOPE)):
@@ -254,6 +288,11 @@ def _dismissed_after(tokens: Sequence[Token], first: int, last: int) -> bool:
         if token.word in _ONLY and following in _HARMS:
             return True
         if j == last + 1 and token.word in _HARMS_AFTER:
+            return True
+        # "a pilot sounds good in theory", "... nice on paper": but not in practice.
+        if (token.word, following) == ("in", "theory") or (
+            (token.word, following) == ("on", "paper") and tokens[j - 1].word in _PRAISE
+        ):
             return True
         if (
             token.word == "nice"
@@ -365,6 +404,8 @@ def _judged_later(tokens: Sequence[Token], first: int, last: int) -> bool:
         return False
     for j in range(last + 1, len(tokens)):
         token = tokens[j]
+        if token.word == "so" and token.sentence == sentence:
+            return _so_dismissed(tokens, j)
         if token.sentence != sentence or token.word in _SCOPE_ENDS or token.word in _RELATIVES:
             return False
         if token.word in SUBJECTS and token.clause != tokens[last].clause:
@@ -390,6 +431,18 @@ def _refers_back_negated(tokens: Sequence[Token], subject: int) -> bool:
         ):
             return True
         j += 1
+    return False
+
+
+def _so_dismissed(tokens: Sequence[Token], so: int) -> bool:
+    """ "User research takes too long, so I'd skip it"."""
+    for j in range(so + 1, min(len(tokens), so + 5)):
+        if tokens[j].clause != tokens[so].clause:
+            return False
+        if tokens[j].word in _DISMISSIVE_VERBS and any(
+            t.word in _BACK_REFERENCES for t in tokens[j + 1 : j + 3]
+        ):
+            return True
     return False
 
 
