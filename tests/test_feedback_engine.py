@@ -437,6 +437,33 @@ def planning_question() -> Question:
 @pytest.mark.parametrize(
     ("answer", "covered"),
     [
+        # A point the answer negates is not rescued by a mention in an "if" clause.
+        ("I wouldn't prepare a rollback; if you plan to roll back you've already lost.", []),
+        ("I wouldn't prepare a rollback plan. Unless you roll back often, it's wasted.", []),
+        # Without a negation elsewhere, a conditional mention counts as before.
+        ("If we had to roll back, the plan was ready and rehearsed.", ["Rollback ready"]),
+        ("I didn't panic. If the fix failed we would roll back within the hour.", ["Rollback ready"]),
+    ],
+)
+def test_a_negated_point_is_not_rescued_by_a_condition(answer: str, covered: list[str]) -> None:
+    question = Question.model_validate(
+        {
+            "id": "t-rollback",
+            "topic": "risk",
+            "kind": "technical",
+            "difficulty": 2,
+            "text": "A defect is found the day before go-live. What do you do?",
+            "talking_points": [{"label": "Rollback ready", "match": ["rollback", "roll back"]}],
+            "follow_ups": ["?"],
+            "model_answer": ["Have a rollback plan ready."],
+        }
+    )
+    assert FeedbackMatcher([question]).assess(question, answer).covered_labels == covered
+
+
+@pytest.mark.parametrize(
+    ("answer", "covered"),
+    [
         # Done alone, a point about doing it with others is not made.
         ("I do the estimates myself, asking the team takes too long.", []),
         ("I built the estimates alone over a weekend.", []),

@@ -149,6 +149,8 @@ class FeedbackMatcher:
             ]
             if point.shared_work:
                 hits = [_alone(tokens, h) for h in hits]
+            if any(h.mention == "negated" for h in hits):
+                hits = [_conditional(tokens, h) for h in hits]
             status: PointStatus = "missed"
             evidence = ""
             for wanted, as_status in (("affirmed", "covered"), ("negated", "negated"), ("listed", "listed")):
@@ -178,3 +180,18 @@ def _alone(tokens: list[Token], hit: Hit) -> Hit:
             return Hit(hit.first, hit.last, "negated")
         j += 1
     return hit
+
+
+_CONDITIONS = frozenset("if unless".split())
+
+
+def _conditional(tokens: list[Token], hit: Hit) -> Hit:
+    """A point the answer negates is not rescued by a mention in an "if" clause: "I wouldn't
+    prepare a rollback; if you plan to roll back you've already lost"."""
+    if hit.mention != "affirmed":
+        return hit
+    clause = tokens[hit.first].clause
+    j = hit.first
+    while j > 0 and tokens[j - 1].clause == clause:
+        j -= 1
+    return Hit(hit.first, hit.last, "negated") if tokens[j].word in _CONDITIONS else hit
