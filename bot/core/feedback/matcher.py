@@ -176,7 +176,7 @@ def _alone(tokens: list[Token], hit: Hit) -> Hit:
     while j > 0 and tokens[j - 1].clause == clause:
         j -= 1
     while j < len(tokens) and tokens[j].clause == clause:
-        if tokens[j].word in _ALONE:
+        if tokens[j].word in _ALONE or (tokens[j].word == "own" and tokens[j - 1].word == "my"):
             return Hit(hit.first, hit.last, "negated")
         j += 1
     return hit

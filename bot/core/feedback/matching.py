@@ -76,6 +76,9 @@ _JUDGEMENTS: Final = frozenset(
 _HARMS_AFTER: Final = frozenset(
     "slow slows complicate complicates confuse confuses kill kills bog bogs drag drags".split()
 )
+# "change management is HR's problem": someone else's, so not the candidate's to do.
+_SOMEONE_ELSES: Final = frozenset("problem job responsibility concern headache".split())
+_NOT_OWNERS: Final = frozenset("it's that's there's let's what's he's she's who's here's".split())
 _MODALS_OF_CHOICE: Final = frozenset("can could".split())
 _PRAISE: Final = frozenset("good nice great fine".split())
 # "estimates are padded, so I ignore them": a dismissive verb on a pronoun after "so".
@@ -288,6 +291,8 @@ def _dismissed_after(tokens: Sequence[Token], first: int, last: int) -> bool:
         if token.word in _ONLY and following in _HARMS:
             return True
         if j == last + 1 and token.word in _HARMS_AFTER:
+            return True
+        if token.word.endswith("'s") and token.word not in _NOT_OWNERS and following in _SOMEONE_ELSES:
             return True
         # "a pilot sounds good in theory", "... nice on paper": but not in practice.
         if (token.word, following) == ("in", "theory") or (
