@@ -23,11 +23,18 @@ _NEGATING_LABEL = re.compile(r"\b(not|no|never|without)\b|n't", re.IGNORECASE)
 _SPLIT_TERMS = re.compile(r"\s+(?:and|&)\s+|,\s*")
 
 
+# A point about doing something with others ("Estimate with the team") is not made by doing
+# it alone: "I do the estimates myself".
+_SHARED_WORK = frozenset(phrase_keys("team together jointly with collaboratively"))
+_ALONE = frozenset("myself alone single-handedly".split())
+
+
 @dataclass(frozen=True, slots=True)
 class _Point:
     label: str
     phrases: tuple[tuple[str, ...], ...]
     hint: str
+    shared_work: bool
 
 
 def _hint(point: TalkingPoint, phrases: tuple[tuple[str, ...], ...], question: Question) -> str:
@@ -62,7 +69,8 @@ def _compile(question: Question) -> tuple[_Point, ...]:
         phrases = tuple(keys for m in tp.match if (keys := phrase_keys(m)))
         phrases += tuple(dict.fromkeys(v for keys in phrases for v in variants(keys) if v not in phrases))
         phrases += _label_phrases(tp.label)
-        points.append(_Point(tp.label, phrases, _hint(tp, phrases, question)))
+        shared_work = not _SHARED_WORK.isdisjoint(phrase_keys(tp.label))
+        points.append(_Point(tp.label, phrases, _hint(tp, phrases, question), shared_work))
     return tuple(points)
 
 
@@ -131,7 +139,7 @@ class FeedbackMatcher:
         positions: dict[str, list[int]],
         listed: list[bool],
     ) -> tuple[PointResult, ...]:
-        marks = negation_marks(tokens)
+        marks = negation_marks(tokens, answer)
         results = []
         for point in self._compiled(question):
             hits = [
@@ -139,6 +147,10 @@ class FeedbackMatcher:
                 for phrase in point.phrases
                 for where in find(tokens, positions, phrase)
             ]
+            if point.shared_work:
+                hits = [_alone(tokens, h) for h in hits]
+            if any(h.mention == "negated" for h in hits):
+                hits = [_conditional(tokens, h) for h in hits]
             status: PointStatus = "missed"
             evidence = ""
             for wanted, as_status in (("affirmed", "covered"), ("negated", "negated"), ("listed", "listed")):
@@ -153,3 +165,33 @@ class FeedbackMatcher:
             hint = "" if status == "covered" else point.hint
             results.append(PointResult(point.label, status, evidence, hint))
         return tuple(results)
+
+
+def _alone(tokens: list[Token], hit: Hit) -> Hit:
+    """An affirmed mention done "myself" in its clause is negated for a point about teamwork."""
+    if hit.mention != "affirmed":
+        return hit
+    clause = tokens[hit.first].clause
+    j = hit.first
+    while j > 0 and tokens[j - 1].clause == clause:
+        j -= 1
+    while j < len(tokens) and tokens[j].clause == clause:
+        if tokens[j].word in _ALONE or (tokens[j].word == "own" and tokens[j - 1].word == "my"):
+            return Hit(hit.first, hit.last, "negated")
+        j += 1
+    return hit
+
+
+_CONDITIONS = frozenset("if unless".split())
+
+
+def _conditional(tokens: list[Token], hit: Hit) -> Hit:
+    """A point the answer negates is not rescued by a mention in an "if" clause: "I wouldn't
+    prepare a rollback; if you plan to roll back you've already lost"."""
+    if hit.mention != "affirmed":
+        return hit
+    clause = tokens[hit.first].clause
+    j = hit.first
+    while j > 0 and tokens[j - 1].clause == clause:
+        j -= 1
+    return Hit(hit.first, hit.last, "negated") if tokens[j].word in _CONDITIONS else hit

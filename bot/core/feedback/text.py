@@ -145,9 +145,10 @@ def irregular_verb(word: str) -> bool:
     """An irregular past form ("said", "ran", "went"): a verb even where no pronoun shows it.
 
     Regular "-ed" forms are left out on purpose: in a list of terms they are adjectives
-    ("phased rollout", "automated tests").
+    ("phased rollout", "automated tests"); so are comparatives ("faster releases", "fewer
+    approvals"), whose lemma differs too.
     """
-    if len(word) < 3 or word in _NOT_VERBS or "'" in word or word.endswith(("s", "ed", "ing")):
+    if len(word) < 3 or word in _NOT_VERBS or "'" in word or word.endswith(("s", "ed", "ing", "er", "est")):
         return False
     return simplemma.lemmatize(word, lang="en").lower() != word
 
