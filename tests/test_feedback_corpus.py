@@ -160,20 +160,10 @@ def test_negated_answers_score_low(held_out: Figures) -> None:
     assert held_out.mean("negated") <= 0.15
 
 
-@pytest.mark.xfail(
-    reason="held-out strong answers average 87.7% (target 85%) and pass now; kept marked until "
-    "the precision target holds too; the merger decides",
-    strict=False,
-)
 def test_strong_answers_score_high(held_out: Figures) -> None:
     assert held_out.mean("strong") >= 0.85
 
 
-@pytest.mark.xfail(
-    reason="held-out precision prints 95.0% but is still just below 0.95 (one false positive short); "
-    "the merger decides",
-    strict=False,
-)
 def test_covered_points_are_precise(held_out: Figures) -> None:
     assert held_out.precision >= 0.95
 
