@@ -13,7 +13,7 @@ from bot.core.feedback.stored import from_stored, to_stored
 from bot.core.feedback.suggest import suggest
 from bot.core.feedback.text import key, normalise, phrase_keys, tokenize
 from bot.core.rating import Rating
-from questions.schema import Question
+from questions.schema import Question, TalkingPoint
 
 
 def status_of(answer: str, phrase: str) -> str:
@@ -411,7 +411,7 @@ def test_assess_returns_evidence_hints_and_star() -> None:
         "We slipped by 3 weeks in the end.",
     )
     assert result.covered_labels == ["Raised it formally"]
-    assert result.points[0].evidence == "I raised it at the"
+    assert result.points[0].evidence == "raised it at the steering committee"
     assert result.points[1].hint == "Quantify the cost of delay."
     assert result.star is not None and result.star.present == ("situation", "action", "result")
     assert result.suggestion is not None and result.suggestion.rating == Rating.HARD
@@ -514,3 +514,33 @@ def test_one_compiled_matcher_is_shared_per_bank_object() -> None:
     first, second = (behavioural(),), (behavioural(),)
     assert FeedbackMatcher.shared(first) is FeedbackMatcher.shared(first)
     assert FeedbackMatcher.shared(second) is not FeedbackMatcher.shared(first)
+
+
+@pytest.mark.parametrize(
+    ("answer", "evidence"),
+    [
+        # Context counts content words and never ends on a small word.
+        (
+            "I'd agree success criteria with the sponsor, then map the landscape.",
+            "success criteria with the sponsor",
+        ),
+        ("Then we run a pilot phase with one department first.", "run a pilot phase with one department"),
+        ("I would not bother with a pilot phase at all.", "not bother with a pilot phase"),
+    ],
+)
+def test_quotes_end_on_words_that_carry_meaning(answer: str, evidence: str) -> None:
+    question = Question(
+        id="quote-probe",
+        topic="cloud",
+        kind="situational",
+        difficulty=1,
+        text="How would you start?",
+        talking_points=[
+            TalkingPoint(label="Sponsor agreed", match=["sponsor"]),
+            TalkingPoint(label="Pilot first", match=["pilot phase"]),
+        ],
+        follow_ups=["Then what?"],
+        model_answer=["Agree it with the sponsor and run a pilot."],
+    )
+    found = FeedbackMatcher([question]).assess(question, answer)
+    assert evidence in [p.evidence for p in found.points if p.status != "missed"]

@@ -32,7 +32,7 @@ def test_plain_text_feedback(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Cap
     code, out, err = run([QUESTION], GOOD, monkeypatch, capsys)
     assert (code, err) == (0, "")
     assert out.startswith(f"{QUESTION} — 4 of 7 talking points covered · 42 words")
-    assert "✅ Business case and goals — “from the business case”" in out
+    assert "✅ Business case and goals — “start from the business case”" in out
     assert "✖️ Pilot before scaling: you said you wouldn't — “not bother with a pilot”" in out
     assert "▫️ Training and adoption: Roll out in waves" in out  # the hint from the model answer
     assert "Suggested: Hard — 4 of 7 points, good practice dismissed, short" in out

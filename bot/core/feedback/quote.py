@@ -4,20 +4,37 @@ from collections.abc import Sequence
 from typing import Final
 
 from bot.core.feedback.text import Token
+from questions.stopwords import STOP_WORDS
 
 CONTEXT_WORDS: Final = 2
 MAX_QUOTE: Final = 90
+# Small words that still carry meaning in a quote: a negated point's quote must show the negation.
+_KEEP: Final = frozenset({"not", "no", "never", "without", "nor", "none", "nothing", "nobody"})
+
+
+def _small(token: Token) -> bool:
+    return token.word in STOP_WORDS and token.word not in _KEEP and not token.word.endswith("n't")
 
 
 def quote(text: str, tokens: Sequence[Token], first: int, last: int, context: int = CONTEXT_WORDS) -> str:
-    """The original text from `first` to `last` token, with a little of its clause around it."""
+    """The original text from `first` to `last` token, with a little of its clause around it.
+
+    Context counts content words only and never ends on a small word, so a quote reads
+    "success criteria with the sponsor", not "with the sponsor and check".
+    """
     clause = tokens[first].clause
-    start = first
-    while start > 0 and first - start < context and tokens[start - 1].clause == clause:
+    start, taken = first, 0
+    while start > 0 and taken < context and tokens[start - 1].clause == clause:
         start -= 1
-    end = last
-    while end + 1 < len(tokens) and end - last < context and tokens[end + 1].clause == tokens[last].clause:
+        taken += not _small(tokens[start])
+    while start < first and _small(tokens[start]):
+        start += 1
+    end, taken = last, 0
+    while end + 1 < len(tokens) and taken < context and tokens[end + 1].clause == tokens[last].clause:
         end += 1
+        taken += not _small(tokens[end])
+    while end > last and _small(tokens[end]):
+        end -= 1
     # Long spans keep the words found and as much context as fits.
     while end > last and tokens[end].end - tokens[start].start > MAX_QUOTE:
         end -= 1
