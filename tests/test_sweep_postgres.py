@@ -3,7 +3,8 @@
 SQLite serialises writers, so tests/test_sweep.py cannot show that two processes skip each
 other's locked rows; this file does, on a real server. It runs when TEST_DATABASE_URL names
 one (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test): each test creates a database
-of its own there, migrates it with Alembic, and drops it afterwards.
+of its own there, migrates it with Alembic, and drops it afterwards. An answer's stored analysis
+(JSONB there, JSON on SQLite) is checked to come back unchanged as well.
 """
 
 import asyncio
@@ -21,6 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot.core.interview import Answered, Identity, Started
 from bot.core.services import Services
 from bot.core.srs import SpacedRepetition
 from bot.core.sweep import SweepReport
@@ -110,3 +112,23 @@ async def test_two_sweeps_on_postgresql_send_each_of_100_users_exactly_one_promp
     assert Counter((r.chat_id, r.local_date, r.status) for r in rows) == {
         (chat(p), date(2026, 3, 2), "sent"): 1 for p in people
     }
+
+
+async def test_an_answers_analysis_round_trips_through_jsonb(
+    pg_url: str, tmp_path: Path, bank: QuestionBank, clock: FakeClock
+) -> None:
+    services = open_services(pg_url, tmp_path, bank, clock, seed=3)
+    who = Identity("pg:1", 1, "Ann")
+    try:
+        started = await services.interviews.start(who)
+        assert isinstance(started, Started)
+        question = started.prompt.question
+        model = " ".join(question.model_answer)
+        answered = await services.interviews.answer(who, model)
+        assert isinstance(answered, Answered) and answered.feedback.covered
+        history = await services.progress.attempts(who, answered.answer_id)
+    finally:
+        await services.close()
+    assert history is not None
+    [attempt] = history.attempts
+    assert attempt.feedback == answered.feedback
