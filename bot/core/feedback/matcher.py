@@ -167,14 +167,19 @@ class FeedbackMatcher:
         return tuple(results)
 
 
+def _clause_start(tokens: list[Token], at: int) -> int:
+    """The first token of the clause holding token `at`."""
+    while at > 0 and tokens[at - 1].clause == tokens[at].clause:
+        at -= 1
+    return at
+
+
 def _alone(tokens: list[Token], hit: Hit) -> Hit:
     """An affirmed mention done "myself" in its clause is negated for a point about teamwork."""
     if hit.mention != "affirmed":
         return hit
     clause = tokens[hit.first].clause
-    j = hit.first
-    while j > 0 and tokens[j - 1].clause == clause:
-        j -= 1
+    j = _clause_start(tokens, hit.first)
     while j < len(tokens) and tokens[j].clause == clause:
         if tokens[j].word in _ALONE or (tokens[j].word == "own" and tokens[j - 1].word == "my"):
             return Hit(hit.first, hit.last, "negated")
@@ -190,8 +195,5 @@ def _conditional(tokens: list[Token], hit: Hit) -> Hit:
     prepare a rollback; if you plan to roll back you've already lost"."""
     if hit.mention != "affirmed":
         return hit
-    clause = tokens[hit.first].clause
-    j = hit.first
-    while j > 0 and tokens[j - 1].clause == clause:
-        j -= 1
-    return Hit(hit.first, hit.last, "negated") if tokens[j].word in _CONDITIONS else hit
+    start = _clause_start(tokens, hit.first)
+    return Hit(hit.first, hit.last, "negated") if tokens[start].word in _CONDITIONS else hit
