@@ -315,7 +315,9 @@ async def test_a_user_who_blocked_the_bot_does_not_stop_it(fake: FakeTelegram) -
 
 
 @pytest.fixture
-def restore_logging() -> Iterator[None]:
+def restore_logging(bot: object, capsys: pytest.CaptureFixture[str]) -> Iterator[None]:
+    """Put the root logger back before the bot stops and before capsys closes its stream: the
+    bot's aiosqlite thread still logs at DEBUG while it shuts down."""
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
     yield
