@@ -271,6 +271,15 @@ def star_of(text: str) -> StarAnalysis:
             "result",
             ("hypothetical",),
         ),
+        # One "I would..." and nothing told in the past is hypothetical too.
+        ("I would sit down with the team and agree a new retro format.", (), "result", ("hypothetical",)),
+        # A real story after one "I would..." is not.
+        (
+            "I would raise it with the sponsor. Last year I did just that and we cut the delay by 2 weeks.",
+            ("situation", "action", "result"),
+            "task",
+            (),
+        ),
     ],
 )
 def test_star_parts_weakest_and_flags(

@@ -243,7 +243,10 @@ def analyse_star(
     flags: list[StarFlag] = []
     hypothetical = {t.sentence for t in tokens if t.word in _HYPOTHETICAL}
     past = {t.sentence for t in tokens if t.word in _PAST} | {tokens[i].sentence for i in mine + ours}
-    if len(hypothetical) >= 2 and len(hypothetical) > len(past):
+    # One "I would..." with no past told at all is as hypothetical as several.
+    if (hypothetical and not past - hypothetical) or (
+        len(hypothetical) >= 2 and len(hypothetical) > len(past)
+    ):
         flags.append("hypothetical")
     if ours and not mine and not any(t.word in _ME for t in tokens):
         flags.append("we_only")
