@@ -701,7 +701,7 @@ async def test_forged_or_foreign_skip_and_snooze_buttons_change_nothing(
         gone = "That practice question is no longer open."
 
         # Eve, unknown to the bot, then known, presses Ann's buttons in her own chat.
-        assert await press(fake, eve, 1, skip) == gone
+        assert await press(fake, eve, 1, skip) == "That button has expired — it belongs to an older message."
         await say(fake, eve, "/start", 1)
         assert await press(fake, eve, 1, skip) == gone
         assert await press(fake, eve, 1, snooze) == gone

@@ -255,11 +255,11 @@ async def test_rating_schedules_the_next_review_once(services: Services, clock: 
     rated = await services.interviews.rate(ANN, answered.answer_id, Rating.GOOD)
     assert rated is not None and rated.next_review_in == timedelta(days=2)
     clock.advance(hours=1)
-    # Changing one's mind relabels the answer but is not a second review.
+    # The first tap wins: a later one changes nothing and reports the rating already saved.
     again = await services.interviews.rate(ANN, answered.answer_id, Rating.AGAIN)
-    assert again is not None and again.next_review == rated.next_review
+    assert again is not None and again.rating is Rating.GOOD and again.next_review == rated.next_review
     [entry] = await history(services, ANN)
-    assert entry.rating is Rating.AGAIN
+    assert entry.rating is Rating.GOOD
 
 
 async def test_the_analysis_is_stored_with_the_answer(services: Services, bank: QuestionBank) -> None:

@@ -51,6 +51,12 @@ class TopicChoice:
 
 
 @dataclass(frozen=True, slots=True)
+class UnknownUser:
+    """A button pressed by someone the bot does not know (their data was deleted since): the
+    press changes nothing and, unlike a typed command, does not register them again."""
+
+
+@dataclass(frozen=True, slots=True)
 class InterviewDate:
     day: date | None
     days_left: int | None
@@ -80,6 +86,11 @@ class DailySettingsService:
         assert profile is not None
         return profile
 
+    async def _profile(self, uow: UnitOfWork, who: Identity, register: bool) -> PracticeProfile | None:
+        if register:
+            return await self.registered_profile(uow, who)
+        return await uow.users.profile(who.external_id)
+
     def _setting(self, profile: PracticeProfile, schedule: ScheduleRecord | None) -> DailySetting:
         tz = self.zone(profile)
         quiet = quiet_hours(schedule)
@@ -108,11 +119,26 @@ class DailySettingsService:
 
     async def set_daily(self, who: Identity, time_text: str, zone_text: str | None = None) -> DailySetting:
         """Turn the daily prompt on at a local time; raises ScheduleInputError for bad input."""
+        setting = await self._set_daily(who, time_text, zone_text, register=True)
+        assert isinstance(setting, DailySetting)
+        return setting
+
+    async def press_daily(self, who: Identity, time_text: str | None) -> DailySetting | UnknownUser:
+        """A daily-time button (None: the Off button); never registers a user again."""
+        if time_text is None:
+            return await self._daily_off(who, register=False)
+        return await self._set_daily(who, time_text, None, register=False)
+
+    async def _set_daily(
+        self, who: Identity, time_text: str, zone_text: str | None, *, register: bool
+    ) -> DailySetting | UnknownUser:
         local = parse_daily_time(time_text)
         zone = parse_timezone(zone_text) if zone_text else None
         now = self.clock()
         async with self.db.unit() as uow:
-            profile = await self.registered_profile(uow, who)
+            profile = await self._profile(uow, who, register)
+            if profile is None:
+                return UnknownUser()
             if zone is not None:
                 await uow.users.set_timezone(profile.user_id, zone.key)
                 profile = PracticeProfile(
@@ -140,9 +166,16 @@ class DailySettingsService:
         return self._setting(profile, schedule)
 
     async def daily_off(self, who: Identity) -> DailySetting:
+        setting = await self._daily_off(who, register=True)
+        assert isinstance(setting, DailySetting)
+        return setting
+
+    async def _daily_off(self, who: Identity, *, register: bool) -> DailySetting | UnknownUser:
         now = self.clock()
         async with self.db.unit() as uow:
-            profile = await self.registered_profile(uow, who)
+            profile = await self._profile(uow, who, register)
+            if profile is None:
+                return UnknownUser()
             schedules = uow.schedules
             current = await schedules.get(profile.user_id)
             if current is not None:
@@ -188,12 +221,15 @@ class DailySettingsService:
     def _topic_choices(self, chosen: tuple[str, ...] | None) -> list[TopicChoice]:
         return [TopicChoice(s, TOPICS[s], chosen is None or s in chosen) for s in self.bank.topics()]
 
-    async def toggle_topic(self, who: Identity, slug: str | None) -> list[TopicChoice] | None:
-        """Flip one topic (None: back to all topics); None if the topic does not exist."""
+    async def toggle_topic(self, who: Identity, slug: str | None) -> list[TopicChoice] | UnknownUser | None:
+        """Flip one topic (None: back to all topics) from a button; None if the topic does not
+        exist, UnknownUser (nothing registered) if the user does not."""
         if slug is not None and slug not in self.bank.topics():
             return None
         async with self.db.unit() as uow:
-            profile = await self.registered_profile(uow, who)
+            profile = await uow.users.profile(who.external_id)
+            if profile is None:
+                return UnknownUser()
             every = self.bank.topics()
             if slug is None:
                 chosen: tuple[str, ...] | None = None

@@ -363,16 +363,17 @@ class InterviewService:
     async def rate(self, who: Identity, answer_id: int, rating: Rating) -> Rated | None:
         """Store a self-rating and schedule the question's next review.
 
-        None when the answer is not this user's (a forged or foreign button). Only the
-        first rating of an answer counts as a review; a later one just replaces the label.
+        None when the answer is not this user's (a forged or foreign button, or data deleted
+        since). The first tap wins: it is both the label shown and the review scheduled; a later
+        tap (Good then Easy in quick succession) changes nothing and returns the saved rating.
         """
         now = self.clock()
         async with self.db.unit() as uow:
             answer = await uow.answers.owned(answer_id, who.external_id)
             if answer is None:
                 return None
-            await uow.answers.set_rating(answer_id, int(rating), now)
             if answer.rating is None:
+                await uow.answers.set_rating(answer_id, int(rating), now)
                 profile = await uow.users.profile_by_id(answer.user_id)
                 tz = user_zone(profile.timezone if profile else None, self.default_timezone)
                 due = await record_review(
@@ -386,6 +387,7 @@ class InterviewService:
                     not_after=interview_cap(profile.interview_date if profile else None, tz, now),
                 )
             else:
+                rating = Rating(answer.rating)
                 card = await uow.cards.get(answer.user_id, answer.question_id)
                 due = card.due_at if card else now
         return Rated(answer_id, rating, self.question(answer.question_id), due, due - now)

@@ -12,7 +12,7 @@ from datetime import datetime, time, timedelta
 
 from bot.config import SchedulerSettings
 from bot.core.clock import Clock
-from bot.core.daily_settings import DailySettingsService, quiet_hours
+from bot.core.daily_settings import DailySettingsService, UnknownUser, quiet_hours
 from bot.core.interview import AlreadyRunning, Identity, InterviewService, QuestionPrompt, Started
 from bot.core.rating import Rating
 from bot.core.schedule_time import days_until, local_date
@@ -197,13 +197,13 @@ class PromptingService:
             unpractised_topics=unpractised,
         )
 
-    async def skip(self, who: Identity, session_id: int) -> DailyPrompt | Busy | None:
+    async def skip(self, who: Identity, session_id: int) -> DailyPrompt | Busy | UnknownUser | None:
         """Swap the pushed question for another; None if that prompt is no longer open."""
         now = self.clock()
         async with self.db.unit() as uow:
             profile = await uow.users.profile(who.external_id)
             if profile is None:
-                return None
+                return UnknownUser()
             session = await uow.sessions.owned(session_id, profile.user_id)
             if session is None or session.status != SessionStatus.ACTIVE or session.kind != SessionKind.DAILY:
                 return None
@@ -217,13 +217,13 @@ class PromptingService:
             profile = await self.daily_settings.registered_profile(uow, who)
             return await self.prepare(uow, profile, now, question_id=question_id)
 
-    async def snooze(self, who: Identity, session_id: int) -> datetime | None:
+    async def snooze(self, who: Identity, session_id: int) -> datetime | UnknownUser | None:
         """Ask the pushed question again in an hour (after quiet hours); None if no longer open."""
         now = self.clock()
         async with self.db.unit() as uow:
             profile = await uow.users.profile(who.external_id)
             if profile is None:
-                return None
+                return UnknownUser()
             sessions = uow.sessions
             session = await sessions.owned(session_id, profile.user_id)
             if session is None or session.status != SessionStatus.ACTIVE or session.kind != SessionKind.DAILY:

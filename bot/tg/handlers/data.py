@@ -9,7 +9,7 @@ from bot.core.services import Services
 from bot.present import labels
 from bot.present.render import render
 from bot.tg import callback_data as cd
-from bot.tg.handlers.common import Context, answer_query, edit_or_ignore, reply, with_identity
+from bot.tg.handlers.common import Context, answer_query, drop_keyboard, edit_or_ignore, reply, with_identity
 
 # A confirmation button older than this is refused: an old message should not delete anything.
 CONFIRM_WITHIN = timedelta(minutes=15)
@@ -47,5 +47,11 @@ class DataHandlers:
             return
         # Only ever the presser's own data: the button names no user.
         deleted = await self.services.progress.delete_everything(who)
+        if not deleted:
+            # Nothing left: most likely the second of a double tap, whose first already edited
+            # the message to "Done"; keep that, and say it only in the button's notice.
+            await answer_query(query, "deleted", deleted=False)
+            await drop_keyboard(query)
+            return
         await answer_query(query)
         await edit_or_ignore(query, render("deleted", deleted=deleted), None)

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.core.daily_settings import DailySetting, InterviewDate, TopicChoice
+from bot.core.daily_settings import DailySetting, InterviewDate, TopicChoice, UnknownUser
 from bot.core.interview import AlreadyRunning, Identity, Started
 from bot.core.prompting import Busy, DailyPrompt, NothingDue
 from bot.core.schedule_time import ScheduleInputError
@@ -145,6 +145,9 @@ class PracticeHandlers:
         match action:
             case cd.SkipPrompt(session_id=sid):
                 outcome = await self.prompting.skip(who, sid)
+                if isinstance(outcome, UnknownUser):
+                    await answer_query(query, "stale_button")
+                    return
                 if outcome is None or isinstance(outcome, Busy):
                     await answer_query(query, "prompt_gone")
                     return
@@ -155,6 +158,9 @@ class PracticeHandlers:
                 )
             case cd.SnoozePrompt(session_id=sid):
                 due = await self.prompting.snooze(who, sid)
+                if isinstance(due, UnknownUser):
+                    await answer_query(query, "stale_button")
+                    return
                 if due is None:
                     await answer_query(query, "prompt_gone")
                     return
@@ -163,15 +169,16 @@ class PracticeHandlers:
                 await drop_keyboard(query)
                 await reply(update, context, "snoozed", at=at)
             case cd.SetDailyTime(time=hhmm):
+                setting = await self.daily_settings.press_daily(who, hhmm)
+                if isinstance(setting, UnknownUser):
+                    await answer_query(query, "stale_button")
+                    return
                 await answer_query(query)
-                setting = await (
-                    self.daily_settings.set_daily(who, hhmm) if hhmm else self.daily_settings.daily_off(who)
-                )
                 await drop_keyboard(query)
                 await self._show_setting(update, context, setting, changed=True)
             case cd.ToggleTopic(topic=topic):
                 choices = await self.daily_settings.toggle_topic(who, topic)
-                if choices is None:
+                if choices is None or isinstance(choices, UnknownUser):
                     await answer_query(query, "stale_button")
                     return
                 await answer_query(query)
