@@ -12,6 +12,7 @@ from telegram.ext import (
     ApplicationBuilder,
     BaseRateLimiter,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     Defaults,
     MessageHandler,
@@ -27,7 +28,7 @@ from bot.tg.handlers.data import DataHandlers
 from bot.tg.handlers.history import HistoryHandlers
 from bot.tg.handlers.interview import InterviewHandlers
 from bot.tg.handlers.practice import PracticeHandlers
-from bot.tg.handlers.start import StartHandlers
+from bot.tg.handlers.start import GroupHandlers, StartHandlers
 from bot.tg.handlers.stats import StatsHandlers
 from bot.tg.jobs import sweep_prompts
 
@@ -35,7 +36,7 @@ log = logging.getLogger(__name__)
 
 BotApplication: TypeAlias = Application[Any, Any, Any, Any, Any, Any]
 
-ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
+ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 
 
 def build_application(
@@ -81,6 +82,7 @@ def build_application(
 
 def register_handlers(app: BotApplication, services: Services) -> None:
     start = StartHandlers(services)
+    groups = GroupHandlers()
     interview = InterviewHandlers(services)
     practice = PracticeHandlers(services, interview)
     history = HistoryHandlers(services)
@@ -93,7 +95,9 @@ def register_handlers(app: BotApplication, services: Services) -> None:
         [
             # Edits first: CommandHandler would otherwise treat an edited "/interview" as new.
             MessageHandler(filters.UpdateType.EDITED_MESSAGE & filters.ChatType.PRIVATE, interview.edited),
-            MessageHandler(filters.ChatType.GROUPS & filters.UpdateType.MESSAGE, fallback.group_message),
+            # Groups before everything else: one note, then the bot leaves (nothing else goes there).
+            ChatMemberHandler(groups.seen, ChatMemberHandler.MY_CHAT_MEMBER),
+            MessageHandler(filters.ChatType.GROUPS, groups.seen),
             CommandHandler("start", start.start, filters=private),
             CommandHandler("help", start.help, filters=private),
             CommandHandler("interview", interview.start, filters=private),

@@ -120,6 +120,7 @@ _METHODS = tuple(
         "sendDocument",
         "sendPhoto",
         "deleteMessage",
+        "leaveChat",
         "getFile",
         "close",
         "logOut",
@@ -166,6 +167,7 @@ class FakeTelegram:
 
         self._chats: dict[int, JSONDict] = {}
         self._blocked: set[int] = set()
+        self.left_chats: set[int] = set()  # groups the bot left (leaveChat); sending there fails
         self._next_message_id: dict[int, int] = {}
         self._messages: dict[int, dict[int, SentMessage]] = {}
         self._incoming: dict[tuple[int, int], JSONDict] = {}
@@ -466,6 +468,27 @@ class FakeTelegram:
             message["caption"] = caption
         self._feed("message", message)
         return message
+
+    def add_bot_to_group(
+        self, user: FakeUser, chat_id: int, *, chat_type: str = "group", status: str = "member"
+    ) -> JSONDict:
+        """Feed the my_chat_member update Telegram sends when ``user`` adds the bot to a group
+        (``status="left"`` or ``"kicked"``: removes it)."""
+        chat = self._ensure_chat(user, chat_type, chat_id)
+        joined = status not in ("left", "kicked")
+        if joined:
+            self.left_chats.discard(chat_id)
+        change: JSONDict = {
+            "chat": chat,
+            "from": user.to_dict(),
+            "date": int(time.time()),
+            "old_chat_member": {"user": self.bot_user, "status": "left" if joined else "member"},
+            "new_chat_member": {"user": self.bot_user, "status": status},
+        }
+        if status == "kicked":
+            change["new_chat_member"]["until_date"] = 0
+        self._feed("my_chat_member", change)
+        return change
 
     def press_button(self, user: FakeUser, message_id: int, data: str, *, chat_id: int | None = None) -> str:
         """Feed a callback_query for a button on the bot's message; returns the query id.
@@ -780,6 +803,9 @@ class FakeTelegram:
             return self._send_file(p, "document" if method == "sendDocument" else "photo")
         if method == "deleteMessage":
             return self._delete_message(p)
+        if method == "leaveChat":
+            self.left_chats.add(self._known_chat(p))
+            return True
         if method == "getMe":
             return {
                 **self.bot_user,
@@ -860,7 +886,7 @@ class FakeTelegram:
 
     def _chat_for_send(self, p: JSONDict) -> int:
         chat_id = self._known_chat(p)
-        if chat_id in self._blocked:
+        if chat_id in self._blocked or chat_id in self.left_chats:
             chat_type = self._chats[chat_id]["type"]
             if chat_type == "group":
                 raise ApiError(403, ERR_KICKED_GROUP)
