@@ -323,3 +323,18 @@ async def test_the_summary_tone_follows_the_result_and_names_a_focus(services: S
     assert summary.focus is not None
     assert summary.focus.code in ("explain_listed", "points", "length")
     assert "Work on next:" in render("summary", summary=summary)
+
+
+@pytest.mark.parametrize(
+    "invisible",
+    ["\u200b\u200d", "\u202e\u2066 \u2069", "\ufeff\u2060", "\u3164 \u2800"],
+    ids=["zero-width", "bidi", "bom-word-joiner", "fillers"],
+)
+async def test_format_and_blank_looking_characters_are_an_empty_answer(
+    services: Services, invisible: str
+) -> None:
+    await services.interviews.start(ANN)
+    assert isinstance(await services.interviews.answer(ANN, invisible), EmptyAnswer)
+    # Inside a real answer they are kept as sent (a zero-width joiner builds emoji).
+    result = await services.interviews.answer(ANN, f"risk{invisible}register")
+    assert isinstance(result, Answered) and result.number == 1

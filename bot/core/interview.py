@@ -9,6 +9,7 @@ and is shared by every bot process.
 import logging
 import random
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,6 +36,14 @@ log = logging.getLogger(__name__)
 MAX_ANSWER_CHARS = 12_000
 # Control characters other than tab and newline: invisible, and NUL is refused by PostgreSQL.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Letters and symbols that render as nothing (Hangul fillers, the braille blank, the combining
+# grapheme joiner): with format characters (Cf: zero-width, bidi controls) and whitespace they
+# make an answer that looks empty.
+_BLANK_LOOKING = frozenset("\u034f\u115f\u1160\u2800\u3164\uffa0")
+
+
+def _looks_empty(text: str) -> bool:
+    return all(ch.isspace() or ch in _BLANK_LOOKING or unicodedata.category(ch) == "Cf" for ch in text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,7 +287,7 @@ class InterviewService:
         if len(text) > MAX_ANSWER_CHARS:
             return TooLong(len(text), MAX_ANSWER_CHARS)
         text = _CONTROL.sub("", text)
-        if not text.strip():
+        if _looks_empty(text):
             return EmptyAnswer()
         now = self.clock()
         try:
