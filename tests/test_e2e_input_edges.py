@@ -53,3 +53,41 @@ async def test_an_invisible_answer_keeps_the_question_waiting(
     feedback, nxt = await say(fake, ann, "\u200bI map the stakeholders first.", 2)
     assert "Feedback on question 1 of 5" in feedback.plain_text
     assert nxt.plain_text.startswith("Question 2 of 5 · ")
+
+
+def execute(settings: Settings, sql: str) -> None:
+    """Change the bot's database from outside, as a fault or an operator would."""
+    engine = create_engine(settings.database.url.replace("+aiosqlite", ""))
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(sql))
+    finally:
+        engine.dispose()
+
+
+async def test_a_failing_save_is_reported_and_logged_not_disguised(
+    fake: FakeTelegram, bot_settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    ann = fake.user(1502, "Ann")
+    await say(fake, ann, "/interview", 1)
+    # A real fault in the real database: every insert into answer is refused.
+    execute(
+        bot_settings,
+        "CREATE TRIGGER refuse_answer BEFORE INSERT ON answer "
+        "BEGIN SELECT RAISE(ABORT, 'answer refused by the test'); END",
+    )
+    secret = "My secret answer about the Zanzibar budget."
+    with caplog.at_level("ERROR"):
+        [reply] = await say(fake, ann, secret, 1)
+    assert reply.plain_text == "I couldn't save that; please send it again."
+    [record] = [r for r in caplog.records if r.name == "bot.core.interview"]
+    assert record.exc_info is not None and "answer refused by the test" in caplog.text
+    assert "Zanzibar" not in caplog.text
+    assert rows(bot_settings, "SELECT count(*) FROM answer")[0][0] == 0
+    # The question still waits, as /interview says, and a resend once the fault is gone counts.
+    [running] = await say(fake, ann, "/interview", 1)
+    assert "(question 1 of 5)" in running.plain_text
+    execute(bot_settings, "DROP TRIGGER refuse_answer")
+    feedback, nxt = await say(fake, ann, secret, 2)
+    assert "Feedback on question 1 of 5" in feedback.plain_text
+    assert nxt.plain_text.startswith("Question 2 of 5 · ")

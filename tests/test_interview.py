@@ -17,6 +17,7 @@ from bot.core.interview import (
     Identity,
     InterviewService,
     NotAsked,
+    NotSaved,
     Started,
     TooLong,
     UnknownTopic,
@@ -337,4 +338,25 @@ async def test_format_and_blank_looking_characters_are_an_empty_answer(
     assert isinstance(await services.interviews.answer(ANN, invisible), EmptyAnswer)
     # Inside a real answer they are kept as sent (a zero-width joiner builds emoji).
     result = await services.interviews.answer(ANN, f"risk{invisible}register")
+    assert isinstance(result, Answered) and result.number == 1
+
+
+async def test_a_refused_session_update_is_not_saved_and_rolls_the_answer_back(
+    services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A fault in the compare-and-set's UPDATE (not the expected lost race) is NotSaved, logged
+    with the driver's message; the answer inserted before it is rolled back."""
+    await services.interviews.start(ANN)
+    async with services.db.transaction() as conn:
+        await conn.exec_driver_sql(
+            "CREATE TRIGGER refuse_advance BEFORE UPDATE OF position ON interview_session "
+            "BEGIN SELECT RAISE(ABORT, 'advance refused by the test'); END"
+        )
+    with caplog.at_level("ERROR"):
+        assert isinstance(await services.interviews.answer(ANN, "Quokka plan"), NotSaved)
+    assert "advance refused by the test" in caplog.text and "Quokka" not in caplog.text
+    assert await history(services, ANN) == []
+    async with services.db.transaction() as conn:
+        await conn.exec_driver_sql("DROP TRIGGER refuse_advance")
+    result = await services.interviews.answer(ANN, "Quokka plan")
     assert isinstance(result, Answered) and result.number == 1

@@ -28,7 +28,7 @@ from questions.topics import TOPICS
 from storage.db import Database
 from storage.records import AnswerRecord, NewAnswer, SessionRecord
 from storage.states import SessionKind, SessionStatus
-from storage.uow import Conflict
+from storage.uow import Conflict, StorageError
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +140,11 @@ class EmptyAnswer:
 
 
 @dataclass(frozen=True, slots=True)
+class NotSaved:
+    """The database refused the answer for an unexpected reason (logged): send it again."""
+
+
+@dataclass(frozen=True, slots=True)
 class Answered:
     answer_id: int
     question: Question
@@ -173,7 +178,7 @@ class _AlreadyAnswered(Exception):
 
 
 StartOutcome = Started | AlreadyRunning | UnknownTopic
-AnswerOutcome = Answered | NotAsked | TooLong | EmptyAnswer
+AnswerOutcome = Answered | NotAsked | TooLong | EmptyAnswer | NotSaved
 
 
 class RemovedQuestion(Question):
@@ -324,6 +329,11 @@ class InterviewService:
         except (Conflict, _AlreadyAnswered):
             # Another process (or a redelivered update) answered this question first.
             return NotAsked()
+        except StorageError:
+            # Never disguised as "no question waiting": the question still waits. The error
+            # carries the driver's message, not the answer's text.
+            log.exception("could not store an answer; its question stays waiting")
+            return NotSaved()
         nxt = None
         if summary is None:
             nxt = QuestionPrompt(

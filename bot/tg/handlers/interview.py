@@ -10,6 +10,7 @@ from bot.core.interview import (
     EmptyAnswer,
     Identity,
     NotAsked,
+    NotSaved,
     QuestionPrompt,
     Started,
     StartOutcome,
@@ -89,6 +90,8 @@ class InterviewHandlers:
                 await reply(update, context, "too_long", length=length, limit=limit)
             case EmptyAnswer():
                 await reply(update, context, "empty_answer")
+            case NotSaved():
+                await reply(update, context, "not_saved")
             case Answered() as result:
                 await reply_html(update, context, feedback_message(result), rating_keyboard(result.answer_id))
                 if result.next is not None:
