@@ -91,3 +91,36 @@ async def test_a_failing_save_is_reported_and_logged_not_disguised(
     feedback, nxt = await say(fake, ann, secret, 2)
     assert "Feedback on question 1 of 5" in feedback.plain_text
     assert nxt.plain_text.startswith("Question 2 of 5 · ")
+
+
+SLASH_NOTE = "Taken as your answer: it starts with / but is not a command."
+# Telegram marks "/etc" as a bot_command; "/etc/ansible" is plain text.
+SLASH_COMMAND = "/etc was our source of truth: every server change went through a reviewed commit."
+SLASH_PATH = "/etc/ansible held every playbook, and I made reviews of it part of the release."
+
+
+async def test_a_slash_answer_is_taken_while_a_question_waits(
+    fake: FakeTelegram, bot_settings: Settings
+) -> None:
+    ann = fake.user(1503, "Ann")
+    # Nothing waits: still an unknown command, and nothing is stored.
+    [unknown] = await say(fake, ann, SLASH_COMMAND, 1)
+    assert "I don't know the command /etc" in unknown.plain_text and "/help" in unknown.plain_text
+    assert rows(bot_settings, "SELECT count(*) FROM interview_session")[0][0] == 0
+    await say(fake, ann, "/interview", 1)
+    # The bot's own commands stay commands while a question waits.
+    [helptext] = await say(fake, ann, "/help", 1)
+    assert "/interview" in helptext.plain_text and "Feedback" not in helptext.plain_text
+    for n, answer in enumerate((SLASH_COMMAND, SLASH_PATH), start=1):
+        feedback, nxt = await say(fake, ann, answer, 2)
+        assert f"Feedback on question {n} of 5" in feedback.plain_text
+        assert SLASH_NOTE in feedback.plain_text
+        assert [label for label, _ in feedback.buttons()] == ["Again", "Hard", "Good", "Easy"]
+        assert nxt.plain_text.startswith(f"Question {n + 1} of 5 · ")
+    assert [r.text for r in rows(bot_settings, "SELECT text FROM answer ORDER BY position")] == [
+        SLASH_COMMAND,
+        SLASH_PATH,
+    ]
+    # An ordinary answer's feedback has no such note.
+    feedback, _ = await say(fake, ann, "I agreed the goals with the sponsor first.", 2)
+    assert "Feedback on question 3 of 5" in feedback.plain_text and SLASH_NOTE not in feedback.plain_text

@@ -360,3 +360,14 @@ async def test_a_refused_session_update_is_not_saved_and_rolls_the_answer_back(
         await conn.exec_driver_sql("DROP TRIGGER refuse_advance")
     result = await services.interviews.answer(ANN, "Quokka plan")
     assert isinstance(result, Answered) and result.number == 1
+
+
+async def test_a_text_starting_with_a_slash_is_an_answer_only_while_a_question_waits(
+    services: Services,
+) -> None:
+    assert isinstance(await services.interviews.answer(ANN, "/etc held the configs"), NotAsked)
+    await services.interviews.start(ANN)
+    slash = await services.interviews.answer(ANN, "/etc held the configs")
+    assert isinstance(slash, Answered) and slash.starts_with_slash and slash.number == 1
+    plain = await services.interviews.answer(ANN, "The configs lived in /etc")
+    assert isinstance(plain, Answered) and not plain.starts_with_slash

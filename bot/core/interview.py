@@ -155,6 +155,9 @@ class Answered:
     next: QuestionPrompt | None
     summary: InterviewSummary | None
     kind: SessionKind = SessionKind.INTERVIEW
+    # The text starts with "/" ("/etc was our source of truth"): front ends pass only texts that
+    # name none of their commands, and the feedback says the text was taken as the answer.
+    starts_with_slash: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,7 +291,11 @@ class InterviewService:
         return self.prompt_for(running)
 
     async def answer(self, who: Identity, text: str, message_id: int | None = None) -> AnswerOutcome:
-        """Record `text` as the answer to the pending question: one short transaction."""
+        """Record `text` as the answer to the pending question: one short transaction.
+
+        A text that starts like a command is an answer too while a question waits; with none
+        waiting it is NotAsked, which a front end may word as an unknown command.
+        """
         if len(text) > MAX_ANSWER_CHARS:
             return TooLong(len(text), MAX_ANSWER_CHARS)
         text = _CONTROL.sub("", text)
@@ -353,6 +360,7 @@ class InterviewService:
             nxt,
             summary,
             session.kind,
+            text.startswith("/"),
         )
 
     def _assess(self, question: Question, text: str) -> tuple[Feedback, dict[str, Any] | None]:
