@@ -11,9 +11,11 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Row, Table, bindparam, delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.errors import Conflict, StorageError
 from storage.models import Answer, InterviewSession, User
 from storage.records import AnswerRecord, NewAnswer, PracticeProfile, SessionRecord, UserRecord
 from storage.states import SessionKind, SessionStatus
@@ -54,6 +56,12 @@ def _session_record(row: Row[Any]) -> SessionRecord:
     )
 
 
+def _storage_error(error: DBAPIError) -> StorageError:
+    """The driver's own message only: SQLAlchemy's wording includes the statement's
+    parameters, which here are the user's answer and must not reach the logs."""
+    return StorageError(f"{type(error.orig).__name__}: {error.orig}")
+
+
 def answer_record(row: Row[Any]) -> AnswerRecord:
     """An answer row (all columns) as a plain record."""
     return AnswerRecord(
@@ -84,7 +92,17 @@ _ACTIVE_FOR = (
     )
     .where(_user.c.external_id == bindparam("external_id"))
 )
-_ADD_ANSWER = insert(_answer).returning(_answer.c.id)
+# A second answer at the same position (a redelivered update, another process first) is
+# expected: ON CONFLICT on uq_answer_session_position returns no row instead of raising, so
+# any IntegrityError left (a CHECK, a foreign key, a trigger) is a real fault.
+_ADD_ANSWER = {
+    "sqlite": sqlite.insert(_answer)
+    .on_conflict_do_nothing(index_elements=["session_id", "position"])
+    .returning(_answer.c.id),
+    "postgresql": postgresql.insert(_answer)
+    .on_conflict_do_nothing(index_elements=["session_id", "position"])
+    .returning(_answer.c.id),
+}
 _ADVANCE = (
     update(_session)
     .where(
@@ -234,17 +252,20 @@ class SessionRepository:
         """Move past the pending question; False if someone else already did."""
         next_position = session.position + 1
         finished = next_position >= len(session.question_ids)
-        result = await self.conn.execute(
-            _ADVANCE,
-            {
-                "b_id": session.id,
-                "b_position": session.position,
-                "b_next_position": next_position,
-                "b_now": now,
-                "b_status": SessionStatus.FINISHED if finished else SessionStatus.ACTIVE,
-                "b_finished_at": now if finished else None,
-            },
-        )
+        try:
+            result = await self.conn.execute(
+                _ADVANCE,
+                {
+                    "b_id": session.id,
+                    "b_position": session.position,
+                    "b_next_position": next_position,
+                    "b_now": now,
+                    "b_status": SessionStatus.FINISHED if finished else SessionStatus.ACTIVE,
+                    "b_finished_at": now if finished else None,
+                },
+            )
+        except DBAPIError as error:
+            raise _storage_error(error) from error.orig
         return result.rowcount == 1
 
     async def close(self, session_id: int, status: str, now: datetime) -> bool:
@@ -265,28 +286,34 @@ class AnswerRepository:
         self.conn = conn
 
     async def add(self, new: NewAnswer) -> int:
-        """Store an answer; a second answer at the same session position is refused by
-        uq_answer_session_position, which the unit of work reports as storage.uow.Conflict.
+        """Store an answer. Conflict: an answer at that session position is already stored
+        (the expected duplicate); StorageError: the database refused it for any other reason.
         """
-        result = await self.conn.execute(
-            _ADD_ANSWER,
-            {
-                "user_id": new.user_id,
-                "session_id": new.session_id,
-                "position": new.position,
-                "question_id": new.question_id,
-                "text": new.text,
-                "word_count": new.word_count,
-                "covered": list(new.covered),
-                "points_total": new.points_total,
-                "asked_at": new.asked_at,
-                "answered_at": new.answered_at,
-                "seconds_taken": new.seconds_taken,
-                "source_message_id": new.source_message_id,
-                "analysis": new.analysis,
-            },
-        )
-        return int(result.scalar_one())
+        try:
+            result = await self.conn.execute(
+                _ADD_ANSWER[self.conn.dialect.name],
+                {
+                    "user_id": new.user_id,
+                    "session_id": new.session_id,
+                    "position": new.position,
+                    "question_id": new.question_id,
+                    "text": new.text,
+                    "word_count": new.word_count,
+                    "covered": list(new.covered),
+                    "points_total": new.points_total,
+                    "asked_at": new.asked_at,
+                    "answered_at": new.answered_at,
+                    "seconds_taken": new.seconds_taken,
+                    "source_message_id": new.source_message_id,
+                    "analysis": new.analysis,
+                },
+            )
+        except DBAPIError as error:
+            raise _storage_error(error) from error.orig
+        answer_id = result.scalar_one_or_none()
+        if answer_id is None:
+            raise Conflict("uq_answer_session_position")
+        return int(answer_id)
 
     async def owned(self, answer_id: int, external_id: str) -> AnswerRecord | None:
         """The answer, only if it belongs to that user (buttons can be forged)."""

@@ -6,7 +6,9 @@
 
 The block commits when it ends and rolls back when it raises. A write refused by a unique
 index (another process, or a redelivered update, got there first) leaves the block as
-Conflict, so callers never see the driver's exceptions. Repositories are built on first
+Conflict, so callers never see the driver's exceptions. The answer path's writes tell the
+expected duplicate (Conflict) from any other refusal (StorageError), so a real fault is never
+reported as "already answered". Repositories are built on first
 use: the answer path touches two of them, and each is a single attribute over the
 connection.
 """
@@ -15,6 +17,7 @@ from functools import cached_property
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.errors import Conflict, StorageError
 from storage.history_repositories import HistoryRepository
 from storage.practice_repositories import (
     CardRepository,
@@ -24,9 +27,7 @@ from storage.practice_repositories import (
 )
 from storage.repositories import AnswerRepository, SessionRepository, UserRepository
 
-
-class Conflict(Exception):
-    """A unique index refused a write; the unit of work was rolled back."""
+__all__ = ["Conflict", "StorageError", "UnitOfWork"]
 
 
 class UnitOfWork:

@@ -17,6 +17,7 @@ from bot.core.interview import (
     Identity,
     InterviewService,
     NotAsked,
+    NotSaved,
     Started,
     TooLong,
     UnknownTopic,
@@ -323,3 +324,50 @@ async def test_the_summary_tone_follows_the_result_and_names_a_focus(services: S
     assert summary.focus is not None
     assert summary.focus.code in ("explain_listed", "points", "length")
     assert "Work on next:" in render("summary", summary=summary)
+
+
+@pytest.mark.parametrize(
+    "invisible",
+    ["\u200b\u200d", "\u202e\u2066 \u2069", "\ufeff\u2060", "\u3164 \u2800"],
+    ids=["zero-width", "bidi", "bom-word-joiner", "fillers"],
+)
+async def test_format_and_blank_looking_characters_are_an_empty_answer(
+    services: Services, invisible: str
+) -> None:
+    await services.interviews.start(ANN)
+    assert isinstance(await services.interviews.answer(ANN, invisible), EmptyAnswer)
+    # Inside a real answer they are kept as sent (a zero-width joiner builds emoji).
+    result = await services.interviews.answer(ANN, f"risk{invisible}register")
+    assert isinstance(result, Answered) and result.number == 1
+
+
+async def test_a_refused_session_update_is_not_saved_and_rolls_the_answer_back(
+    services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A fault in the compare-and-set's UPDATE (not the expected lost race) is NotSaved, logged
+    with the driver's message; the answer inserted before it is rolled back."""
+    await services.interviews.start(ANN)
+    async with services.db.transaction() as conn:
+        await conn.exec_driver_sql(
+            "CREATE TRIGGER refuse_advance BEFORE UPDATE OF position ON interview_session "
+            "BEGIN SELECT RAISE(ABORT, 'advance refused by the test'); END"
+        )
+    with caplog.at_level("ERROR"):
+        assert isinstance(await services.interviews.answer(ANN, "Quokka plan"), NotSaved)
+    assert "advance refused by the test" in caplog.text and "Quokka" not in caplog.text
+    assert await history(services, ANN) == []
+    async with services.db.transaction() as conn:
+        await conn.exec_driver_sql("DROP TRIGGER refuse_advance")
+    result = await services.interviews.answer(ANN, "Quokka plan")
+    assert isinstance(result, Answered) and result.number == 1
+
+
+async def test_a_text_starting_with_a_slash_is_an_answer_only_while_a_question_waits(
+    services: Services,
+) -> None:
+    assert isinstance(await services.interviews.answer(ANN, "/etc held the configs"), NotAsked)
+    await services.interviews.start(ANN)
+    slash = await services.interviews.answer(ANN, "/etc held the configs")
+    assert isinstance(slash, Answered) and slash.starts_with_slash and slash.number == 1
+    plain = await services.interviews.answer(ANN, "The configs lived in /etc")
+    assert isinstance(plain, Answered) and not plain.starts_with_slash

@@ -14,6 +14,7 @@ from bot.core.interview import (
     EmptyAnswer,
     Identity,
     NotAsked,
+    NotSaved,
     QuestionPrompt,
     Started,
     StartOutcome,
@@ -138,6 +139,8 @@ class TerminalChat:
                 self.say("too_long", length=length, limit=limit)
             case EmptyAnswer():
                 self.say("empty_answer")
+            case NotSaved():
+                self.say("not_saved")
             case Answered() as result:
                 self.say_html(feedback_message(result))
                 command = await self.rate(result.answer_id)

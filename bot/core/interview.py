@@ -9,6 +9,7 @@ and is shared by every bot process.
 import logging
 import random
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,7 +28,7 @@ from questions.topics import TOPICS
 from storage.db import Database
 from storage.records import AnswerRecord, NewAnswer, SessionRecord
 from storage.states import SessionKind, SessionStatus
-from storage.uow import Conflict
+from storage.uow import Conflict, StorageError
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,14 @@ log = logging.getLogger(__name__)
 MAX_ANSWER_CHARS = 12_000
 # Control characters other than tab and newline: invisible, and NUL is refused by PostgreSQL.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Letters and symbols that render as nothing (Hangul fillers, the braille blank, the combining
+# grapheme joiner): with format characters (Cf: zero-width, bidi controls) and whitespace they
+# make an answer that looks empty.
+_BLANK_LOOKING = frozenset("\u034f\u115f\u1160\u2800\u3164\uffa0")
+
+
+def _looks_empty(text: str) -> bool:
+    return all(ch.isspace() or ch in _BLANK_LOOKING or unicodedata.category(ch) == "Cf" for ch in text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +140,11 @@ class EmptyAnswer:
 
 
 @dataclass(frozen=True, slots=True)
+class NotSaved:
+    """The database refused the answer for an unexpected reason (logged): send it again."""
+
+
+@dataclass(frozen=True, slots=True)
 class Answered:
     answer_id: int
     question: Question
@@ -141,6 +155,9 @@ class Answered:
     next: QuestionPrompt | None
     summary: InterviewSummary | None
     kind: SessionKind = SessionKind.INTERVIEW
+    # The text starts with "/" ("/etc was our source of truth"): front ends pass only texts that
+    # name none of their commands, and the feedback says the text was taken as the answer.
+    starts_with_slash: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +181,7 @@ class _AlreadyAnswered(Exception):
 
 
 StartOutcome = Started | AlreadyRunning | UnknownTopic
-AnswerOutcome = Answered | NotAsked | TooLong | EmptyAnswer
+AnswerOutcome = Answered | NotAsked | TooLong | EmptyAnswer | NotSaved
 
 
 class RemovedQuestion(Question):
@@ -274,11 +291,15 @@ class InterviewService:
         return self.prompt_for(running)
 
     async def answer(self, who: Identity, text: str, message_id: int | None = None) -> AnswerOutcome:
-        """Record `text` as the answer to the pending question: one short transaction."""
+        """Record `text` as the answer to the pending question: one short transaction.
+
+        A text that starts like a command is an answer too while a question waits; with none
+        waiting it is NotAsked, which a front end may word as an unknown command.
+        """
         if len(text) > MAX_ANSWER_CHARS:
             return TooLong(len(text), MAX_ANSWER_CHARS)
         text = _CONTROL.sub("", text)
-        if not text.strip():
+        if _looks_empty(text):
             return EmptyAnswer()
         now = self.clock()
         try:
@@ -315,6 +336,11 @@ class InterviewService:
         except (Conflict, _AlreadyAnswered):
             # Another process (or a redelivered update) answered this question first.
             return NotAsked()
+        except StorageError:
+            # Never disguised as "no question waiting": the question still waits. The error
+            # carries the driver's message, not the answer's text.
+            log.exception("could not store an answer; its question stays waiting")
+            return NotSaved()
         nxt = None
         if summary is None:
             nxt = QuestionPrompt(
@@ -334,6 +360,7 @@ class InterviewService:
             nxt,
             summary,
             session.kind,
+            text.startswith("/"),
         )
 
     def _assess(self, question: Question, text: str) -> tuple[Feedback, dict[str, Any] | None]:

@@ -110,7 +110,8 @@ def register_handlers(app: BotApplication, services: Services) -> None:
             CommandHandler("topics", practice.topics, filters=private),
             CommandHandler("review", practice.review, filters=private),
             CommandHandler("interviewdate", practice.interview_date, filters=private),
-            MessageHandler(filters.COMMAND & private, fallback.unknown_command),
+            # After every command: a "/word" left is an answer if a question waits (the core decides).
+            MessageHandler(filters.COMMAND & private, interview.unknown_command),
             MessageHandler(filters.TEXT & private, interview.answer),
             MessageHandler(private, fallback.non_text),
             CallbackQueryHandler(buttons.press),

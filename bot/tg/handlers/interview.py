@@ -10,6 +10,7 @@ from bot.core.interview import (
     EmptyAnswer,
     Identity,
     NotAsked,
+    NotSaved,
     QuestionPrompt,
     Started,
     StartOutcome,
@@ -20,6 +21,7 @@ from bot.core.services import Services
 from bot.present import labels
 from bot.present.feedback import feedback_message
 from bot.tg import callback_data as cd
+from bot.tg.handlers import fallback
 from bot.tg.handlers.common import (
     Context,
     answer_query,
@@ -82,19 +84,42 @@ class InterviewHandlers:
         if message is None or message.text is None:
             return
         outcome = await self.interviews.answer(who, message.text, message.message_id)
+        if isinstance(outcome, NotAsked):
+            await reply(update, context, "not_asked", topics=self.interviews.topics())
+        else:
+            await self._answered(update, context, outcome)
+
+    @with_identity
+    async def unknown_command(self, update: Update, context: Context, who: Identity) -> None:
+        """A "/word" that is none of the bot's commands: the answer while a question waits
+        (answers may start with a path), an unknown command otherwise."""
+        message = update.effective_message
+        if message is None or message.text is None:
+            return
+        outcome = await self.interviews.answer(who, message.text, message.message_id)
+        if isinstance(outcome, NotAsked):
+            await fallback.unknown_command(update, context)
+        else:
+            await self._answered(update, context, outcome)
+
+    async def _answered(
+        self, update: Update, context: Context, outcome: Answered | TooLong | EmptyAnswer | NotSaved
+    ) -> None:
         match outcome:
-            case NotAsked():
-                await reply(update, context, "not_asked", topics=self.interviews.topics())
             case TooLong(length=length, limit=limit):
                 await reply(update, context, "too_long", length=length, limit=limit)
             case EmptyAnswer():
                 await reply(update, context, "empty_answer")
+            case NotSaved():
+                await reply(update, context, "not_saved")
             case Answered() as result:
                 await reply_html(update, context, feedback_message(result), rating_keyboard(result.answer_id))
                 if result.next is not None:
                     await self.ask(update, context, result.next)
                 elif result.summary is not None and result.kind != "daily":
                     await reply(update, context, "summary", summary=result.summary)
+            case _:
+                assert_never(outcome)
 
     @with_identity
     async def cancel(self, update: Update, context: Context, who: Identity) -> None:

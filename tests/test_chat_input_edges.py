@@ -1,0 +1,24 @@
+"""The terminal chat when the database refuses an answer: it says so, never "no question"."""
+
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+from tests.test_chat import chat
+
+
+def test_a_refused_save_says_so_and_nothing_is_stored(tmp_path: Path) -> None:
+    db = tmp_path / "chat.db"
+    assert chat(tmp_path, db, "ann", ["/quit"]).code == 0  # creates and migrates the database
+    with closing(sqlite3.connect(db)) as conn:
+        conn.execute(
+            "CREATE TRIGGER refuse_answer BEFORE INSERT ON answer "
+            "BEGIN SELECT RAISE(ABORT, 'answer refused by the test'); END"
+        )
+        conn.commit()
+    result = chat(tmp_path, db, "ann", ["/interview", "I map the stakeholders first.", "/quit"])
+    assert result.code == 0
+    assert "I couldn't save that; please send it again." in result.out
+    assert "There's no question waiting" not in result.out
+    with closing(sqlite3.connect(db)) as conn:
+        assert conn.execute("SELECT count(*) FROM answer").fetchone() == (0,)
