@@ -12,10 +12,6 @@ from bot.tg.handlers.common import Context, reply
 log = logging.getLogger(__name__)
 
 
-async def group_message(update: Update, context: Context) -> None:
-    await reply(update, context, "group")
-
-
 async def unknown_command(update: Update, context: Context) -> None:
     message = update.effective_message
     command = (message.text or "").split()[0][:64] if message else ""
