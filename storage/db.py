@@ -19,7 +19,15 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         # Let SQLAlchemy, not the driver, decide when transactions begin.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        for pragma in ("journal_mode=WAL", "busy_timeout=5000", "foreign_keys=ON", "synchronous=NORMAL"):
+        # secure_delete overwrites deleted rows with zeros, so /deletedata leaves no copy in free pages.
+        pragmas = (
+            "journal_mode=WAL",
+            "busy_timeout=5000",
+            "foreign_keys=ON",
+            "synchronous=NORMAL",
+            "secure_delete=ON",
+        )
+        for pragma in pragmas:
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 
@@ -64,6 +72,20 @@ class Database:
         """The bare connection, for tests and benchmarks that run their own statements."""
         async with self.engine.begin() as conn:
             yield conn
+
+    async def purge_deleted(self) -> None:
+        """Copy the WAL into the database file and empty it, so no old page with deleted rows
+        stays in `-wal` (secure_delete has zeroed them in the main file). Call it after the
+        deleting unit of work commits, never inside one. PostgreSQL needs nothing here."""
+        if not self.is_sqlite:
+            return
+        async with self.engine.connect() as conn:
+            # On the driver's connection directly: a checkpoint must run outside a transaction,
+            # and every SQLAlchemy transaction here starts with BEGIN IMMEDIATE.
+            raw = await conn.get_raw_connection()
+            driver: Any = raw.driver_connection  # aiosqlite's Connection
+            cursor = await driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            await cursor.close()
 
     async def dispose(self) -> None:
         await self.engine.dispose()
