@@ -54,7 +54,8 @@ class Database:
         # Every unit of work ends in an explicit COMMIT or ROLLBACK (unit() below), so
         # the pool's extra ROLLBACK on check-in is a wasted aiosqlite thread round trip.
         options: dict[str, Any] = {"pool_reset_on_return": None} if self.is_sqlite else {}
-        self.engine = create_async_engine(url, echo=echo, **options)
+        # SQL parameters hold answers and names: keep them out of error messages and logs.
+        self.engine = create_async_engine(url, echo=echo, hide_parameters=True, **options)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
 
