@@ -1,5 +1,6 @@
 """Engine and transactions. SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE."""
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -11,6 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from storage.uow import Conflict, UnitOfWork
+
+log = logging.getLogger(__name__)
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -86,7 +89,11 @@ class Database:
             raw = await conn.get_raw_connection()
             driver: Any = raw.driver_connection  # aiosqlite's Connection
             cursor = await driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy, *_ = await cursor.fetchone()
             await cursor.close()
+        if busy:
+            # A reader held old pages past busy_timeout; the next checkpoint overwrites them.
+            log.warning("the WAL checkpoint after a deletion was blocked by a reader")
 
     async def dispose(self) -> None:
         await self.engine.dispose()
