@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from bot.core.interview import Answered, Identity, Started
+from bot.core.interview import AlreadyRunning, Answered, Identity, Started
 from bot.core.services import Services
 from bot.logs import configure_logging
 from tests.conftest import FakeClock
@@ -17,18 +17,24 @@ ANN = Identity("tg:1001", 1001, "Ann")
 BOB = Identity("tg:1002", 1002, "Bob")
 
 
+def database_path(services: Services) -> Path:
+    return Path(str(make_url(services.db.url).database))
+
+
 def database_bytes(services: Services) -> bytes:
     """Every byte SQLite keeps for this database: the file, its WAL and its shared-memory index."""
-    path = Path(str(make_url(services.db.url).database))
+    path = database_path(services)
     parts = [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
     return b"".join(p.read_bytes() for p in parts if p.exists())
 
 
 async def answer_twice(services: Services, clock: FakeClock, who: Identity, marker: str) -> None:
-    assert isinstance(await services.interviews.start(who), Started)
+    # Five questions per interview: a second call goes on with the same one.
+    assert isinstance(await services.interviews.start(who), Started | AlreadyRunning)
     for n in range(2):
         clock.advance(seconds=30)
-        text = f"I kept a risk register and met stakeholders weekly, {marker} take {n}"
+        # Long enough to spill into overflow pages, which a delete frees without clearing them.
+        text = " ".join(f"I kept a risk register, {marker} {n}.{k}" for k in range(150))
         assert isinstance(await services.interviews.answer(who, text), Answered)
 
 
@@ -37,8 +43,12 @@ async def test_deleted_answers_leave_no_copy_in_the_database_files(
 ) -> None:
     await answer_twice(services, clock, ANN, "ann-deleted-marker")
     await answer_twice(services, clock, BOB, "bob-kept-marker")
+    # Ann's first answers reach the main file (as SQLite's automatic checkpoint would move
+    # them), her later ones stay in the WAL: the delete must clear both places.
+    await services.db.purge_deleted()
+    assert b"ann-deleted-marker" in database_path(services).read_bytes()
+    await answer_twice(services, clock, ANN, "ann-deleted-marker")
     before = database_bytes(services)
-    # The markers are on disk (the file or its WAL), so the scan below can see a copy left behind.
     assert b"ann-deleted-marker" in before and b"bob-kept-marker" in before
 
     assert await services.progress.delete_everything(ANN) is True
@@ -92,3 +102,9 @@ async def test_include_user_content_lets_the_operator_see_them(
 ) -> None:
     err = await interview_at_debug(fake, capsys, include=True)
     assert "Zelda Marker" in err and "secret-answer-marker" in err
+
+
+async def test_every_sqlite_connection_zeroes_deleted_content(services: Services) -> None:
+    # Some SQLite builds (Debian's) default to it; others (python.org's, macOS) do not.
+    async with services.db.transaction() as conn:
+        assert (await conn.exec_driver_sql("PRAGMA secure_delete")).scalar() == 1
