@@ -108,7 +108,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     settings = _settings(args.config)
     token = settings.require_token()
-    configure_logging(settings.logging.level, [token])
+    configure_logging(
+        settings.logging.level, [token], include_user_content=settings.logging.include_user_content
+    )
     services = _open_services(settings)
     if isinstance(services, int):
         return services

@@ -124,6 +124,8 @@ class SchedulerSettings(_Section):
 
 class LoggingSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Off: library records that can carry names, texts and answers are dropped (bot/logs.py).
+    include_user_content: bool = False
 
 
 class Settings(BaseModel):

@@ -1,5 +1,6 @@
 """Engine and transactions. SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE."""
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -12,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from storage.uow import Conflict, UnitOfWork
 
+log = logging.getLogger(__name__)
+
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
@@ -19,7 +22,15 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         # Let SQLAlchemy, not the driver, decide when transactions begin.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        for pragma in ("journal_mode=WAL", "busy_timeout=5000", "foreign_keys=ON", "synchronous=NORMAL"):
+        # secure_delete overwrites deleted rows with zeros, so /deletedata leaves no copy in free pages.
+        pragmas = (
+            "journal_mode=WAL",
+            "busy_timeout=5000",
+            "foreign_keys=ON",
+            "synchronous=NORMAL",
+            "secure_delete=ON",
+        )
+        for pragma in pragmas:
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 
@@ -46,7 +57,8 @@ class Database:
         # Every unit of work ends in an explicit COMMIT or ROLLBACK (unit() below), so
         # the pool's extra ROLLBACK on check-in is a wasted aiosqlite thread round trip.
         options: dict[str, Any] = {"pool_reset_on_return": None} if self.is_sqlite else {}
-        self.engine = create_async_engine(url, echo=echo, **options)
+        # SQL parameters hold answers and names: keep them out of error messages and logs.
+        self.engine = create_async_engine(url, echo=echo, hide_parameters=True, **options)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
 
@@ -64,6 +76,24 @@ class Database:
         """The bare connection, for tests and benchmarks that run their own statements."""
         async with self.engine.begin() as conn:
             yield conn
+
+    async def purge_deleted(self) -> None:
+        """Copy the WAL into the database file and empty it, so no old page with deleted rows
+        stays in `-wal` (secure_delete has zeroed them in the main file). Call it after the
+        deleting unit of work commits, never inside one. PostgreSQL needs nothing here."""
+        if not self.is_sqlite:
+            return
+        async with self.engine.connect() as conn:
+            # On the driver's connection directly: a checkpoint must run outside a transaction,
+            # and every SQLAlchemy transaction here starts with BEGIN IMMEDIATE.
+            raw = await conn.get_raw_connection()
+            driver: Any = raw.driver_connection  # aiosqlite's Connection
+            cursor = await driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy, *_ = await cursor.fetchone()
+            await cursor.close()
+        if busy:
+            # A reader held old pages past busy_timeout; the next checkpoint overwrites them.
+            log.warning("the WAL checkpoint after a deletion was blocked by a reader")
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -46,6 +46,7 @@ def test_no_file_anywhere_means_defaults(tmp_path: Path) -> None:
     assert settings.database.url == "sqlite+aiosqlite:///data/interview-bot.db"
     assert settings.telegram.token is None
     assert settings.logging.level == "INFO"
+    assert settings.logging.include_user_content is False
 
 
 @pytest.fixture
@@ -183,6 +184,10 @@ def test_top_level_key_outside_any_section(tmp_path: Path) -> None:
         (
             '[logging]\nlevel = "info"\n',
             'config.toml: [logging] level: expected one of "DEBUG", "INFO", "WARNING" or "ERROR", got "info"',
+        ),
+        (
+            '[logging]\ninclude_user_content = "yes"\n',
+            'config.toml: [logging] include_user_content: expected true or false, got "yes"',
         ),
         (
             '[questions]\npaths = "packs"\n',
@@ -408,3 +413,9 @@ def test_example_config_token_is_only_a_commented_example() -> None:
     text = EXAMPLE.read_text(encoding="utf-8")
     assert "token" not in tomllib.loads(text)["telegram"]
     assert re.search(r'^# token = "\d+:AA\.\.\."$', text, re.MULTILINE)
+
+
+def test_logging_include_user_content_is_read_from_the_file(tmp_path: Path) -> None:
+    config = write(tmp_path / "config.toml", '[logging]\nlevel = "DEBUG"\ninclude_user_content = true\n')
+    settings = load_settings(config, {}, tmp_path)
+    assert settings.logging.include_user_content is True

@@ -379,4 +379,7 @@ class ProgressService:
         A later /start registers them afresh, with nothing from before.
         """
         async with self.db.unit() as uow:
-            return await uow.users.delete(who.external_id)
+            deleted = await uow.users.delete(who.external_id)
+        if deleted:
+            await self.db.purge_deleted()
+        return deleted
