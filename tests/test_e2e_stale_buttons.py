@@ -51,6 +51,8 @@ async def test_old_buttons_after_deletedata_expire_and_change_nothing(
         (daily.message_id, callback_data.SnoozePrompt(1).encode()),
         (daily.message_id, ratings["Easy"]),
         (daily.message_id, callback_data.PractiseAgain(answer_id.answer_id).encode()),
+        (daily.message_id, callback_data.RestartInterview(1, None).encode()),
+        (daily.message_id, callback_data.RestartInterview(1, "agile").encode()),
     ]
     for message_id, data in old:
         assert EXPIRED in (await press(fake, ann, message_id, data) or ""), data

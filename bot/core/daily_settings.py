@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from bot.config import SchedulerSettings
 from bot.core.clock import Clock
-from bot.core.interview import Identity
+from bot.core.interview import Identity, UnknownUser
 from bot.core.reviews import user_zone
 from bot.core.schedule_time import (
     QuietHours,
@@ -48,12 +48,6 @@ class TopicChoice:
     slug: str
     name: str
     selected: bool
-
-
-@dataclass(frozen=True, slots=True)
-class UnknownUser:
-    """A button pressed by someone the bot does not know (their data was deleted since): the
-    press changes nothing and, unlike a typed command, does not register them again."""
 
 
 @dataclass(frozen=True, slots=True)

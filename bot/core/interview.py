@@ -180,6 +180,12 @@ class _AlreadyAnswered(Exception):
     """The pending question moved on under us; roll back and report it."""
 
 
+@dataclass(frozen=True, slots=True)
+class UnknownUser:
+    """A button pressed by someone the bot does not know (their data was deleted since): the
+    press changes nothing and, unlike a typed command, does not register them again."""
+
+
 StartOutcome = Started | AlreadyRunning | UnknownTopic
 AnswerOutcome = Answered | NotAsked | TooLong | EmptyAnswer | NotSaved
 
@@ -279,6 +285,17 @@ class InterviewService:
         prompt = self.prompt_for(session)
         assert prompt is not None
         return Started(prompt, topic)
+
+    async def restart(
+        self, who: Identity, session_id: int, topic_arg: str | None
+    ) -> StartOutcome | UnknownUser:
+        """The "Start a new one" button: `start` with that interview cancelled first, except that
+        a press by someone the bot no longer knows (an old button after /deletedata) does nothing."""
+        async with self.db.unit() as uow:
+            known = await uow.users.get(who.external_id) is not None
+        if not known:
+            return UnknownUser()
+        return await self.start(who, topic_arg, restart_session=session_id)
 
     async def resume(self, who: Identity, session_id: int | None = None) -> QuestionPrompt | None:
         """The pending question again (restarting its timer); None if nothing is running."""

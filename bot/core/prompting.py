@@ -12,8 +12,15 @@ from datetime import datetime, time, timedelta
 
 from bot.config import SchedulerSettings
 from bot.core.clock import Clock
-from bot.core.daily_settings import DailySettingsService, UnknownUser, quiet_hours
-from bot.core.interview import AlreadyRunning, Identity, InterviewService, QuestionPrompt, Started
+from bot.core.daily_settings import DailySettingsService, quiet_hours
+from bot.core.interview import (
+    AlreadyRunning,
+    Identity,
+    InterviewService,
+    QuestionPrompt,
+    Started,
+    UnknownUser,
+)
 from bot.core.rating import Rating
 from bot.core.schedule_time import days_until, local_date
 from questions.schema import Question

@@ -16,6 +16,7 @@ from bot.core.interview import (
     StartOutcome,
     TooLong,
     UnknownTopic,
+    UnknownUser,
 )
 from bot.core.services import Services
 from bot.present import labels
@@ -164,7 +165,10 @@ class InterviewHandlers:
                 else:
                     await self.ask(update, context, prompt)
             case cd.RestartInterview(session_id=sid, topic=topic):
-                outcome = await self.interviews.start(who, topic, restart_session=sid)
+                outcome = await self.interviews.restart(who, sid, topic)
+                if isinstance(outcome, UnknownUser):
+                    await answer_query(query, "stale_button")
+                    return
                 await answer_query(query)
                 await drop_keyboard(query)
                 await self._started(update, context, outcome)

@@ -5,8 +5,8 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.core.daily_settings import DailySetting, InterviewDate, TopicChoice, UnknownUser
-from bot.core.interview import AlreadyRunning, Identity, Started
+from bot.core.daily_settings import DailySetting, InterviewDate, TopicChoice
+from bot.core.interview import AlreadyRunning, Identity, Started, UnknownUser
 from bot.core.prompting import Busy, DailyPrompt, NothingDue
 from bot.core.schedule_time import ScheduleInputError
 from bot.core.services import Services
