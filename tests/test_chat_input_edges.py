@@ -22,3 +22,20 @@ def test_a_refused_save_says_so_and_nothing_is_stored(tmp_path: Path) -> None:
     assert "There's no question waiting" not in result.out
     with closing(sqlite3.connect(db)) as conn:
         assert conn.execute("SELECT count(*) FROM answer").fetchone() == (0,)
+
+
+def test_an_unknown_slash_word_is_the_answer_while_a_question_waits(tmp_path: Path) -> None:
+    db = tmp_path / "chat.db"
+    result = chat(
+        tmp_path,
+        db,
+        "ann",
+        ["/nosuchcommand", "/interview", "/etc/ansible was our source of truth for every server.", "/quit"],
+    )
+    assert result.code == 0
+    assert "/nosuchcommand" in result.out  # nothing waited yet: the unknown-command reply
+    assert "Taken as your answer: it starts with / but is not a command." in result.out
+    with closing(sqlite3.connect(db)) as conn:
+        assert conn.execute("SELECT text FROM answer").fetchall() == [
+            ("/etc/ansible was our source of truth for every server.",)
+        ]

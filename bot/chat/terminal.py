@@ -108,7 +108,9 @@ class TerminalChat:
         elif name in ("help", "start"):
             self.say("help", commands=labels.TERMINAL_COMMANDS, topics=self.interviews.topics())
         else:
-            self.say("unknown_command", command=text.split()[0][:64])
+            # Not a command of ours: the answer while a question waits (answers may start with a
+            # path, "/etc/hosts was..."), an unknown command otherwise, as on Telegram.
+            return await self.answer(text, unknown_command=text.split()[0][:64])
         return True
 
     async def started(self, outcome: StartOutcome) -> None:
@@ -129,10 +131,13 @@ class TerminalChat:
     def ask(self, prompt: QuestionPrompt) -> None:
         self.say("question", prompt=prompt)
 
-    async def answer(self, text: str) -> bool:
-        """Take `text` as an answer; False means quit."""
+    async def answer(self, text: str, unknown_command: str | None = None) -> bool:
+        """Take `text` as an answer; False means quit. `unknown_command` is set when the text
+        looked like a command: with no question waiting it gets the unknown-command reply."""
         outcome = await self.interviews.answer(self.who, text)
         match outcome:
+            case NotAsked() if unknown_command is not None:
+                self.say("unknown_command", command=unknown_command)
             case NotAsked():
                 self.say("not_asked", topics=self.interviews.topics())
             case TooLong(length=length, limit=limit):
