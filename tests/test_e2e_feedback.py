@@ -9,9 +9,6 @@ engine's own analysis, so tuning the engine's phrases does not break these tests
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
-
-from sqlalchemy import create_engine, text
 
 from bot.config import Settings
 from bot.core.feedback import Feedback, FeedbackMatcher
@@ -23,6 +20,7 @@ from bot.tg.app import BotApplication
 from questions.loader import QuestionBank
 from tests.conftest import FakeClock, running_bot
 from tests.fake_telegram import FakeTelegram, FakeUser, SentMessage
+from tests.test_e2e_interview import rows
 
 CLOUD = "cloud-begin-implementation"
 RETRO = "agile-retrospectives-stale"  # "Tell me about a time...": a behavioural question
@@ -89,15 +87,6 @@ async def answer(fake: FakeTelegram, user: FakeUser, reply: str) -> list[SentMes
 def feedback_of(sent: list[SentMessage]) -> list[SentMessage]:
     """The feedback message(s): everything before the summary."""
     return [m for m in sent if "Interview complete" not in m.plain_text]
-
-
-def rows(settings: Settings, sql: str) -> list[Any]:
-    engine = create_engine(settings.database.url.replace("+aiosqlite", ""))
-    try:
-        with engine.connect() as conn:
-            return list(conn.execute(text(sql)))
-    finally:
-        engine.dispose()
 
 
 def stored_analysis(settings: Settings) -> Feedback | None:

@@ -5,7 +5,8 @@ import pytest
 
 from bot.config import Settings
 from tests.fake_telegram import FakeTelegram
-from tests.test_e2e_progress import rows, say, settled
+from tests.test_e2e_interview import rows, say
+from tests.test_e2e_progress import settled
 
 pytestmark = pytest.mark.usefixtures("bot")
 

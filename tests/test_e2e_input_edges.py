@@ -1,33 +1,15 @@
 """End to end: answers that look empty, answers that start with "/", and a failing save."""
 
-from typing import Any
-
 import pytest
 from sqlalchemy import create_engine, text
 
 from bot.config import Settings
-from tests.fake_telegram import FakeTelegram, FakeUser, SentMessage
+from tests.fake_telegram import FakeTelegram
+from tests.test_e2e_interview import rows, say
 
 pytestmark = pytest.mark.usefixtures("bot")
 
 EMPTY_REPLY = "That message looks empty to me."
-
-
-def rows(settings: Settings, sql: str) -> list[Any]:
-    """Read the bot's database directly (sync sqlite3), as an operator would."""
-    engine = create_engine(settings.database.url.replace("+aiosqlite", ""))
-    try:
-        with engine.connect() as conn:
-            return list(conn.execute(text(sql)))
-    finally:
-        engine.dispose()
-
-
-async def say(fake: FakeTelegram, user: FakeUser, message: str, replies: int) -> list[SentMessage]:
-    before = len(fake.messages(user.id))
-    fake.send_text(user, message)
-    sent = await fake.wait_for_messages(user.id, before + replies)
-    return sent[before:]
 
 
 @pytest.mark.parametrize(

@@ -10,10 +10,8 @@ import random
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from PIL import Image
-from sqlalchemy import create_engine, text
 
 from bot.config import Settings
 from bot.core.interview import Answered, Identity, Started
@@ -28,6 +26,7 @@ from questions.loader import QuestionBank
 from storage.db import Database
 from tests.conftest import FakeClock, running_bot
 from tests.fake_telegram import FakeTelegram, FakeUser, SentMessage
+from tests.test_e2e_interview import rows, say
 
 ERROR_TEXT = "Sorry, something went wrong"
 EXPIRED = "That button has expired"
@@ -36,16 +35,6 @@ USER_TABLES = ("answer", "interview_session", "card", "review_log", "delivery", 
 
 
 # ---- helpers ------------------------------------------------------------------------------------
-
-
-def rows(settings: Settings, sql: str, **params: Any) -> list[Any]:
-    """Read the bot's database directly (sync sqlite3), as an operator would."""
-    engine = create_engine(settings.database.url.replace("+aiosqlite", ""))
-    try:
-        with engine.connect() as conn:
-            return list(conn.execute(text(sql), params))
-    finally:
-        engine.dispose()
 
 
 def footprint(settings: Settings, user: FakeUser) -> dict[str, int]:
@@ -64,14 +53,6 @@ def footprint(settings: Settings, user: FakeUser) -> dict[str, int]:
 def who(user: FakeUser) -> Identity:
     """The Identity the Telegram front end builds for this user."""
     return Identity(f"tg:{user.id}", user.id, user.first_name)
-
-
-async def say(fake: FakeTelegram, user: FakeUser, message: str, replies: int) -> list[SentMessage]:
-    """Send a text and wait for exactly the next `replies` messages from the bot."""
-    before = len(fake.messages(user.id))
-    fake.send_text(user, message)
-    sent = await fake.wait_for_messages(user.id, before + replies)
-    return sent[before:]
 
 
 def current(fake: FakeTelegram, user: FakeUser, message_id: int) -> SentMessage:

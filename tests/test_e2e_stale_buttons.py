@@ -5,14 +5,13 @@ import pytest
 from bot.config import Settings
 from bot.tg import callback_data
 from tests.fake_telegram import FakeTelegram, FakeUser
+from tests.test_e2e_interview import rows, say
 from tests.test_e2e_progress import (
     EXPIRED,
     current,
     footprint,
     press,
     press_and_wait_edit,
-    rows,
-    say,
     settled,
 )
 
