@@ -102,3 +102,16 @@ async def test_quick_second_rating_keeps_the_first(
     [card] = rows(bot_settings, "SELECT last_rating, review_count FROM card")
     assert (card.last_rating, card.review_count) == (value, 1)
     assert len(rows(bot_settings, "SELECT id FROM review_log")) == 1
+
+
+async def test_pressing_an_old_button_never_asks_for_an_edit_that_changes_nothing(fake: FakeTelegram) -> None:
+    ann = fake.user(1001, "Ann")
+    ratings = await rated_feedback(fake, ann)
+    [feedback] = [m for m in fake.messages(ann.id) if m.buttons()[:1] and m.buttons()[0][0] == "Again"]
+    await press(fake, ann, feedback.message_id, ratings["Good"])
+    await fake.wait_for(lambda: current(fake, ann, feedback.message_id).buttons() == [])
+    # The rated message, pressed again (an old client view): its buttons are already gone.
+    assert (await press(fake, ann, feedback.message_id, ratings["Easy"]) or "").startswith("Saved: Good")
+    await settled(fake)
+    edits = fake.calls_to("editMessageReplyMarkup")
+    assert len(edits) == 1 and edits[0].response_ok, fake.describe_recent_calls()

@@ -72,16 +72,22 @@ async def answer_query(query: CallbackQuery, template: str | None = None, /, **c
 
 async def drop_keyboard(query: CallbackQuery) -> None:
     """Remove the buttons under the pressed message (pressed twice or too old: already gone)."""
-    if query.message is None:
+    message = query.message
+    # The update carries the message as Telegram holds it now: without buttons, an edit would
+    # change nothing and be refused ("message is not modified").
+    if not isinstance(message, Message) or message.reply_markup is None:
         return
     try:
         await query.edit_message_reply_markup(None)
-    except TelegramError as exc:
+    except TelegramError as exc:  # a double press raced us, or the message is too old: done
         log.debug("could not remove keyboard: %s", exc)
 
 
 async def edit_or_ignore(query: CallbackQuery, html: str, keyboard: InlineKeyboardMarkup | None) -> None:
-    """Edit the pressed message in place; "not modified" (a double press) and old messages are fine."""
+    """Edit the pressed message in place; "not modified" and old messages count as done.
+
+    The pressed message in the update is a snapshot from the press: a double press carries the
+    same snapshot twice, so comparing against it could skip an edit that is needed."""
     try:
         await query.edit_message_text(html, reply_markup=keyboard)
     except TelegramError as exc:
