@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import Row, Table, case, delete, func, insert, select, type_coerce, update
+from sqlalchemy import Row, Table, case, delete, func, insert, select, text, type_coerce, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -234,7 +234,10 @@ class DeliveryRepository:
         status: DeliveryStatus,
         question_id: str | None = None,
     ) -> bool:
-        """Record a delivery; False when a daily prompt for that user and day already exists."""
+        """Record a delivery; False when a daily prompt for that user and day already exists.
+
+        A daily prompt refused because the user had blocked the bot never reached them: it does
+        not hold the day, so a user who comes back and picks a later time that day gets one."""
         values = dict(
             user_id=user_id,
             kind=kind,
@@ -245,12 +248,27 @@ class DeliveryRepository:
             question_id=question_id,
         )
         dialect = self.conn.dialect.name
-        if dialect == "sqlite":
-            stmt: Any = sqlite.insert(_delivery).values(**values).on_conflict_do_nothing()
-        elif dialect == "postgresql":
-            stmt = postgresql.insert(_delivery).values(**values).on_conflict_do_nothing()
-        else:  # pragma: no cover - the two supported backends are above
-            stmt = insert(_delivery).values(**values)
+        if dialect not in ("sqlite", "postgresql"):  # pragma: no cover - the two supported backends
+            result = await self.conn.execute(insert(_delivery).values(**values))
+            return result.rowcount == 1
+        insert_: Any = (sqlite if dialect == "sqlite" else postgresql).insert(_delivery).values(**values)
+        excluded = insert_.excluded
+        stmt = insert_.on_conflict_do_update(
+            index_elements=["user_id", "local_date"],
+            # Literal, as in the partial index: SQLite matches the two by their text.
+            index_where=text("kind = 'daily'"),
+            set_={
+                "due_at": excluded.due_at,
+                "status": excluded.status,
+                "attempts": 0,
+                "question_id": excluded.question_id,
+                "claimed_at": None,
+                "sent_at": None,
+                "reason": None,
+                "message_id": None,
+            },
+            where=_delivery.c.status == DeliveryStatus.BLOCKED,
+        )
         result = await self.conn.execute(stmt)
         return result.rowcount == 1
 

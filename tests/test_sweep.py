@@ -536,6 +536,36 @@ async def test_a_blocked_user_is_deactivated_others_still_served_and_start_react
     ]
 
 
+async def test_a_user_who_unblocks_the_same_day_gets_that_days_prompt_at_the_new_time(
+    services: Services, clock: FakeClock
+) -> None:
+    await unblocked_the_same_day(services, clock)
+
+
+async def unblocked_the_same_day(services: Services, clock: FakeClock) -> None:
+    """A prompt refused with 403 frees the day (shared with the PostgreSQL tests)."""
+    clock.now = at(2026, 3, 2, 9, 0)
+    await services.daily_settings.set_daily(ANN, "09:30")
+    clock.advance(minutes=30)
+    rec = Recorder(always={chat(ANN): SendResult.BLOCKED})
+    assert (await services.sweep.tick(rec)).blocked == 1
+    rec.always.clear()
+
+    clock.now = at(2026, 3, 2, 12, 0)
+    await services.interviews.register(ANN)  # unblocked the bot, /start
+    await services.daily_settings.set_daily(ANN, "18:00")
+    clock.now = at(2026, 3, 2, 18, 0)
+    report = await services.sweep.tick(rec)
+    assert (report.scheduled, report.sent) == (1, 1)
+    assert rec.per_chat() == {chat(ANN): 1}  # sent ones only: the refused attempt is not counted
+    [row] = await delivery_rows(services.db, ANN)
+    assert (row.local_date.day, row.due_at.hour, row.status) == (2, 18, "sent")
+    # Still one prompt a day: moving the time again that day gives no second one.
+    await services.daily_settings.set_daily(ANN, "20:00")
+    clock.now = at(2026, 3, 2, 20, 0)
+    assert (await services.sweep.tick(rec)).sent == 0
+
+
 async def test_a_failed_send_is_retried_on_a_later_tick(services: Services, clock: FakeClock) -> None:
     await services.daily_settings.set_daily(ANN, "09:30")
     clock.advance(minutes=30)

@@ -30,7 +30,7 @@ from questions.loader import QuestionBank
 from storage.db import Database
 from storage.migrate import upgrade_async
 from tests.conftest import FakeClock, make_settings
-from tests.test_sweep import Recorder, chat, daily_for, delivery_rows, person
+from tests.test_sweep import Recorder, chat, daily_for, delivery_rows, person, unblocked_the_same_day
 
 URL_VAR = "TEST_DATABASE_URL"
 BATCH = 5
@@ -132,3 +132,13 @@ async def test_an_answers_analysis_round_trips_through_jsonb(
     assert history is not None
     [attempt] = history.attempts
     assert attempt.feedback == answered.feedback
+
+
+async def test_a_prompt_refused_by_a_blocked_chat_frees_the_day_on_postgresql(
+    pg_url: str, tmp_path: Path, bank: QuestionBank, clock: FakeClock
+) -> None:
+    services = open_services(pg_url, tmp_path, bank, clock, seed=4)
+    try:
+        await unblocked_the_same_day(services, clock)
+    finally:
+        await services.close()
