@@ -281,6 +281,14 @@ class DeliveryRepository:
         )
         return result.rowcount
 
+    async def renew(self, delivery_ids: Sequence[int], now: datetime) -> None:
+        """A live process is still sending these: move their claims' lease forward."""
+        await self.conn.execute(
+            update(_delivery)
+            .where(_delivery.c.id.in_(delivery_ids), _delivery.c.status == DeliveryStatus.SENDING)
+            .values(claimed_at=now)
+        )
+
     async def claim(self, now: datetime, limit: int) -> list[DeliveryRecord]:
         """Atomically take up to `limit` pending deliveries that are due."""
         due = (

@@ -90,6 +90,7 @@ class DeliveryRow:
     question_id: str | None
     reason: str | None
     message_id: int | None
+    claimed_at: datetime | None
 
 
 async def delivery_rows(db: Database, who: Identity | None = None) -> list[DeliveryRow]:
@@ -114,6 +115,7 @@ async def delivery_rows(db: Database, who: Identity | None = None) -> list[Deliv
             r.question_id,
             r.reason,
             r.message_id,
+            r.claimed_at,
         )
         for r in rows
     ]
@@ -341,11 +343,12 @@ async def test_killed_mid_sweep_then_restarted_every_user_gets_exactly_one(
     restarted = open_services(settings, bank, clock, seed=5)
     rec = Recorder()
     try:
-        clock.advance(minutes=1)  # the dead process's claims are still leased
+        clock.advance(seconds=10)  # the dead process's claims are still leased
         early = await restarted.sweep.tick(rec)
         assert (early.recovered, early.sent, len(rec.calls)) == (0, 0, 0)
         clock.advance(seconds=SENDING_LEASE.total_seconds())
         late = await restarted.sweep.tick(rec)
+        assert SENDING_LEASE.total_seconds() + 30 <= 60  # back within a minute at the default tick
         assert (late.recovered, late.sent, late.errors) == (10, 10, [])
         clock.advance(minutes=10)
         assert (await restarted.sweep.tick(rec)).sent == 0
@@ -363,6 +366,52 @@ async def test_killed_mid_sweep_then_restarted_every_user_gets_exactly_one(
     # open daily question per user, the one they actually received.
     for sessions in active:
         assert [s for s in sessions if s[1] == "active"] == [("daily", "active")]
+
+
+async def test_a_live_process_renews_its_claims_so_a_slow_send_is_never_sent_twice(
+    services: Services, settings: Settings, bank: QuestionBank, clock: FakeClock
+) -> None:
+    await services.daily_settings.set_daily(ANN, "09:30")
+    clock.advance(minutes=30)
+    services.sweep.heartbeat_seconds = 0.02
+    release = asyncio.Event()
+    sent: list[Outgoing] = []
+
+    async def slow_sender(out: Outgoing) -> tuple[SendResult, int | None]:
+        await release.wait()
+        sent.append(out)
+        return SendResult.SENT, 1
+
+    tick = asyncio.create_task(services.sweep.tick(slow_sender))
+
+    async def claimed_at() -> datetime | None:
+        rows = await delivery_rows(services.db)
+        return rows[0].claimed_at if rows and rows[0].status == "sending" else None
+
+    async def renewed() -> bool:
+        return await claimed_at() == clock.now
+
+    deadline = asyncio.get_running_loop().time() + 10
+    while await claimed_at() is None:
+        assert asyncio.get_running_loop().time() < deadline
+        await asyncio.sleep(0.01)
+    # The send hangs for three leases; the live process's heartbeat keeps its claim fresh.
+    for _ in range(3):
+        clock.advance(seconds=SENDING_LEASE.total_seconds())
+        while not await renewed():
+            assert asyncio.get_running_loop().time() < deadline
+            await asyncio.sleep(0.01)
+    other = open_services(settings, bank, clock, seed=6)
+    rec = Recorder()
+    try:
+        report = await other.sweep.tick(rec)
+    finally:
+        await other.close()
+    assert (report.recovered, report.sent, rec.calls) == (0, 0, [])
+    release.set()
+    assert (await tick).sent == 1
+    assert len(sent) == 1
+    assert [r.status for r in await delivery_rows(services.db)] == ["sent"]
 
 
 async def test_a_sender_that_raises_is_retried_later_and_restart_delivers_the_rest(

@@ -4,7 +4,10 @@ The database is the schedule. Each tick:
 1. turns daily schedules whose time has come into delivery rows: one per user and local
    day (a unique index), each moving the schedule to its next local time; a prompt more
    than `grace_minutes` late becomes a "missed" row instead of a stale message;
-2. makes deliveries left "sending" by a process that died claimable again;
+2. makes deliveries left "sending" by a process that died claimable again: a live process
+   renews the claims it is still sending every few seconds (a heartbeat), so a claim not
+   renewed for `SENDING_LEASE` belongs to a dead one and is re-sent within a minute of a
+   restart, while a slow send of a live process is never duplicated;
 3. claims due deliveries with one atomic UPDATE, opens a one-question practice session for
    each, and hands them to the front end's sender; marks each sent, blocked or failed.
 
@@ -30,8 +33,10 @@ from storage.states import DeliveryKind, DeliveryStatus, SessionStatus
 
 log = logging.getLogger(__name__)
 
-# A delivery still "sending" after this long belongs to a process that died.
-SENDING_LEASE = timedelta(minutes=5)
+# A delivery "sending" whose claim was not renewed for this long belongs to a process that died.
+SENDING_LEASE = timedelta(seconds=20)
+# How often a live process renews its claims: several times per lease, so one late beat is fine.
+HEARTBEAT_SECONDS = 5.0
 # A user busy in a mock interview gets the prompt this much later.
 BUSY_DELAY = timedelta(minutes=30)
 MAX_ATTEMPTS = 3
@@ -75,6 +80,7 @@ class PromptSweep:
         self.settings = prompting.settings
         # How far from the chosen time a daily prompt still counts as on time (a tick may be late).
         self.on_time = timedelta(seconds=max(60, 2 * self.settings.tick_seconds))
+        self.heartbeat_seconds = HEARTBEAT_SECONDS
 
     async def tick(self, send: Sender, *, concurrency: int = 8) -> SweepReport:
         report = SweepReport()
@@ -84,6 +90,34 @@ class PromptSweep:
         async with self.db.unit() as uow:
             report.recovered = await uow.deliveries.recover_stale(now - SENDING_LEASE)
         gate = asyncio.Semaphore(concurrency)
+        in_flight: set[int] = set()
+        heartbeat = asyncio.create_task(self._renew_claims(in_flight))
+        try:
+            await self._send_claimed(send, now, gate, in_flight, report)
+        finally:
+            heartbeat.cancel()
+        return report
+
+    async def _renew_claims(self, in_flight: set[int]) -> None:
+        """Keep this process's claims fresh while their sends are under way."""
+        while True:
+            await asyncio.sleep(self.heartbeat_seconds)
+            if not in_flight:
+                continue
+            try:
+                async with self.db.unit() as uow:
+                    await uow.deliveries.renew(sorted(in_flight), self.clock())
+            except Exception:  # a missed beat is not fatal: the lease spans several beats
+                log.warning("could not renew the claims of %d deliveries", len(in_flight), exc_info=True)
+
+    async def _send_claimed(
+        self,
+        send: Sender,
+        now: datetime,
+        gate: asyncio.Semaphore,
+        in_flight: set[int],
+        report: SweepReport,
+    ) -> None:
         while True:
             async with self.db.unit() as uow:
                 # Stamped with the time of this claim, not the tick's start, so a long tick's
@@ -91,6 +125,7 @@ class PromptSweep:
                 claimed = await uow.deliveries.claim(self.clock(), self.settings.batch_size)
             if not claimed:
                 break
+            in_flight.update(d.id for d in claimed)
 
             async def deliver(delivery: DeliveryRecord) -> None:
                 async with gate:
@@ -107,9 +142,10 @@ class PromptSweep:
                             DeliveryStatus.PENDING if retry else DeliveryStatus.FAILED,
                             due_at=now + RETRY_DELAY if retry else None,
                         )
+                    finally:
+                        in_flight.discard(delivery.id)
 
             await asyncio.gather(*(deliver(d) for d in claimed))
-        return report
 
     async def _schedule_due(self, now: datetime, report: SweepReport) -> int:
         """Turn due schedules into delivery rows; returns how many schedules it took."""
