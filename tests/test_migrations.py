@@ -1,11 +1,19 @@
 """Migrations and models agree, and every migration can be undone and redone."""
 
+import asyncio
+import os
+import subprocess
+import sys
+import uuid
 from pathlib import Path
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, text
+from sqlalchemy import NullPool, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from storage.migrate import alembic_config
 from storage.models import Base
@@ -62,3 +70,46 @@ def test_0004_adds_a_nullable_analysis_that_old_answers_leave_null(tmp_path: Pat
             assert conn.execute(text("SELECT text, covered FROM answer")).one() == ("an old answer", "[0]")
     finally:
         engine.dispose()
+
+
+def start_at_once(url: str, processes: int = 4) -> list[tuple[int, str]]:
+    """Migrate one fresh database from several processes started together, as bot processes
+    starting at once do; each one's exit code and error output."""
+    code = "import sys; from storage.migrate import upgrade; upgrade(sys.argv[1])"
+    started = [
+        subprocess.Popen([sys.executable, "-c", code, url], stderr=subprocess.PIPE, text=True)
+        for _ in range(processes)
+    ]
+    return [(p.wait(timeout=120), (p.stderr.read() if p.stderr else "")[-500:]) for p in started]
+
+
+def test_processes_starting_at_once_on_a_fresh_sqlite_file_all_succeed(tmp_path: Path) -> None:
+    path = tmp_path / "fresh.db"
+    assert start_at_once(f"sqlite+aiosqlite:///{path}") == [(0, "")] * 4
+    assert schema_drift(path) == []
+
+
+async def test_processes_starting_at_once_on_a_fresh_postgresql_database_all_succeed() -> None:
+    raw = os.environ.get("TEST_DATABASE_URL", "")
+    if not raw:
+        pytest.skip("TEST_DATABASE_URL is not set (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test)")
+    base = make_url(raw)
+    name = f"migrate_test_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(base, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = base.set(database=name).render_as_string(hide_password=False)
+        results = await asyncio.to_thread(start_at_once, url)
+        assert results == [(0, "")] * 4
+        fresh = create_async_engine(url, poolclass=NullPool)
+        try:
+            async with fresh.connect() as conn:
+                versions = (await conn.execute(text("SELECT version_num FROM alembic_version"))).all()
+        finally:
+            await fresh.dispose()
+        assert len(versions) == 1
+    finally:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()

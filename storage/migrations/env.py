@@ -3,7 +3,7 @@
 import asyncio
 
 from alembic import context
-from sqlalchemy import pool
+from sqlalchemy import pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -13,7 +13,17 @@ config = context.config
 target_metadata = Base.metadata
 
 
+# Any fixed 64-bit number: PostgreSQL's advisory locks are named by one.
+_MIGRATION_LOCK = 7_301_552_914_771_845
+
+
 def _run(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        # Processes starting at once on a fresh database take turns; the later ones find the
+        # schema at head and do nothing. Held until the connection closes. (SQLite: a file lock
+        # in storage/migrate.py.)
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _MIGRATION_LOCK})
+        connection.commit()
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
