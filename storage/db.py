@@ -8,12 +8,17 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from storage.uow import Conflict, UnitOfWork
+from storage.uow import Conflict, StorageError, UnitOfWork
 
 log = logging.getLogger(__name__)
+
+# PostgreSQL: how long to wait to connect, for a free pooled connection, and for one statement.
+CONNECT_TIMEOUT_SECONDS = 5.0
+POOL_TIMEOUT_SECONDS = 5.0
+STATEMENT_TIMEOUT_SECONDS = 10.0
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -57,6 +62,17 @@ class Database:
         # Every unit of work ends in an explicit COMMIT or ROLLBACK (unit() below), so
         # the pool's extra ROLLBACK on check-in is a wasted aiosqlite thread round trip.
         options: dict[str, Any] = {"pool_reset_on_return": None} if self.is_sqlite else {}
+        if make_url(url).get_backend_name() == "postgresql":
+            # A stopped or hung server must give a clear reply within seconds, never a frozen
+            # bot: connecting, waiting for a pooled connection and every statement time out.
+            options.update(
+                pool_timeout=POOL_TIMEOUT_SECONDS,
+                pool_pre_ping=True,
+                connect_args={
+                    "timeout": CONNECT_TIMEOUT_SECONDS,
+                    "command_timeout": STATEMENT_TIMEOUT_SECONDS,
+                },
+            )
         # SQL parameters hold answers and names: keep them out of error messages and logs.
         self.engine = create_async_engine(url, echo=echo, hide_parameters=True, **options)
         if self.is_sqlite:
@@ -70,6 +86,12 @@ class Database:
                 yield UnitOfWork(conn)
         except IntegrityError as error:
             raise Conflict(str(error.orig)) from error
+        except (SQLAlchemyError, OSError, TimeoutError) as error:
+            # Locked, full, stopped or hung: one kind of failure for callers, who tell the user
+            # plainly that nothing was saved. The driver's exception stays the cause.
+            if isinstance(error, StorageError):
+                raise
+            raise StorageError(f"{type(error).__name__}: {error}") from error
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
