@@ -120,6 +120,12 @@ def test_negation_scopes(answer: str, phrase: str, expected: str) -> None:
         ("I'd rather run a pilot than guess.", "pilot", "affirmed"),
         ("Why a pilot? Because it lowers the risk.", "lowers the risk", "affirmed"),
         ("The pilot found bugs, so we fixed them.", "pilot", "affirmed"),
+        # A negation inside "what ... isn't" belongs to that content clause, not the topic.
+        (
+            "I'd meet her one-to-one first and ask what she thinks isn't fit for purpose.",
+            "one to one",
+            "affirmed",
+        ),
     ],
 )
 def test_dismissals_and_contrasts(answer: str, phrase: str, expected: str) -> None:

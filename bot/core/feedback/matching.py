@@ -105,7 +105,7 @@ _BE: Final = frozenset("is are was were be".split())
 _ACCEPTABLE: Final = frozenset("fine ok okay".split())
 _POST_SCOPE: Final = 5
 # A negation after these belongs to a relative or conditional clause: "moves that cannot ship".
-_RELATIVES: Final = frozenset("that who when if where whether".split())
+_RELATIVES: Final = frozenset("that who what when if where whether".split())
 # A mention this close to the start of its sentence is what the sentence is about.
 TOPIC_WORDS: Final = 4
 
