@@ -8,6 +8,7 @@ TOPICS: Final[dict[str, str]] = {
     "kanban": "Kanban and Lean",
     "integration": "Systems integration",
     "lifecycle": "Project lifecycle",
+    "requirements": "Requirements, testing and go-live",
     "budget": "Budgeting and cost control",
     "risk": "Risk management",
     "stakeholders": "Stakeholder communication",
