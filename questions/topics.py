@@ -9,6 +9,7 @@ TOPICS: Final[dict[str, str]] = {
     "integration": "Systems integration",
     "lifecycle": "Project lifecycle",
     "budget": "Budgeting and cost control",
+    "vendors": "Vendors, procurement and contracts",
     "risk": "Risk management",
     "stakeholders": "Stakeholder communication",
     "metrics": "IT metrics and reporting",
