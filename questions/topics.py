@@ -10,6 +10,7 @@ TOPICS: Final[dict[str, str]] = {
     "lifecycle": "Project lifecycle",
     "requirements": "Requirements, testing and go-live",
     "budget": "Budgeting and cost control",
+    "vendors": "Vendors, procurement and contracts",
     "risk": "Risk management",
     "stakeholders": "Stakeholder communication",
     "metrics": "IT metrics and reporting",
