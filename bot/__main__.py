@@ -1,4 +1,4 @@
-"""Command line: `interview-bot run|chat|questions validate|db upgrade` (also `python -m bot`)."""
+"""Command line: `interview-bot run|chat|questions ...|db upgrade|backup` (also `python -m bot`)."""
 
 import argparse
 import asyncio
@@ -23,6 +23,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="interview-bot", description="Interview coach for IT project managers."
     )
+    parser.add_argument("--version", action="version", version=f"interview-bot {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="run the Telegram bot (long polling)")
@@ -65,7 +66,22 @@ def _parser() -> argparse.ArgumentParser:
     dsub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     upgrade = dsub.add_parser("upgrade", help="apply database migrations")
     upgrade.add_argument("--config", type=Path, help="config file")
+    backup = dsub.add_parser(
+        "backup",
+        help="copy the SQLite database to PATH while the bot runs (PostgreSQL: prints the pg_dump command)",
+    )
+    backup.add_argument("path", type=Path, help="the backup file to write (must not exist yet)")
+    backup.add_argument("--config", type=Path, help="config file")
     return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("interview-bot")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
 
 
 def _settings(path: Path | None) -> Settings:
@@ -285,13 +301,55 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db_backup(args: argparse.Namespace) -> int:
+    """SQLite: the online backup API, a consistent copy while the bot keeps writing."""
+    import sqlite3
+    from contextlib import closing
+
+    from sqlalchemy.engine import URL, make_url
+
+    url = make_url(_settings(args.config).database.url)
+    if url.get_backend_name() == "postgresql":
+        # pg_dump is the right tool; the password is left to PGPASSWORD or ~/.pgpass.
+        target = URL.create(
+            "postgresql", url.username, None, url.host, url.port, url.database, url.query
+        ).render_as_string(hide_password=False)
+        print(
+            f"PostgreSQL: back up with pg_dump, e.g.\n  pg_dump --format=custom --file {args.path} '{target}'"
+        )
+        return 0
+    source = url.database
+    if url.get_backend_name() != "sqlite" or source in (None, "", ":memory:"):
+        return _fail(f"[database] url: nothing to back up in {url.render_as_string()}", EXIT_CONFIG)
+    if not Path(source).is_file():
+        return _fail(f"[database] url: no database file at {source}", EXIT_CONFIG)
+    if args.path.exists():
+        return _fail(f"{args.path} exists already; choose a new file name", EXIT_CONFIG)
+    try:
+        with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(args.path)) as dest:
+            src.backup(dest)
+    except (sqlite3.Error, OSError) as exc:
+        args.path.unlink(missing_ok=True)
+        return _fail(f"backup failed: {exc}", EXIT_PROBLEMS)
+    print(f"Backed up {source} to {args.path} ({args.path.stat().st_size:,} bytes).")
+    return 0
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    return cmd_db_backup(args) if args.db_command == "backup" else cmd_db_upgrade(args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = {"run": cmd_run, "chat": cmd_chat, "questions": cmd_questions, "db": cmd_db_upgrade}
+    handlers = {"run": cmd_run, "chat": cmd_chat, "questions": cmd_questions, "db": cmd_db}
     try:
         return handlers[args.command](args)
     except ConfigError as exc:
         return _fail(str(exc), EXIT_CONFIG)
+    except BrokenPipeError:
+        # The reader went away (`... | head`): stop quietly; flushing at exit must not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_PROBLEMS
 
 
 if __name__ == "__main__":

@@ -5,6 +5,8 @@ config.toml nor their TELEGRAM_BOT_TOKEN can leak in. Start-up costs about a sec
 (pydantic and SQLAlchemy imports), so only what needs a real process gets one; `--help` runs in-process.
 """
 
+import importlib.metadata
+import json
 import os
 import re
 import sqlite3
@@ -258,6 +260,7 @@ def test_db_upgrade_creates_the_tables_and_is_idempotent(tmp_path: Path) -> None
         pytest.param(("questions", "validate"), ("paths", "--config"), id="questions-validate"),
         pytest.param(("db",), ("upgrade",), id="db"),
         pytest.param(("db", "upgrade"), ("--config",), id="db-upgrade"),
+        pytest.param(("db", "backup"), ("path", "--config"), id="db-backup"),
     ],
 )
 def test_help_works_for_every_command(
@@ -271,3 +274,63 @@ def test_help_works_for_every_command(
     assert out.startswith(" ".join(["usage: interview-bot", *argv]))
     for word in mentions:
         assert word in out
+
+
+# --- --version, db backup, broken pipes -----------------------------------------------------
+
+
+def test_version_names_the_installed_release(tmp_path: Path) -> None:
+    result = bot(tmp_path, "--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"interview-bot {importlib.metadata.version('interview-bot')}"
+
+
+def test_db_backup_copies_a_live_sqlite_database_and_never_overwrites(tmp_path: Path) -> None:
+    db = tmp_path / "bot.db"
+    env = {"DATABASE_URL": sqlite_url(db)}
+    assert bot(tmp_path, "db", "upgrade", env=env).returncode == 0
+    writer = sqlite3.connect(db)
+    writer.execute("PRAGMA journal_mode=WAL")
+    with writer:
+        writer.execute(
+            'INSERT INTO "user" (external_id, display_name, is_active, created_at) '
+            "VALUES ('chat:kept', 'kept', 1, '2026-03-02 09:00:00')"
+        )
+    try:
+        # The bot's connection stays open, its last write still in the WAL: the copy has it.
+        result = bot(tmp_path, "db", "backup", "copy.db", env=env)
+    finally:
+        writer.close()
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"Backed up {db} to copy.db (")
+    with closing(sqlite3.connect(tmp_path / "copy.db")) as copy:
+        assert copy.execute('SELECT external_id FROM "user"').fetchall() == [("chat:kept",)]
+        assert copy.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    again = bot(tmp_path, "db", "backup", "copy.db", env=env)
+    assert_config_error(again, "copy.db exists already")
+    missing = bot(tmp_path, "db", "backup", "x.db", env={"DATABASE_URL": sqlite_url(tmp_path / "none.db")})
+    assert_config_error(missing, "no database file at")
+
+
+def test_db_backup_on_postgresql_prints_the_pg_dump_command_without_the_password(tmp_path: Path) -> None:
+    url = "postgresql+asyncpg://bot:s3cret-pass@db.example:5432/interview"
+    result = bot(tmp_path, "db", "backup", "dump.pgc", env={"DATABASE_URL": url})
+    assert result.returncode == 0, result.stderr
+    assert (
+        "pg_dump --format=custom --file dump.pgc 'postgresql://bot@db.example:5432/interview'"
+        in result.stdout
+    )
+    assert "s3cret" not in result.stdout + result.stderr
+
+
+def test_a_reader_that_stops_early_ends_the_output_without_a_traceback(tmp_path: Path) -> None:
+    requests = "".join(
+        json.dumps({"question_id": "agile-experience", "answer": f"We ran Scrum, answer {n}."}) + "\n"
+        for n in range(2000)
+    )
+    shell = f"{sys.executable} -m bot questions try --jsonl | head -n 1"
+    result = subprocess.run(
+        ["bash", "-c", shell], cwd=tmp_path, input=requests, capture_output=True, text=True, timeout=120
+    )
+    assert len(result.stdout.splitlines()) == 1
+    assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr, result.stderr
