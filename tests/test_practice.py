@@ -50,6 +50,9 @@ RISK = [
     "risk-warning-ignored",
     "risk-opportunities",
     "risk-experience-methods",
+    "risk-rto-rpo-recovery",
+    "risk-assumptions-log",
+    "risk-escalate-beyond-project",
 ]
 BUDGET = ["budget-earned-value", "budget-build-it-budget", "budget-mid-project-cut"]
 
