@@ -2,11 +2,12 @@
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 from questions.stopwords import COMMON_ZIPF, common_single_word, stop_words_only
 from questions.topics import TOPICS
 
+Level = Literal["coordinator", "project_manager", "senior"]
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 QuestionId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{1,63}$")]
 
@@ -52,9 +53,11 @@ class Question(BaseModel):
     follow_ups: list[NonEmpty] = Field(min_length=1)
     model_answer: list[NonEmpty] = Field(min_length=1)
     # Optional, filled in by the full bank: role levels and skills practised.
-    levels: list[Literal["coordinator", "project_manager", "senior"]] = Field(default_factory=list)
+    levels: list[Level] = Field(default_factory=list)
     skills: list[NonEmpty] = Field(default_factory=list)
     star: NonEmpty | None = None
+    # Where a full interview puts it: first (a warm-up) or last (the candidate's turn to close).
+    stage: Literal["opener", "closer"] | None = None
 
     @field_validator("topic")
     @classmethod
@@ -62,6 +65,26 @@ class Question(BaseModel):
         if value not in TOPICS:
             raise ValueError(f"unknown topic {value!r}; known topics: {', '.join(TOPICS)}")
         return value
+
+    @field_validator("levels")
+    @classmethod
+    def _levels_fit_difficulty(cls, levels: list[Level], info: ValidationInfo) -> list[Level]:
+        # Picking questions by level must be dependable: a coordinator never meets a senior
+        # panel question, and a senior-only question is never an entry-level one.
+        difficulty = info.data.get("difficulty")  # absent when the difficulty itself is invalid
+        if difficulty is None:
+            return levels
+        if "coordinator" in levels and difficulty == 3:
+            raise ValueError(
+                "a question for coordinators must have difficulty 1 or 2, got 3; "
+                'lower the difficulty or drop "coordinator" from levels'
+            )
+        if set(levels) == {"senior"} and difficulty == 1:
+            raise ValueError(
+                "a question only for seniors must have difficulty 2 or 3, got 1; "
+                "raise the difficulty or add the levels it suits"
+            )
+        return levels
 
     @property
     def topic_name(self) -> str:

@@ -1,4 +1,4 @@
-"""A text table of what a bank holds: per topic, by kind, difficulty and level."""
+"""A text table of what a bank holds: per topic, by kind, difficulty, level and interview stage."""
 
 from collections import Counter
 from collections.abc import Sequence
@@ -15,6 +15,8 @@ _COLUMNS: tuple[tuple[str, str], ...] = (
         (f"level:{lv}", {"coordinator": "coord", "project_manager": "pm", "senior": "senior"}[lv])
         for lv in LEVELS
     ),
+    ("stage:opener", "open"),
+    ("stage:closer", "close"),
 )
 
 
@@ -24,6 +26,8 @@ def _counts(questions: Sequence[Question]) -> Counter[str]:
         counts[f"kind:{q.kind}"] += 1
         counts[f"difficulty:{q.difficulty}"] += 1
         counts.update(f"level:{lv}" for lv in set(q.levels))
+        if q.stage is not None:
+            counts[f"stage:{q.stage}"] += 1
     return counts
 
 
@@ -42,7 +46,8 @@ def format_stats(questions: Sequence[Question]) -> str:
         lines.append(name.ljust(width) + "".join(f"  {counts[key]:>6}" for key, _ in _COLUMNS))
     lines.append("")
     lines.append(
-        "Columns: kind (behav, situa, techn, backg), difficulty 1-3, and role level "
-        "(coord = coordinator, pm = project manager, senior); a question may suit several levels."
+        "Columns: kind (behav, situa, techn, backg), difficulty 1-3, role level (coord = coordinator, "
+        "pm = project manager, senior; a question may suit several levels) and interview stage "
+        "(open = openers, close = closers)."
     )
     return "\n".join(lines)

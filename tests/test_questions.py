@@ -332,6 +332,60 @@ BROKEN_FILES = {
         """,
         "question 'acme-multiline': unknown key 'colour'",
     ),
+    "unknown stage": (
+        """\
+        [[question]]
+        id = "acme-stage"
+        topic = "background"
+        kind = "background"
+        difficulty = 1
+        text = "Why?"
+        stage = "warm-up"  # <-
+        follow_ups = ["Why not?"]
+        model_answer = ["Because."]
+
+        [[question.talking_points]]
+        label = "Reasons"
+        match = ["rationale"]
+        """,
+        "question 'acme-stage': stage: unknown stage 'warm-up'; known stages: opener, closer",
+    ),
+    "a coordinator's question of difficulty 3": (
+        """\
+        [[question]]
+        id = "acme-coordinator-hard"
+        topic = "risk"
+        kind = "technical"
+        difficulty = 3
+        text = "Why?"
+        levels = ["coordinator", "project_manager"]  # <-
+        follow_ups = ["Why not?"]
+        model_answer = ["Because."]
+
+        [[question.talking_points]]
+        label = "Reasons"
+        match = ["rationale"]
+        """,
+        "question 'acme-coordinator-hard': levels: a question for coordinators must have difficulty 1 or 2",
+    ),
+    "a senior-only question of difficulty 1": (
+        """\
+        [[question]]
+        id = "acme-senior-easy"
+        topic = "risk"
+        kind = "technical"
+        difficulty = 1
+        text = "Why?"
+        levels = ["senior"]  # <-
+        follow_ups = ["Why not?"]
+        model_answer = ["Because."]
+
+        [[question.talking_points]]
+        label = "Reasons"
+        match = ["rationale"]
+        """,
+        "question 'acme-senior-easy': levels: a question only for seniors must have difficulty 2 or 3",
+    ),
     "not [[question]] tables": (
         """\
         title = "My pack"  # <-
@@ -362,6 +416,39 @@ def test_broken_file_reports_the_file_and_line(tmp_path: Path, text: str, expect
 
     assert [(problem.file, problem.line) for problem in problems] == [(str(path), marked_line)]
     assert expected in problems[0].message
+
+
+@pytest.mark.parametrize(
+    ("levels", "difficulty"),
+    [
+        (["coordinator"], 1),
+        (["coordinator", "project_manager", "senior"], 2),
+        (["project_manager"], 3),
+        (["project_manager", "senior"], 1),
+        (["senior"], 2),
+        (["senior"], 3),
+        ([], 3),
+    ],
+)
+def test_levels_that_fit_the_difficulty_load(tmp_path: Path, levels: list[str], difficulty: int) -> None:
+    levels_line = "levels = [" + ", ".join(f'"{level}"' for level in levels) + "]"
+    text = VALID_QUESTION.format(id="acme-fit").replace(
+        "difficulty = 2", f"difficulty = {difficulty}\n{levels_line}"
+    )
+    pack = write(tmp_path, "pack.toml", text)
+    questions, problems = validate_paths([pack])
+    assert problems == []
+    assert (questions[0].levels, questions[0].difficulty) == (levels, difficulty)
+
+
+@pytest.mark.parametrize("stage", ["opener", "closer", None])
+def test_stage_is_optional_and_kept(tmp_path: Path, stage: str | None) -> None:
+    text = VALID_QUESTION.format(id="acme-stage")
+    if stage is not None:
+        text = text.replace('text = "How', f'stage = "{stage}"\ntext = "How')
+    questions, problems = validate_paths([write(tmp_path, "pack.toml", text)])
+    assert problems == []
+    assert questions[0].stage == stage
 
 
 def test_every_problem_in_a_file_is_reported_in_line_order(tmp_path: Path) -> None:
