@@ -1,7 +1,9 @@
 """Logging set-up that never prints the bot token, nor (unless the operator asks) user content."""
 
+import hashlib
 import logging
 import re
+import secrets as _secrets
 
 
 class RedactSecrets(logging.Filter):
@@ -20,6 +22,21 @@ class RedactSecrets(logging.Filter):
             if record.exc_text:
                 record.exc_text = self._pattern.sub("[token]", record.exc_text)
         return True
+
+
+# Drawn once per process and never logged: a chat's pseudonym cannot be turned back into its
+# Telegram id, and means nothing in another process's logs.
+_PSEUDONYM_KEY = _secrets.token_bytes(16)
+
+
+def chat_ref(chat_id: int | str | None) -> str:
+    """How our log lines name a Telegram chat whose internal user id is not at hand: a pseudonym
+    stable within this process ("chat ~3fa2c1d0"), never the Telegram id, which identifies a person.
+    Where the internal id is known, log that instead ("user 17", "delivery 42")."""
+    if chat_id is None:
+        return "no chat"
+    digest = hashlib.blake2b(str(chat_id).encode(), key=_PSEUDONYM_KEY, digest_size=4).hexdigest()
+    return f"chat ~{digest}"
 
 
 # Our own packages log ids and outcomes, never names or texts.
