@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import math
 import re
 import socket
 import time
@@ -127,6 +128,16 @@ _METHODS = tuple(
     ]
 )
 _CANONICAL = {name.lower(): name for name in _METHODS}
+_FLOODABLE = frozenset(
+    {
+        "sendMessage",
+        "sendDocument",
+        "sendPhoto",
+        "sendChatAction",
+        "editMessageText",
+        "editMessageReplyMarkup",
+    }
+)
 _SERVED = frozenset(_METHODS)
 _FIRST_UPDATE_ID = 100_000
 
@@ -179,6 +190,8 @@ class FakeTelegram:
         self._holds: dict[str, int] = {}  # method -> calls still let through before holding
         self._gate = _Gate()
         self._held = 0
+        self._flooded: dict[int, float] = {}  # chat id -> end of its 429 window (monotonic)
+        self._revoked = False
 
         self._updates: deque[tuple[int, str, JSONDict]] = deque()
         self._next_update_id = _FIRST_UPDATE_ID
@@ -305,6 +318,21 @@ class FakeTelegram:
     def held(self) -> int:
         """Requests now held back by :meth:`hold`."""
         return self._held
+
+    def flood(self, chat_id: int, seconds: float) -> None:
+        """For the next ``seconds``, every send to ``chat_id`` (sendMessage, sendDocument, sendPhoto,
+        sendChatAction, editMessageText, editMessageReplyMarkup) fails with 429 "Too Many Requests:
+        retry after N", N being what is left of the window rounded up, as Telegram answers a chat
+        that exceeded its limit; other chats are served as usual."""
+        self._flooded[chat_id] = time.monotonic() + seconds
+
+    def flood_left(self, chat_id: int) -> float:
+        """Seconds left in the chat's 429 window (0 once it ended)."""
+        return max(0.0, self._flooded.get(chat_id, 0.0) - time.monotonic())
+
+    def revoke_token(self) -> None:
+        """From now on every request answers 401 Unauthorized, as after /revoke in @BotFather."""
+        self._revoked = True
 
     def block(self, chat_id: int) -> None:
         """Sends to ``chat_id`` (sendMessage/Document/Photo/ChatAction) fail with 403 "bot was blocked"."""
@@ -756,10 +784,11 @@ class FakeTelegram:
         params: JSONDict = {}
         try:
             params = await read_params(request)
-            if request.match_info["token"] != self._token:
+            if request.match_info["token"] != self._token or self._revoked:
                 raise ApiError(401, ERR_UNAUTHORIZED)
             if method not in _SERVED:
                 raise ApiError(404, ERR_METHOD_NOT_FOUND)
+            self._check_flood(method, params)
             await self._wait_if_held(method)
             queued = self._failures.get(method)
             if queued:
@@ -787,6 +816,15 @@ class FakeTelegram:
         if stored is not None:
             return web.Response(body=stored.content, content_type="application/octet-stream")
         return json_response({"ok": False, "error_code": 404, "description": "Not Found"}, 404)
+
+    def _check_flood(self, method: str, p: JSONDict) -> None:
+        if method not in _FLOODABLE or not self._flooded:
+            return
+        chat_id = opt_int(p.get("chat_id"))
+        left = self.flood_left(chat_id) if chat_id is not None else 0.0
+        if left > 0:
+            retry_after = max(1, math.ceil(left))
+            raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
 
     def _dispatch(self, method: str, p: JSONDict) -> Any:
         if method == "sendMessage":
