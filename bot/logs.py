@@ -5,6 +5,21 @@ import logging
 import re
 import secrets as _secrets
 
+from telegram.error import InvalidToken
+
+
+class NoTracebackForInvalidToken(logging.Filter):
+    """A refused token is reported once, in one line, by `interview-bot run` (exit 2); records
+    about it (PTB's polling loop, the error handler) keep their message but lose the traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], InvalidToken):
+            record.msg = f"{record.getMessage()}: {record.exc_info[1]}"
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
 
 class RedactSecrets(logging.Filter):
     def __init__(self, secrets: list[str]) -> None:
@@ -63,6 +78,7 @@ class HideUserContent(logging.Filter):
 def configure_logging(level: str, secrets: list[str], *, include_user_content: bool = False) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(NoTracebackForInvalidToken())  # before RedactSecrets formats the traceback
     handler.addFilter(RedactSecrets(secrets))
     if not include_user_content:
         handler.addFilter(HideUserContent())
