@@ -45,8 +45,12 @@ async def wait_exit(fake: FakeTelegram, process: subprocess.Popen[bytes], log: P
     except AssertionError:
         process.kill()
         process.wait(timeout=10)
-        raise AssertionError(f"still running after {EXIT_WAIT}s:\n{log.read_text()}") from None
+        raise AssertionError(f"still running after {EXIT_WAIT}s:\n{text_of(log)}") from None
     return time.monotonic() - started
+
+
+def text_of(log: Path) -> str:
+    return log.read_text()
 
 
 def own_lines(log: Path) -> list[str]:
