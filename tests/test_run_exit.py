@@ -10,10 +10,15 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bot.config import Settings
+from bot.core.services import Services
+from tests.conftest import FakeClock, write_bot_settings
 from tests.fake_telegram import FakeTelegram
+from tests.test_e2e_daily import seed_daily, sent_per_status
 
 EXIT_WAIT = 30.0
 
@@ -135,3 +140,40 @@ async def test_sigterm_stops_the_bot_while_a_chat_is_rate_limited_and_a_request_
     assert "still waiting out flood control; not sent" in output
     assert "cancelled while being handled" in output
     assert fake.messages(ann.id) == [] and fake.messages(bob.id) == []
+
+
+async def test_sigterm_stops_the_bot_in_the_middle_of_a_sweep(
+    fake: FakeTelegram, db_url: str, services: Services, clock: FakeClock, tmp_path: Path
+) -> None:
+    # Prompts due this very minute on the system clock, in a zone where it is about noon.
+    real_now = datetime.now(UTC)
+    offset = 12 - real_now.hour
+    zone = ZoneInfo("Etc/GMT" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}")
+    clock.now = real_now - timedelta(days=1)  # set up yesterday: today's prompt is the first
+    users = range(5200, 5230)
+    await seed_daily(
+        services, fake, [(c, real_now.astimezone(zone).strftime("%H:%M"), zone.key) for c in users]
+    )
+    settings = write_bot_settings(tmp_path, db_url, fake, "[scheduler]\ntick_seconds = 1\n")
+    fake.hold("sendMessage")  # every prompt the sweep sends hangs
+    log = tmp_path / "bot.log"
+    process = start_bot(settings, log)
+    try:
+        await fake.wait_for(lambda: fake.held >= 1 or process.poll() is not None, timeout=30)
+        assert process.poll() is None, text_of(log)
+    except BaseException:
+        process.kill()
+        raise
+    in_flight = fake.held
+    process.send_signal(signal.SIGTERM)
+    seconds = await wait_exit(fake, process, log)
+    print(f"\nstopped {seconds:.1f}s after SIGTERM with {in_flight} prompt(s) in flight")
+    output = text_of(log)
+    assert process.returncode == 0, output
+    assert "Traceback" not in output
+    assert "the prompt sweep was cancelled" in output
+    fake.drop_held()  # none of them reached Telegram
+    # What was in flight stays claimed ("sending"), to go out again after the lease; nothing is lost.
+    states = sent_per_status(settings)
+    assert states.get("sending", 0) >= 1 and "sent" not in states, states
+    assert states.get("sending", 0) + states.get("pending", 0) == len(users), states

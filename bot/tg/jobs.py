@@ -19,22 +19,31 @@ class SweepRunner:
 
     def __init__(self) -> None:
         self._running: set[asyncio.Task[object]] = set()
+        self._stopping = False
 
     async def __call__(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         task = asyncio.current_task()
-        if task is not None:
-            self._running.add(task)
+        if task is None or self._stopping:
+            return
+        self._running.add(task)
         try:
             await sweep_prompts(context)
+        except asyncio.CancelledError:
+            # Cancelled by stop(): the sweep is over, which is not an error of the job (PTB
+            # runs it shielded, and APScheduler would log the cancellation with a traceback).
+            if not self._stopping:
+                raise
         finally:
             self._running.discard(task)
 
     async def stop(self, grace: float) -> None:
+        self._stopping = True
         if not self._running:
             return
         _, pending = await asyncio.wait(set(self._running), timeout=grace)
         for task in pending:
             task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
         if pending:
             log.warning(
                 "shutting down: the prompt sweep was cancelled; prompts it had claimed are sent "
