@@ -8,6 +8,7 @@ the limited chat is still inside its window), never on wall-clock thresholds; th
 are printed.
 """
 
+import logging
 import statistics
 import time
 
@@ -43,10 +44,11 @@ def p95(values: list[float]) -> float:
 
 
 async def test_a_rate_limited_chat_waits_alone_while_20_others_get_their_replies(
-    fake: FakeTelegram, bot: BotApplication
+    fake: FakeTelegram, bot: BotApplication, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="bot")
     arrivals = Arrivals(fake)
-    flooder = fake.user(2000, "Flo")
+    flooder = fake.user(739_184_655, "Flo")
     others = [fake.user(2001 + i, f"User {i}") for i in range(20)]
 
     # Telegram holds the flooder's chat back: the first reply meets a 429 and is queued.
@@ -90,6 +92,10 @@ async def test_a_rate_limited_chat_waits_alone_while_20_others_get_their_replies
     # Held back by the bot itself: Telegram refused the chat once, not once per message.
     assert refusals(fake, flooder.id) == 1
     assert all(refusals(fake, u.id) == 0 for u in others)
+    # The logs tell the story without the Telegram id: a per-process pseudonym stands for it.
+    held_back = [r.getMessage() for r in caplog.records if "held back" in r.getMessage()]
+    assert held_back and all(m.startswith("chat ~") for m in held_back), held_back
+    assert str(flooder.id) not in caplog.text
 
 
 @pytest.mark.parametrize("users", [1, 12])
