@@ -34,7 +34,7 @@ from bot.tg.updates import PerChatUpdates
 log = logging.getLogger(__name__)
 
 EXIT_OK = 0
-EXIT_UNREACHABLE = 1
+EXIT_FAILURE = 1
 EXIT_TOKEN = 2
 
 START_ATTEMPTS = 5
@@ -192,7 +192,7 @@ def _watchdog(stopper: Stopper) -> None:
             file=sys.stderr,
             flush=True,
         )
-        os._exit(stopper.code)
+        os._exit(stopper.code or EXIT_FAILURE)  # not a clean stop: never report success
 
     timer = threading.Timer(HARD_STOP_SECONDS, hard_exit)
     timer.daemon = True
