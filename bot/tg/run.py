@@ -49,6 +49,7 @@ class Stopper:
     def __init__(self) -> None:
         self.code = EXIT_OK
         self.reason = ""
+        self.refusal: tuple[int, bytes] | None = None  # Telegram's 401 answer, once it came
         self._event: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -58,8 +59,9 @@ class Stopper:
         if self.code != EXIT_OK:
             self._event.set()
 
-    def unauthorized(self) -> None:
+    def unauthorized(self, answer: tuple[int, bytes]) -> None:
         """Telegram answered 401: the token was revoked or is wrong; retrying cannot help."""
+        self.refusal = answer
         if self.code == EXIT_OK:
             self.code = EXIT_TOKEN
             self.reason = "Telegram rejected the token (401 Unauthorized)"
@@ -84,7 +86,11 @@ class Stopper:
 
 
 class WatchedRequest(BaseRequest):
-    """An HTTP client that tells the Stopper about any 401 before PTB turns it into InvalidToken."""
+    """An HTTP client that tells the Stopper about any 401 before PTB turns it into InvalidToken.
+
+    After a 401 every request gets the same answer without reaching the network: PTB's last
+    getUpdates on the way out would otherwise wait for the connection the refused poll held.
+    """
 
     def __init__(self, inner: BaseRequest, stopper: Stopper) -> None:
         self._inner = inner
@@ -110,6 +116,8 @@ class WatchedRequest(BaseRequest):
         connect_timeout: Any = BaseRequest.DEFAULT_NONE,
         pool_timeout: Any = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
+        if self._stopper.refusal is not None:
+            return self._stopper.refusal
         code, payload = await self._inner.do_request(
             url,
             method,
@@ -120,7 +128,7 @@ class WatchedRequest(BaseRequest):
             pool_timeout=pool_timeout,
         )
         if code == 401:
-            self._stopper.unauthorized()
+            self._stopper.unauthorized((code, payload))
         return code, payload
 
 
