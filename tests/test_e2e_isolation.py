@@ -131,3 +131,23 @@ async def test_a_short_429_is_waited_out_in_place_and_nothing_is_lost(
     [for_bob] = await fake.wait_for_messages(bob.id, 1)
     assert "/interview" in for_ann.plain_text and "/interview" in for_bob.plain_text
     assert refusals(fake, ann.id) == 1 and refusals(fake, bob.id) == 0
+
+
+async def test_a_request_hanging_for_one_chat_holds_up_no_one_else(
+    fake: FakeTelegram, bot: BotApplication
+) -> None:
+    stuck = fake.user(4101, "Stuck")
+    others = [fake.user(4102 + i, f"User {i}") for i in range(10)]
+    fake.hold("sendMessage", chat_id=stuck.id)  # Telegram never answers this chat's reply
+    fake.send_text(stuck, "/help")
+    await fake.wait_for(lambda: fake.held == 1)
+    for user in others:
+        fake.send_text(user, "/help")
+    for user in others:
+        [reply] = await fake.wait_for_messages(user.id, 1)
+        assert "/interview" in reply.plain_text
+    # Causality: all of them were answered while the stuck chat's request was still hanging.
+    assert fake.held >= 1 and fake.messages(stuck.id) == []
+    fake.release()
+    [reply] = await fake.wait_for_messages(stuck.id, 1)
+    assert "/interview" in reply.plain_text

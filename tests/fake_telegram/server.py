@@ -188,6 +188,7 @@ class FakeTelegram:
         self._files_by_path: dict[str, _StoredFile] = {}
         self._failures: dict[str, deque[_Failure]] = {}
         self._holds: dict[str, int] = {}  # method -> calls still let through before holding
+        self._hold_chats: dict[str, int] = {}  # method -> the one chat whose calls are held
         self._gate = _Gate()
         self._held = 0
         self._flooded: dict[int, float] = {}  # chat id -> end of its 429 window (monotonic)
@@ -290,17 +291,23 @@ class FakeTelegram:
         queue = self._failures.setdefault(canonical, deque())
         queue.extend(failure for _ in range(count))
 
-    def hold(self, method: str, *, after: int = 0) -> None:
+    def hold(self, method: str, *, after: int = 0, chat_id: int | None = None) -> None:
         """Answer the next ``after`` calls of ``method`` as usual, then hold every later one.
 
         A held request gets no answer (and changes nothing) until :meth:`release` serves it or
         :meth:`drop_held` drops it; ``held`` counts the requests waiting. A bot stopped while
         its requests are held is a bot killed mid-send: Telegram never got those messages.
+        With ``chat_id``, only calls for that chat are counted and held (a hung request for one
+        user); the others are served.
         """
         canonical = _CANONICAL.get(method.lower())
         if canonical is None:
             raise ValueError(f"FakeTelegram does not serve {method!r}")
         self._holds[canonical] = after
+        if chat_id is None:
+            self._hold_chats.pop(canonical, None)
+        else:
+            self._hold_chats[canonical] = chat_id
 
     def release(self) -> None:
         """Stop holding; the held requests are served now, in arrival order."""
@@ -651,13 +658,17 @@ class FakeTelegram:
 
     def _open_gate(self, *, deliver: bool) -> None:
         self._holds.clear()
+        self._hold_chats.clear()
         gate, self._gate = self._gate, _Gate()
         gate.deliver = deliver
         gate.opened.set()
 
-    async def _wait_if_held(self, method: str) -> None:
+    async def _wait_if_held(self, method: str, params: JSONDict) -> None:
         left = self._holds.get(method)
         if left is None:
+            return
+        only = self._hold_chats.get(method)
+        if only is not None and opt_int(params.get("chat_id")) != only:
             return
         if left > 0:
             self._holds[method] = left - 1
@@ -789,7 +800,7 @@ class FakeTelegram:
             if method not in _SERVED:
                 raise ApiError(404, ERR_METHOD_NOT_FOUND)
             self._check_flood(method, params)
-            await self._wait_if_held(method)
+            await self._wait_if_held(method, params)
             queued = self._failures.get(method)
             if queued:
                 failure = queued.popleft()
