@@ -118,9 +118,11 @@ def _open_services(settings: Settings) -> "Services | int":
 
 def cmd_run(args: argparse.Namespace) -> int:
     from telegram.error import InvalidToken, NetworkError
+    from telegram.request import HTTPXRequest
 
     from bot.logs import configure_logging
     from bot.tg.app import ALLOWED_UPDATES, build_application
+    from bot.tg.run import EXIT_TOKEN, Stopper, WatchedRequest, serve
 
     settings = _settings(args.config)
     token = settings.require_token()
@@ -130,17 +132,23 @@ def cmd_run(args: argparse.Namespace) -> int:
     services = _open_services(settings)
     if isinstance(services, int):
         return services
-    app = build_application(services, token)
+    stopper = Stopper()
+    # PTB's own defaults (256 connections for API calls, 1 for getUpdates), watched for a 401.
+    requests = (
+        WatchedRequest(HTTPXRequest(connection_pool_size=256), stopper),
+        WatchedRequest(HTTPXRequest(connection_pool_size=1), stopper),
+    )
+    app = build_application(services, token, requests=requests)
+    rejected = "[telegram] token: Telegram rejected this token; copy it again from @BotFather"
     try:
-        # A few start-up retries ride out a network that comes up after the bot (e.g. at boot).
-        app.run_polling(allowed_updates=ALLOWED_UPDATES, bootstrap_retries=3)
+        code = asyncio.run(serve(app, stopper, ALLOWED_UPDATES))
     except InvalidToken:
-        return _fail(
-            "[telegram] token: Telegram rejected this token; copy it again from @BotFather", EXIT_CONFIG
-        )
+        return _fail(rejected, EXIT_CONFIG)
     except NetworkError as exc:
         return _fail(f"cannot reach the Telegram Bot API at {services.settings.telegram.base_url}: {exc}", 1)
-    return 0
+    if code == EXIT_TOKEN:
+        return _fail(f"{rejected} (401 Unauthorized: revoked or replaced?)", EXIT_CONFIG)
+    return code
 
 
 def _chat_user(given: str | None) -> str:

@@ -7,7 +7,6 @@ from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     BaseRateLimiter,
@@ -30,11 +29,16 @@ from bot.tg.handlers.interview import InterviewHandlers
 from bot.tg.handlers.practice import PracticeHandlers
 from bot.tg.handlers.start import GroupHandlers, StartHandlers
 from bot.tg.handlers.stats import StatsHandlers
-from bot.tg.jobs import sweep_prompts
+from bot.tg.jobs import SweepRunner
+from bot.tg.pacing import ChatPacer
+from bot.tg.updates import PerChatUpdates
 
 log = logging.getLogger(__name__)
 
 BotApplication: TypeAlias = Application[Any, Any, Any, Any, Any, Any]
+
+# Handlers running at once (updates of one chat always run one at a time, in order).
+MAX_RUNNING_UPDATES = 32
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 
@@ -67,8 +71,9 @@ def build_application(
         builder.token(token)
         .base_url(settings.base_url)
         .base_file_url(settings.base_file_url)
-        # Stays under Telegram's ~30 messages/s and retries after a 429's retry_after.
-        .rate_limiter(rate_limiter if rate_limiter is not None else AIORateLimiter(max_retries=3))
+        # Stays under Telegram's ~30 messages/s; a 429 holds back only the chat it names.
+        .rate_limiter(rate_limiter if rate_limiter is not None else ChatPacer())
+        .concurrent_updates(PerChatUpdates(MAX_RUNNING_UPDATES))
         .defaults(
             Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
         )
@@ -121,7 +126,7 @@ def register_handlers(app: BotApplication, services: Services) -> None:
 
     assert app.job_queue is not None, "python-telegram-bot[job-queue] is required"
     app.job_queue.run_repeating(
-        sweep_prompts,
+        SweepRunner(),  # a shutdown finds it by the job's name (bot/tg/run.py)
         interval=services.settings.scheduler.tick_seconds,
         first=1,
         data=services,

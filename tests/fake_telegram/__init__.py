@@ -19,7 +19,8 @@ never fight over a port)::
 It keeps state the way Telegram does (per-chat message ids, the bot's messages with their edits,
 commands, callback queries, uploaded files), serves real long polling, answers with Telegram's own
 error texts (the HTML ones are those of tdlib's ``parse_html``), and can inject failures
-(``fail_next``, ``block``) or hold answers back (``hold``, to stop a bot in the middle of sending).
+(``fail_next``, ``block``, ``flood`` for a 429 window on one chat, ``revoke_token`` for 401s)
+or hold answers back (``hold``, to stop a bot in the middle of sending).
 Tests wait on recorded calls (``wait_for``), never on fixed sleeps.
 
 One deliberate difference: Telegram keeps a ``&`` that starts no known entity (``&foo;``, ``Q&A``)

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import math
 import re
 import socket
 import time
@@ -127,6 +128,16 @@ _METHODS = tuple(
     ]
 )
 _CANONICAL = {name.lower(): name for name in _METHODS}
+_FLOODABLE = frozenset(
+    {
+        "sendMessage",
+        "sendDocument",
+        "sendPhoto",
+        "sendChatAction",
+        "editMessageText",
+        "editMessageReplyMarkup",
+    }
+)
 _SERVED = frozenset(_METHODS)
 _FIRST_UPDATE_ID = 100_000
 
@@ -177,8 +188,11 @@ class FakeTelegram:
         self._files_by_path: dict[str, _StoredFile] = {}
         self._failures: dict[str, deque[_Failure]] = {}
         self._holds: dict[str, int] = {}  # method -> calls still let through before holding
+        self._hold_chats: dict[str, int] = {}  # method -> the one chat whose calls are held
         self._gate = _Gate()
         self._held = 0
+        self._flooded: dict[int, float] = {}  # chat id -> end of its 429 window (monotonic)
+        self._revoked = False
 
         self._updates: deque[tuple[int, str, JSONDict]] = deque()
         self._next_update_id = _FIRST_UPDATE_ID
@@ -277,17 +291,23 @@ class FakeTelegram:
         queue = self._failures.setdefault(canonical, deque())
         queue.extend(failure for _ in range(count))
 
-    def hold(self, method: str, *, after: int = 0) -> None:
+    def hold(self, method: str, *, after: int = 0, chat_id: int | None = None) -> None:
         """Answer the next ``after`` calls of ``method`` as usual, then hold every later one.
 
         A held request gets no answer (and changes nothing) until :meth:`release` serves it or
         :meth:`drop_held` drops it; ``held`` counts the requests waiting. A bot stopped while
         its requests are held is a bot killed mid-send: Telegram never got those messages.
+        With ``chat_id``, only calls for that chat are counted and held (a hung request for one
+        user); the others are served.
         """
         canonical = _CANONICAL.get(method.lower())
         if canonical is None:
             raise ValueError(f"FakeTelegram does not serve {method!r}")
         self._holds[canonical] = after
+        if chat_id is None:
+            self._hold_chats.pop(canonical, None)
+        else:
+            self._hold_chats[canonical] = chat_id
 
     def release(self) -> None:
         """Stop holding; the held requests are served now, in arrival order."""
@@ -305,6 +325,21 @@ class FakeTelegram:
     def held(self) -> int:
         """Requests now held back by :meth:`hold`."""
         return self._held
+
+    def flood(self, chat_id: int, seconds: float) -> None:
+        """For the next ``seconds``, every send to ``chat_id`` (sendMessage, sendDocument, sendPhoto,
+        sendChatAction, editMessageText, editMessageReplyMarkup) fails with 429 "Too Many Requests:
+        retry after N", N being what is left of the window rounded up, as Telegram answers a chat
+        that exceeded its limit; other chats are served as usual."""
+        self._flooded[chat_id] = time.monotonic() + seconds
+
+    def flood_left(self, chat_id: int) -> float:
+        """Seconds left in the chat's 429 window (0 once it ended)."""
+        return max(0.0, self._flooded.get(chat_id, 0.0) - time.monotonic())
+
+    def revoke_token(self) -> None:
+        """From now on every request answers 401 Unauthorized, as after /revoke in @BotFather."""
+        self._revoked = True
 
     def block(self, chat_id: int) -> None:
         """Sends to ``chat_id`` (sendMessage/Document/Photo/ChatAction) fail with 403 "bot was blocked"."""
@@ -623,13 +658,17 @@ class FakeTelegram:
 
     def _open_gate(self, *, deliver: bool) -> None:
         self._holds.clear()
+        self._hold_chats.clear()
         gate, self._gate = self._gate, _Gate()
         gate.deliver = deliver
         gate.opened.set()
 
-    async def _wait_if_held(self, method: str) -> None:
+    async def _wait_if_held(self, method: str, params: JSONDict) -> None:
         left = self._holds.get(method)
         if left is None:
+            return
+        only = self._hold_chats.get(method)
+        if only is not None and opt_int(params.get("chat_id")) != only:
             return
         if left > 0:
             self._holds[method] = left - 1
@@ -756,11 +795,12 @@ class FakeTelegram:
         params: JSONDict = {}
         try:
             params = await read_params(request)
-            if request.match_info["token"] != self._token:
+            if request.match_info["token"] != self._token or self._revoked:
                 raise ApiError(401, ERR_UNAUTHORIZED)
             if method not in _SERVED:
                 raise ApiError(404, ERR_METHOD_NOT_FOUND)
-            await self._wait_if_held(method)
+            self._check_flood(method, params)
+            await self._wait_if_held(method, params)
             queued = self._failures.get(method)
             if queued:
                 failure = queued.popleft()
@@ -787,6 +827,15 @@ class FakeTelegram:
         if stored is not None:
             return web.Response(body=stored.content, content_type="application/octet-stream")
         return json_response({"ok": False, "error_code": 404, "description": "Not Found"}, 404)
+
+    def _check_flood(self, method: str, p: JSONDict) -> None:
+        if method not in _FLOODABLE or not self._flooded:
+            return
+        chat_id = opt_int(p.get("chat_id"))
+        left = self.flood_left(chat_id) if chat_id is not None else 0.0
+        if left > 0:
+            retry_after = max(1, math.ceil(left))
+            raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
 
     def _dispatch(self, method: str, p: JSONDict) -> Any:
         if method == "sendMessage":

@@ -14,6 +14,7 @@ from telegram.error import TelegramError
 from bot.core.export import NothingToExport
 from bot.core.interview import Identity
 from bot.core.services import Services
+from bot.logs import chat_ref
 from bot.present.export import DEFAULT_FORMAT, EXPORT_FORMATS, build_export
 from bot.present.filters import format_local
 from bot.present.labels import chart_title
@@ -55,7 +56,7 @@ class StatsHandlers:
         try:
             await context.bot.send_photo(_chat_id(who), InputFile(png, filename="progress.png"))
         except TelegramError as exc:
-            log.warning("could not send the stats chart to chat %s: %s", who.chat_id, exc)
+            log.warning("could not send the stats chart to %s: %s", chat_ref(who.chat_id), exc)
 
     @with_identity
     async def export(self, update: Update, context: Context, who: Identity) -> None:

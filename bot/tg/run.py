@@ -1,0 +1,236 @@
+"""Running the bot until it is told to stop, or can no longer work.
+
+PTB's `run_polling` was not enough on two counts: a 401 while polling ends its polling loop
+("Invalid token. Aborting retry loop.") but leaves the process running and looking healthy, and
+its shutdown waits for every handler, job and request however long they take. `serve` runs the
+same steps itself:
+
+- start-up retries an unreachable Bot API with backoff (a few times), then gives up;
+- any 401 from Telegram (a revoked token) stops the bot, and `interview-bot run` exits 2;
+- transient errors while polling keep being retried by PTB, with its backoff, logged in a line;
+- SIGTERM or SIGINT stops it in under 10 seconds whatever it is doing: updates stop coming,
+  handlers and a sweep under way get a short grace period and are then cancelled (and logged),
+  messages still waiting out flood control are logged as not sent; a watchdog ends the process
+  if all that still hangs.
+"""
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from telegram.error import InvalidToken, NetworkError, TelegramError, TimedOut
+from telegram.request import BaseRequest, RequestData
+
+from bot.tg.app import BotApplication
+from bot.tg.jobs import SweepRunner
+from bot.tg.updates import PerChatUpdates
+
+log = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_TOKEN = 2
+
+START_ATTEMPTS = 5
+GRACE_SECONDS = 2.0  # for handlers and the sweep to finish once a stop is asked for
+STEP_SECONDS = 2.0  # for each of the library's own stop steps
+HARD_STOP_SECONDS = 9.0  # the watchdog: after this, the process ends whatever still runs
+
+
+class Stopper:
+    """Why and when the bot stops: a signal, or Telegram refusing the token."""
+
+    def __init__(self) -> None:
+        self.code = EXIT_OK
+        self.reason = ""
+        self.refusal: tuple[int, bytes] | None = None  # Telegram's 401 answer, once it came
+        self._event: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def attach(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._event = asyncio.Event()
+        if self.code != EXIT_OK:
+            self._event.set()
+
+    def unauthorized(self, answer: tuple[int, bytes]) -> None:
+        """Telegram answered 401: the token was revoked or is wrong; retrying cannot help."""
+        self.refusal = answer
+        if self.code == EXIT_OK:
+            self.code = EXIT_TOKEN
+            self.reason = "Telegram rejected the token (401 Unauthorized)"
+        self._set()
+
+    def signal(self, signum: int) -> None:
+        if not self.reason:
+            self.reason = f"{signal.Signals(signum).name} received"
+        self._set()
+
+    def _set(self) -> None:
+        if self._event is not None and self._loop is not None:
+            self._loop.call_soon_threadsafe(self._event.set)
+
+    @property
+    def requested(self) -> bool:
+        return self._event is not None and self._event.is_set()
+
+    async def wait(self) -> None:
+        assert self._event is not None
+        await self._event.wait()
+
+
+class WatchedRequest(BaseRequest):
+    """An HTTP client that tells the Stopper about any 401 before PTB turns it into InvalidToken.
+
+    After a 401 every request gets the same answer without reaching the network: PTB's last
+    getUpdates on the way out would otherwise wait for the connection the refused poll held.
+    """
+
+    def __init__(self, inner: BaseRequest, stopper: Stopper) -> None:
+        self._inner = inner
+        self._stopper = stopper
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self._inner.read_timeout
+
+    async def initialize(self) -> None:
+        await self._inner.initialize()
+
+    async def shutdown(self) -> None:
+        await self._inner.shutdown()
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = BaseRequest.DEFAULT_NONE,
+        write_timeout: Any = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        if self._stopper.refusal is not None:
+            return self._stopper.refusal
+        code, payload = await self._inner.do_request(
+            url,
+            method,
+            request_data,
+            read_timeout=read_timeout,
+            write_timeout=write_timeout,
+            connect_timeout=connect_timeout,
+            pool_timeout=pool_timeout,
+        )
+        if code == 401:
+            self._stopper.unauthorized((code, payload))
+        return code, payload
+
+
+def _polling_error(exc: TelegramError) -> None:
+    # PTB retries with backoff after this; its default callback logs a whole traceback each time.
+    log.warning("getting updates failed, retrying: %s", exc)
+
+
+async def _start(app: BotApplication, allowed_updates: Sequence[str]) -> None:
+    delay = 1.0
+    for attempt in range(1, START_ATTEMPTS + 1):
+        try:
+            await app.initialize()
+            break
+        except InvalidToken:
+            raise
+        except (NetworkError, TimedOut) as exc:
+            if attempt == START_ATTEMPTS:
+                raise
+            log.warning("cannot reach the Bot API (attempt %d/%d): %s", attempt, START_ATTEMPTS, exc)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30.0)
+    if app.post_init:
+        await app.post_init(app)
+    assert app.updater is not None
+    await app.updater.start_polling(allowed_updates=allowed_updates, error_callback=_polling_error)
+    await app.start()
+    log.info("the bot is running")
+
+
+async def _step(what: str, coro: Any) -> None:
+    """One stop step, bounded in time; a failure is logged, never stops the next step."""
+    try:
+        async with asyncio.timeout(STEP_SECONDS):
+            await coro
+    except TimeoutError:
+        log.warning("shutting down: %s took over %.0fs, skipped", what, STEP_SECONDS)
+    except InvalidToken:
+        pass  # the polling loop ended on the 401 that stopped us: reported once, by the CLI
+    except Exception:
+        log.exception("shutting down: %s failed", what)
+
+
+async def _stop(app: BotApplication) -> None:
+    updater = app.updater
+    if updater is not None and updater.running:
+        await _step("stopping polling", updater.stop())
+    drains = []
+    if isinstance(app.update_processor, PerChatUpdates):
+        drains.append(app.update_processor.stop(GRACE_SECONDS))
+    if app.job_queue is not None:
+        for job in app.job_queue.get_jobs_by_name("prompt-sweep"):
+            if isinstance(job.callback, SweepRunner):
+                drains.append(job.callback.stop(GRACE_SECONDS))
+    await asyncio.gather(*drains)
+    if app.running:
+        await _step("stopping the application", app.stop())
+    await _step("closing connections", app.shutdown())
+    if app.post_shutdown:
+        await _step("closing the database", app.post_shutdown(app))
+
+
+def _watchdog(stopper: Stopper) -> None:
+    """Ends the process if a clean stop has not finished in time (e.g. a hung thread)."""
+
+    def hard_exit() -> None:
+        print(
+            f"interview-bot: stopping took over {HARD_STOP_SECONDS:.0f}s; exiting now",
+            file=sys.stderr,
+            flush=True,
+        )
+        os._exit(stopper.code or EXIT_FAILURE)  # not a clean stop: never report success
+
+    timer = threading.Timer(HARD_STOP_SECONDS, hard_exit)
+    timer.daemon = True
+    timer.start()
+
+
+async def serve(app: BotApplication, stopper: Stopper, allowed_updates: Sequence[str]) -> int:
+    """Run until SIGTERM/SIGINT or a 401; returns the exit code (see the module docstring).
+
+    Raises InvalidToken when start-up finds the token malformed, NetworkError when the Bot API
+    stayed unreachable through every start-up attempt.
+    """
+    loop = asyncio.get_running_loop()
+    stopper.attach(loop)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopper.signal, signum)
+    starting = asyncio.create_task(_start(app, allowed_updates))
+    stopping = asyncio.create_task(stopper.wait())
+    try:
+        await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if starting.done():
+            starting.result()  # start-up errors go to the caller
+            await stopping
+    finally:
+        _watchdog(stopper)
+        if not starting.done():
+            starting.cancel()
+            with contextlib.suppress(BaseException):
+                await starting
+        stopping.cancel()
+        log.info("stopping: %s", stopper.reason or "start-up failed")
+        await _stop(app)
+    return stopper.code
