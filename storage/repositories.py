@@ -39,6 +39,8 @@ def user_profile(row: Row[Any]) -> PracticeProfile:
         timezone=row.timezone,
         topics=tuple(row.topics) if row.topics is not None else None,
         interview_date=row.interview_date,
+        level=row.level,
+        topic_weights=dict(row.topic_weights) if row.topic_weights is not None else None,
     )
 
 
@@ -174,6 +176,14 @@ class UserRepository:
 
     async def set_interview_date(self, user_id: int, day: date | None) -> None:
         await self.conn.execute(update(_user).where(_user.c.id == user_id).values(interview_date=day))
+
+    async def set_level(self, user_id: int, level: str | None) -> None:
+        """The level questions are picked for ("any": the user skipped choosing)."""
+        await self.conn.execute(update(_user).where(_user.c.id == user_id).values(level=level))
+
+    async def set_topic_weights(self, user_id: int, weights: dict[str, int] | None) -> None:
+        """Topic weights from a job ad; None when the user practises for no ad."""
+        await self.conn.execute(update(_user).where(_user.c.id == user_id).values(topic_weights=weights))
 
     async def deactivate(self, user_id: int) -> None:
         """The user blocked the bot: no more prompts until they send /start again."""
