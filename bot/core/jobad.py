@@ -4,11 +4,14 @@ The ad is read with the feedback matcher's tokens (bot/core/feedback/text.py), s
 "service level agreements", "prioritisation" and "prioritization" all meet their term. Only
 the topic weights are stored, never the ad's text. No network and no model: a small lexicon.
 
-The ad's strongest topics (at most six: most terms named, then most mentions) get weight 3,
-4 with two of their terms, 5 with three or more; every other topic keeps weight 1, so picking
-(bot/core/picking.py) asks the ad's topics three to five times as readily.
+The ad's strongest topics (at most six: most terms named, then most mentions) get weight 4,
+5 with two of their terms, 6 with three or more; every other topic keeps weight 1. A daily
+prompt draws its topic in proportion to the weights (four to six times as readily); an
+interview deals its few topics in a weighted order, where weight 4 makes a topic about 2.7
+times as likely to be among three of thirteen (bot/core/picking.py).
 """
 
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
@@ -24,8 +27,9 @@ from storage.db import Database
 # 4,096 anyway, the terminal does not).
 MAX_AD_CHARS: Final = 15_000
 # The weight of a topic the ad names once; each further term of it adds one, up to the cap.
-BASE_WEIGHT: Final = 3
-MAX_WEIGHT: Final = 5
+# Weight 3 would make a topic only about 2.2 times as likely in an interview's three picks.
+BASE_WEIGHT: Final = 4
+MAX_WEIGHT: Final = 6
 # An ad that names nearly every topic would weight none of them: only its strongest few count.
 MAX_TOPICS: Final = 6
 
@@ -239,7 +243,8 @@ class JobAdService:
 
     async def handle(self, who: Identity, text: str) -> JobAdOutcome:
         """`/jobad` with what followed it: the ad to scan, "off", or nothing (the setting)."""
-        stripped = text.strip()
+        # Zero-width and other format characters alone read as nothing, like an empty answer.
+        stripped = text.strip() if any(unicodedata.category(ch) != "Cf" for ch in text.strip()) else ""
         if len(stripped) > MAX_AD_CHARS:
             return JobAdTooLong(len(stripped), MAX_AD_CHARS)
         async with self.db.unit() as uow:
