@@ -114,7 +114,7 @@ def test_weights_shift_interview_topics_measurably(bank: QuestionBank) -> None:
 
 def test_weights_shift_daily_prompts_measurably(bank: QuestionBank) -> None:
     def share(weights: dict[str, int] | None) -> float:
-        topics = Counter()
+        topics: Counter[str] = Counter()
         for seed in range(600):
             pick = choose(
                 bank.questions,
