@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, Table, bindparam, delete, insert, select, update
+from sqlalchemy import Row, Table, bindparam, delete, insert, null, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -183,7 +183,9 @@ class UserRepository:
 
     async def set_topic_weights(self, user_id: int, weights: dict[str, int] | None) -> None:
         """Topic weights from a job ad; None when the user practises for no ad."""
-        await self.conn.execute(update(_user).where(_user.c.id == user_id).values(topic_weights=weights))
+        # SQL NULL, not the JSON value null: "no ad" reads the same in every tool.
+        value = weights if weights is not None else null()
+        await self.conn.execute(update(_user).where(_user.c.id == user_id).values(topic_weights=value))
 
     async def deactivate(self, user_id: int) -> None:
         """The user blocked the bot: no more prompts until they send /start again."""

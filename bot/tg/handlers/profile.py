@@ -22,7 +22,7 @@ from bot.tg.handlers.common import Context, answer_query, edit_or_ignore, reply,
 from bot.tg.handlers.interview import InterviewHandlers
 
 # How many of the terms found in a job ad the reply names before "and N more".
-TERMS_SHOWN = 15
+TERMS_SHOWN = 20
 
 
 def level_keyboard(*, start: bool = False, topic: str | None = None) -> InlineKeyboardMarkup:
