@@ -6,9 +6,9 @@ the topic weights are stored, never the ad's text. No network and no model: a sm
 
 The ad's strongest topics (at most six: most terms named, then most mentions) get weight 4,
 5 with two of their terms, 6 with three or more; every other topic keeps weight 1. A daily
-prompt draws its topic in proportion to the weights (four to six times as readily); an
-interview deals its few topics in a weighted order, where weight 4 makes a topic about 2.7
-times as likely to be among three of thirteen (bot/core/picking.py).
+prompt draws its topic in proportion to the weights (weight 4 among 14 topics: about 3.3
+times as often); an interview deals its few topics in a weighted order, where weight 4 makes
+a topic about 2.4 times as likely to be among the three of thirteen (bot/core/picking.py).
 """
 
 import unicodedata
@@ -27,7 +27,7 @@ from storage.db import Database
 # 4,096 anyway, the terminal does not).
 MAX_AD_CHARS: Final = 15_000
 # The weight of a topic the ad names once; each further term of it adds one, up to the cap.
-# Weight 3 would make a topic only about 2.2 times as likely in an interview's three picks.
+# Weight 3 would make a topic less than twice as likely in an interview's three picks.
 BASE_WEIGHT: Final = 4
 MAX_WEIGHT: Final = 6
 # An ad that names nearly every topic would weight none of them: only its strongest few count.
