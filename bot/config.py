@@ -103,6 +103,8 @@ class QuestionsSettings(_Section):
 
 class InterviewSettings(_Section):
     questions_per_session: int = Field(5, ge=1, le=20)
+    # Ask a new user's role level (with buttons) before their first interview.
+    ask_level: bool = True
 
 
 class SchedulerSettings(_Section):

@@ -58,6 +58,11 @@ class User(Base):
     timezone: Mapped[str | None] = mapped_column(String(64))
     # Topics new practice questions come from; None means all of them.
     topics: Mapped[list[Any] | None]
+    # The role level questions are picked for ("coordinator", "project_manager", "senior"), "any"
+    # when the user skipped the question, None when it was never asked.
+    level: Mapped[str | None] = mapped_column(String(16))
+    # Topic slug -> weight from the job ad the user practises for (the ad itself is not kept).
+    topic_weights: Mapped[dict[str, Any] | None]
     # The user's real interview: reviews are never scheduled after it.
     interview_date: Mapped[date | None] = mapped_column(Date)
 

@@ -81,6 +81,9 @@ class PracticeProfile:
     timezone: str | None
     topics: tuple[str, ...] | None
     interview_date: date | None
+    # Picking for the user's level and job ad: None when not set (see storage.models.User).
+    level: str | None = None
+    topic_weights: dict[str, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)

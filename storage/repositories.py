@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, Table, bindparam, delete, insert, select, update
+from sqlalchemy import Row, Table, bindparam, delete, insert, null, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -39,6 +39,8 @@ def user_profile(row: Row[Any]) -> PracticeProfile:
         timezone=row.timezone,
         topics=tuple(row.topics) if row.topics is not None else None,
         interview_date=row.interview_date,
+        level=row.level,
+        topic_weights=dict(row.topic_weights) if row.topic_weights is not None else None,
     )
 
 
@@ -174,6 +176,16 @@ class UserRepository:
 
     async def set_interview_date(self, user_id: int, day: date | None) -> None:
         await self.conn.execute(update(_user).where(_user.c.id == user_id).values(interview_date=day))
+
+    async def set_level(self, user_id: int, level: str | None) -> None:
+        """The level questions are picked for ("any": the user skipped choosing)."""
+        await self.conn.execute(update(_user).where(_user.c.id == user_id).values(level=level))
+
+    async def set_topic_weights(self, user_id: int, weights: dict[str, int] | None) -> None:
+        """Topic weights from a job ad; None when the user practises for no ad."""
+        # SQL NULL, not the JSON value null: "no ad" reads the same in every tool.
+        value = weights if weights is not None else null()
+        await self.conn.execute(update(_user).where(_user.c.id == user_id).values(topic_weights=value))
 
     async def deactivate(self, user_id: int) -> None:
         """The user blocked the bot: no more prompts until they send /start again."""

@@ -95,8 +95,15 @@ async def fake() -> AsyncIterator[FakeTelegram]:
         yield server
 
 
-def write_bot_settings(tmp_path: Path, db_url: str, fake: FakeTelegram, extra_toml: str = "") -> Settings:
-    """A config file for a bot talking to `fake`; `extra_toml` adds sections, e.g. "[scheduler]"."""
+def write_bot_settings(
+    tmp_path: Path, db_url: str, fake: FakeTelegram, extra_toml: str = "", *, ask_level: bool = False
+) -> Settings:
+    """A config file for a bot talking to `fake`; `extra_toml` adds sections, e.g. "[scheduler]".
+
+    Unless `ask_level`, a first /interview starts at once instead of asking the user's level
+    (the tests of that question turn it on)."""
+    if "[interview]" not in extra_toml:
+        extra_toml += f"\n[interview]\nask_level = {str(ask_level).lower()}\n"
     config = tmp_path / "config.toml"
     config.write_text(
         f'[telegram]\ntoken = "{fake.token}"\nbase_url = "{fake.base_url}"\n'

@@ -37,6 +37,13 @@ ROUND_TRIPS: list[cd.Action] = [
     cd.PractiseAgain(MAX_ID),
     cd.DeleteData(True, MAX_ASKED_AT),
     cd.DeleteData(False),
+    *[
+        cd.SetLevel(level, start, SLUG_24)
+        for level in ("coordinator", "project_manager", "senior", None)
+        for start in (True, False)
+    ],
+    cd.SetLevel("senior", True, None),
+    *[cd.SetLevel("coordinator", True, t) for t in TOPICS],
     # Every topic of the bank, in every payload that names one.
     *[cd.ToggleTopic(t) for t in TOPICS],
     *[cd.HistoryPage(1, t) for t in TOPICS],

@@ -18,7 +18,7 @@ from bot.core.clock import Clock
 from bot.core.feedback import Feedback, FeedbackMatcher, Focus, next_focus, tone
 from bot.core.feedback.stored import from_stored, to_stored
 from bot.core.feedback.suggest import Tone
-from bot.core.picking import pick_questions, resolve_topic
+from bot.core.picking import pick_questions, resolve_topic, stored_level
 from bot.core.rating import Rating
 from bot.core.reviews import interview_cap, record_review, user_zone
 from bot.core.srs import SpacedRepetition
@@ -276,7 +276,16 @@ class InterviewService:
                     return AlreadyRunning(running.id, self.prompt_for(running), topic)
                 await sessions.close(running.id, SessionStatus.CANCELLED, now)
             answered = await uow.answers.answered_question_ids(user.id)
-            ids = pick_questions(self.bank, self.questions_per_session, topic, answered, self.rng)
+            profile = await uow.users.profile_by_id(user.id)
+            ids = pick_questions(
+                self.bank,
+                self.questions_per_session,
+                topic,
+                answered,
+                self.rng,
+                level=stored_level(profile.level) if profile else None,
+                weights=profile.topic_weights if profile else None,
+            )
             session = await sessions.create(user.id, topic, ids, now)
             if session is None:  # another process started one a moment ago
                 _, running = await sessions.active_for(who.external_id)

@@ -6,7 +6,7 @@ answer path (feedback, rating, FSRS) handles it unchanged.
 """
 
 import random
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
@@ -21,9 +21,10 @@ from bot.core.interview import (
     Started,
     UnknownUser,
 )
+from bot.core.picking import fit, stored_level, weighted_choice
 from bot.core.rating import Rating
 from bot.core.schedule_time import days_until, local_date
-from questions.schema import Question
+from questions.schema import Level, Question
 from questions.topics import TOPICS
 from storage.db import Database
 from storage.records import CardRecord, PracticeProfile
@@ -78,9 +79,14 @@ def choose(
     now: datetime,
     rng: random.Random,
     by_id: dict[str, Question],
+    level: Level | None = None,
+    weights: Mapping[str, int] | None = None,
 ) -> Pick | None:
     """A question due for review first (most overdue), else a new one from the chosen topics,
     else the weakest; in the final days before the interview, the weakest come first.
+
+    New questions suit the user's `level` and lean toward a job ad's topic `weights`; an
+    interview's openers and closers are never new practice on their own.
     """
 
     def from_card(card: CardRecord, reason: PickReason) -> Pick:
@@ -97,8 +103,17 @@ def choose(
         for c in weakest
         if c.question_id in by_id and c.question_id not in exclude
     ]
-    allowed = [q for q in questions if (topics is None or q.topic in topics) and q.id not in exclude]
+    allowed = [
+        q
+        for q in questions
+        if (topics is None or q.topic in topics)
+        and q.id not in exclude
+        and q.stage is None
+        and fit(q, level) is not None
+    ]
     fresh = [q for q in allowed if q.id not in answered]
+    # The level's own questions first, while there are fresh ones.
+    fresh = [q for q in fresh if fit(q, level) == 0] or fresh
     if days_left is not None and 0 <= days_left <= FINAL_STRETCH_DAYS and weak_picks:
         return weak_picks[0]
     if due_picks and reviews_left_today > 0:
@@ -107,10 +122,10 @@ def choose(
         # Topics not practised yet come first: breadth before the interview.
         practised = {by_id[qid].topic for qid in answered if qid in by_id}
         untouched = [q for q in fresh if q.topic not in practised]
-        return Pick(rng.choice(untouched or fresh), PickReason.NEW)
+        return Pick(weighted_choice(untouched or fresh, weights, rng), PickReason.NEW)
     if weak_picks:
         return weak_picks[0]
-    return Pick(rng.choice(allowed), PickReason.NEW) if allowed else None
+    return Pick(weighted_choice(allowed, weights, rng), PickReason.NEW) if allowed else None
 
 
 class PromptingService:
@@ -181,6 +196,8 @@ class PromptingService:
                 now=now,
                 rng=self.rng,
                 by_id=self._by_id,
+                level=stored_level(profile.level),
+                weights=profile.topic_weights,
             )
         if pick is None:
             return None

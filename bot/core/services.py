@@ -9,6 +9,8 @@ from bot.core.daily_settings import DailySettingsService
 from bot.core.export import ExportService
 from bot.core.feedback import FeedbackMatcher
 from bot.core.interview import InterviewService
+from bot.core.jobad import JobAdService
+from bot.core.levels import LevelService
 from bot.core.progress import ProgressService
 from bot.core.prompting import PromptingService
 from bot.core.srs import SpacedRepetition
@@ -30,6 +32,8 @@ class Services:
     prompting: PromptingService = field(init=False)
     progress: ProgressService = field(init=False)
     sweep: PromptSweep = field(init=False)
+    levels: LevelService = field(init=False)
+    jobads: JobAdService = field(init=False)
 
     def __post_init__(self) -> None:
         matcher = FeedbackMatcher.shared(self.bank.questions)
@@ -51,6 +55,8 @@ class Services:
         self.progress = ProgressService(
             self.db, self.interviews, self.clock, self.settings.scheduler.default_timezone
         )
+        self.levels = LevelService(self.db, self.clock)
+        self.jobads = JobAdService(self.db, self.clock)
         self.exports = ExportService(self.db, self.bank, self.daily_settings.zone_for, self.clock)
 
     @classmethod

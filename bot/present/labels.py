@@ -38,6 +38,8 @@ _COMMANDS: Final[tuple[Command, ...]] = (
     Command("review", "Practise every question due for review", ("telegram", "terminal")),
     Command("daily", "A practice question every day at your time: /daily 07:30 Europe/Berlin"),
     Command("topics", "Choose topics for new practice questions"),
+    Command("level", "Your role level, for the questions you get: /level coordinator, pm or senior"),
+    Command("jobad", "Practise for a job ad: /jobad and paste the ad (/jobad off to stop)"),
     Command("interviewdate", "Count down to your real interview: /interviewdate 2026-12-15"),
     Command(
         "history",
@@ -102,6 +104,12 @@ BACK: Final = "‹ Back"
 PRACTISE_AGAIN: Final = "Practise again"
 DELETE_EVERYTHING: Final = "Delete everything"
 CANCEL: Final = "Cancel"
+LEVEL_LABELS: Final[dict[str, str]] = {
+    "coordinator": "Coordinator",
+    "project_manager": "Project manager",
+    "senior": "Senior PM",
+}
+LEVEL_SKIP: Final = "Skip"
 TOPIC_SELECTED: Final = "✅"
 TOPIC_UNSELECTED: Final = "▫️"
 

@@ -27,6 +27,7 @@ from bot.tg.handlers.data import DataHandlers
 from bot.tg.handlers.history import HistoryHandlers
 from bot.tg.handlers.interview import InterviewHandlers
 from bot.tg.handlers.practice import PracticeHandlers
+from bot.tg.handlers.profile import ProfileHandlers
 from bot.tg.handlers.start import GroupHandlers, StartHandlers
 from bot.tg.handlers.stats import StatsHandlers
 from bot.tg.jobs import SweepRunner
@@ -93,7 +94,8 @@ def register_handlers(app: BotApplication, services: Services) -> None:
     history = HistoryHandlers(services)
     stats = StatsHandlers(services)
     data = DataHandlers(services)
-    buttons = ButtonHandlers(interview, practice, history, data)
+    profile = ProfileHandlers(services, interview)
+    buttons = ButtonHandlers(interview, practice, history, data, profile)
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 
     app.add_handlers(
@@ -105,7 +107,8 @@ def register_handlers(app: BotApplication, services: Services) -> None:
             MessageHandler(filters.ChatType.GROUPS, groups.seen),
             CommandHandler("start", start.start, filters=private),
             CommandHandler("help", start.help, filters=private),
-            CommandHandler("interview", interview.start, filters=private),
+            # /interview goes through the profile: a new user is asked their level first.
+            CommandHandler("interview", profile.interview_command, filters=private),
             CommandHandler("cancel", interview.cancel, filters=private),
             CommandHandler("history", history.history, filters=private),
             CommandHandler("stats", stats.stats, filters=private),
@@ -115,6 +118,8 @@ def register_handlers(app: BotApplication, services: Services) -> None:
             CommandHandler("topics", practice.topics, filters=private),
             CommandHandler("review", practice.review, filters=private),
             CommandHandler("interviewdate", practice.interview_date, filters=private),
+            CommandHandler("level", profile.level, filters=private),
+            CommandHandler("jobad", profile.jobad, filters=private),
             # After every command: a "/word" left is an answer if a question waits (the core decides).
             MessageHandler(filters.COMMAND & private, interview.unknown_command),
             MessageHandler(filters.TEXT & private, interview.answer),

@@ -207,6 +207,26 @@ class DeleteData:
         return cls(True, int(m[2])) if m[1] else cls(False)
 
 
+@dataclass(frozen=True, slots=True)
+class SetLevel:
+    """A role level (None: "Skip"); `start` when asked before a first interview, which then
+    starts on `topic` (None: a full interview)."""
+
+    PATTERN: ClassVar = re.compile(r"lv:([cpsx]):([01]):([a-z_]{1,24}|-)")
+    _CODES: ClassVar = {"c": "coordinator", "p": "project_manager", "s": "senior"}
+    level: str | None
+    start: bool = False
+    topic: str | None = None
+
+    def encode(self) -> str:
+        code = next((c for c, name in self._CODES.items() if name == self.level), "x")
+        return f"lv:{code}:{int(self.start)}:{self.topic or '-'}"
+
+    @classmethod
+    def decode(cls, m: re.Match[str]) -> "SetLevel":
+        return cls(cls._CODES.get(m[1]), m[2] == "1", _slug(m[3], "-"))
+
+
 Action = (
     RateAnswer
     | ContinueInterview
@@ -220,6 +240,7 @@ Action = (
     | OpenAnswer
     | PractiseAgain
     | DeleteData
+    | SetLevel
 )
 # The registry `parse` loops over: every member of Action, in declaration order. The patterns
 # exclude each other, so the order does not change what a payload means.

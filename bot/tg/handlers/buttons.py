@@ -12,6 +12,7 @@ from bot.tg.handlers.data import DataHandlers
 from bot.tg.handlers.history import HistoryHandlers
 from bot.tg.handlers.interview import InterviewHandlers
 from bot.tg.handlers.practice import PracticeHandlers
+from bot.tg.handlers.profile import ProfileHandlers
 
 
 class ButtonHandlers:
@@ -21,11 +22,13 @@ class ButtonHandlers:
         practice: PracticeHandlers,
         history: HistoryHandlers,
         data: DataHandlers,
+        profile: ProfileHandlers,
     ) -> None:
         self.interview = interview
         self.practice = practice
         self.history = history
         self.data = data
+        self.profile = profile
 
     @with_identity
     async def press(self, update: Update, context: Context, who: Identity) -> None:
@@ -46,5 +49,7 @@ class ButtonHandlers:
                 await self.history.press(update, context, who, action)
             case cd.DeleteData():
                 await self.data.press(update, context, who, action)
+            case cd.SetLevel():
+                await self.profile.press(update, context, who, action)
             case _:
                 assert_never(action)
