@@ -217,3 +217,21 @@ class Delivery(Base):
     question_id: Mapped[str | None] = mapped_column(String(64))
     reason: Mapped[str | None] = mapped_column(String(16))  # storage.states.PickReason
     message_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class InboxUpdate(Base):
+    """An update as the front end received it, kept until it has been handled.
+
+    Telegram counts an update as delivered once the next getUpdates asks past it, which can be
+    before the bot has handled it. Recorded here first, an update survives a crash and is
+    handled after the restart; once handled, its payload (which holds the user's text) is
+    dropped and only the id stays a while, so a redelivered copy is recognised.
+    """
+
+    __tablename__ = "inbox_update"
+    __table_args__ = (Index("ix_inbox_update_handled", "handled_at"),)
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    payload: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime]
+    handled_at: Mapped[datetime | None]

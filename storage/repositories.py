@@ -349,6 +349,15 @@ class AnswerRepository:
         )
         return [answer_record(r) for r in rows]
 
+    async def has_message(self, user_id: int, message_id: int) -> bool:
+        """Whether this message was stored as an answer already (index-only lookup)."""
+        found = await self.conn.execute(
+            select(_answer.c.source_message_id)
+            .where(_answer.c.user_id == user_id, _answer.c.source_message_id == message_id)
+            .limit(1)
+        )
+        return found.first() is not None
+
     async def by_message(self, user_id: int, message_id: int) -> AnswerRecord | None:
         row = (
             await self.conn.execute(

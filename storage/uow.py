@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.errors import Conflict, StorageError
 from storage.history_repositories import HistoryRepository
+from storage.inbox_repositories import InboxRepository
 from storage.practice_repositories import (
     CardRepository,
     DeliveryRepository,
@@ -65,3 +66,7 @@ class UnitOfWork:
     @cached_property
     def deliveries(self) -> DeliveryRepository:
         return DeliveryRepository(self.conn)
+
+    @cached_property
+    def inbox(self) -> InboxRepository:
+        return InboxRepository(self.conn)

@@ -125,7 +125,10 @@ class InterviewSummary:
 
 @dataclass(frozen=True, slots=True)
 class NotAsked:
-    """Text arrived while no question was waiting for an answer."""
+    """Text arrived while no question was waiting for an answer. `repeated`: this very message
+    was stored as an answer already (an update handled again after a crash): nothing to say."""
+
+    repeated: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,6 +336,8 @@ class InterviewService:
                 user_id, session = await uow.sessions.active_for(who.external_id)
                 if user_id is None or session is None or session.pending_question_id is None:
                     return NotAsked()
+                if message_id is not None and await uow.answers.has_message(user_id, message_id):
+                    return NotAsked(repeated=True)
                 question = self.question(session.pending_question_id)
                 # Synchronous and a few ms: nothing is awaited while the transaction is open.
                 feedback, analysis = self._assess(question, text)

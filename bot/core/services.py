@@ -8,6 +8,7 @@ from bot.core.clock import Clock, system_clock
 from bot.core.daily_settings import DailySettingsService
 from bot.core.export import ExportService
 from bot.core.feedback import FeedbackMatcher
+from bot.core.inbox import Inbox
 from bot.core.interview import InterviewService
 from bot.core.jobad import JobAdService
 from bot.core.levels import LevelService
@@ -58,6 +59,7 @@ class Services:
         self.levels = LevelService(self.db, self.clock)
         self.jobads = JobAdService(self.db, self.clock)
         self.exports = ExportService(self.db, self.bank, self.daily_settings.zone_for, self.clock)
+        self.inbox = Inbox(self.db, self.clock)
 
     @classmethod
     def open(
@@ -68,4 +70,5 @@ class Services:
         return cls(settings, Database(settings.database.url), bank, clock, rng or random.Random())
 
     async def close(self) -> None:
+        await self.inbox.close()
         await self.db.dispose()

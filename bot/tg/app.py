@@ -17,7 +17,7 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.core.services import Services
 from bot.present.labels import TELEGRAM_COMMANDS as COMMANDS
@@ -30,6 +30,7 @@ from bot.tg.handlers.practice import PracticeHandlers
 from bot.tg.handlers.profile import ProfileHandlers
 from bot.tg.handlers.start import GroupHandlers, StartHandlers
 from bot.tg.handlers.stats import StatsHandlers
+from bot.tg.inbox import InboxRequest, replay_pending
 from bot.tg.jobs import SweepRunner
 from bot.tg.pacing import ChatPacer
 from bot.tg.updates import PerChatUpdates
@@ -61,20 +62,25 @@ def build_application(
             await app.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
         except TelegramError as exc:  # the menu is a nicety; the bot works without it
             log.warning("could not register the command menu: %s", exc)
+        # Before polling starts: what a crashed process received and never handled comes first.
+        await replay_pending(app, services.inbox)
 
     async def post_shutdown(_app: BotApplication) -> None:
         await services.close()
 
-    builder = ApplicationBuilder()
-    if requests is not None:
-        builder = builder.request(requests[0]).get_updates_request(requests[1])
+    # PTB's own defaults (256 connections for API calls, 1 for getUpdates) unless given.
+    api, polling = requests or (HTTPXRequest(connection_pool_size=256), HTTPXRequest(connection_pool_size=1))
     app = (
-        builder.token(token)
+        ApplicationBuilder()
+        .request(api)
+        # Every batch of updates is recorded before it can be confirmed (bot/tg/inbox.py).
+        .get_updates_request(InboxRequest(polling, services.inbox))
+        .token(token)
         .base_url(settings.base_url)
         .base_file_url(settings.base_file_url)
         # Stays under Telegram's ~30 messages/s; a 429 holds back only the chat it names.
         .rate_limiter(rate_limiter if rate_limiter is not None else ChatPacer())
-        .concurrent_updates(PerChatUpdates(MAX_RUNNING_UPDATES))
+        .concurrent_updates(PerChatUpdates(MAX_RUNNING_UPDATES, on_handled=services.inbox.handled))
         .defaults(
             Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
         )

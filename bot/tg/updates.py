@@ -12,7 +12,7 @@ confirmed to Telegram already, so they are not delivered again.
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
@@ -46,8 +46,10 @@ class _Turn:
 
 
 class PerChatUpdates(BaseUpdateProcessor):
-    def __init__(self, max_running: int = 32) -> None:
+    def __init__(self, max_running: int = 32, on_handled: Callable[[int], None] | None = None) -> None:
         super().__init__(_QUEUED_LIMIT)
+        # Told each update handled to the end (not cancelled): the inbox forgets it then.
+        self._on_handled = on_handled
         self._running = asyncio.Semaphore(max_running)
         self._turns: dict[int | None, _Turn] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -73,10 +75,12 @@ class PerChatUpdates(BaseUpdateProcessor):
         try:
             if key is None:  # nothing to order it by
                 async with self._running:
-                    await self._run(task, coroutine)
-                return
-            async with turn.lock, self._running:
-                await self._run(task, coroutine)
+                    ran = await self._run(task, coroutine)
+            else:
+                async with turn.lock, self._running:
+                    ran = await self._run(task, coroutine)
+            if ran and self._on_handled is not None and isinstance(update, Update):
+                self._on_handled(update.update_id)
         finally:
             _close(coroutine)
             self._tasks.discard(task)
@@ -84,14 +88,17 @@ class PerChatUpdates(BaseUpdateProcessor):
             if turn.users == 0 and self._turns.get(key) is turn:
                 del self._turns[key]
 
-    async def _run(self, task: asyncio.Task[Any], coroutine: Awaitable[Any]) -> None:
+    async def _run(self, task: asyncio.Task[Any], coroutine: Awaitable[Any]) -> bool:
+        """True once the handler has run to its end (errors included: PTB's error handler
+        has answered them); False if a stop came first."""
         if self._stopping:
-            return
+            return False
         self._active.add(task)
         try:
             await coroutine
         finally:
             self._active.discard(task)
+        return True
 
     async def stop(self, grace: float) -> None:
         """Take no more updates; give running handlers `grace` seconds, then cancel the rest."""

@@ -85,7 +85,9 @@ class InterviewHandlers:
         if message is None or message.text is None:
             return
         outcome = await self.interviews.answer(who, message.text, message.message_id)
-        if isinstance(outcome, NotAsked):
+        if isinstance(outcome, NotAsked) and outcome.repeated:
+            await self._saved_before(update, context, who)
+        elif isinstance(outcome, NotAsked):
             await reply(update, context, "not_asked", topics=self.interviews.topics())
         else:
             await self._answered(update, context, outcome)
@@ -98,10 +100,20 @@ class InterviewHandlers:
         if message is None or message.text is None:
             return
         outcome = await self.interviews.answer(who, message.text, message.message_id)
-        if isinstance(outcome, NotAsked):
+        if isinstance(outcome, NotAsked) and outcome.repeated:
+            await self._saved_before(update, context, who)
+        elif isinstance(outcome, NotAsked):
             await fallback.unknown_command(update, context)
         else:
             await self._answered(update, context, outcome)
+
+    async def _saved_before(self, update: Update, context: Context, who: Identity) -> None:
+        """An answer handled again after a crash (its reply may never have gone out): say it
+        counts once, and ask what waits now."""
+        await reply(update, context, "answer_saved_before")
+        prompt = await self.interviews.resume(who)
+        if prompt is not None:
+            await self.ask(update, context, prompt)
 
     async def _answered(
         self, update: Update, context: Context, outcome: Answered | TooLong | EmptyAnswer | NotSaved

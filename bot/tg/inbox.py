@@ -1,0 +1,108 @@
+"""Long polling without losing updates in a crash (see bot/core/inbox.py).
+
+PTB confirms a batch of updates to Telegram with its next getUpdates call, which it makes as
+soon as the batch is queued, not once it is handled. `InboxRequest` wraps the getUpdates HTTP
+client: every batch is recorded in the database before PTB sees it, so before it can be
+confirmed; if recording fails, PTB gets an error instead of the updates and asks again. A copy
+Telegram sends again (it was recorded, but the process died before confirming it) reaches PTB
+as a bare update id, which no handler takes: the offset still moves past it.
+
+`replay_pending` queues what a previous process recorded and never handled, before polling.
+"""
+
+import json
+import logging
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application
+from telegram.request import BaseRequest, RequestData
+
+from bot.core.inbox import Inbox
+
+log = logging.getLogger(__name__)
+
+
+class InboxRequest(BaseRequest):
+    def __init__(self, inner: BaseRequest, inbox: Inbox) -> None:
+        self._inner = inner
+        self._inbox = inbox
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self._inner.read_timeout
+
+    async def initialize(self) -> None:
+        await self._inner.initialize()
+
+    async def shutdown(self) -> None:
+        await self._inner.shutdown()
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = BaseRequest.DEFAULT_NONE,
+        write_timeout: Any = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        code, payload = await self._inner.do_request(
+            url,
+            method,
+            request_data,
+            read_timeout=read_timeout,
+            write_timeout=write_timeout,
+            connect_timeout=connect_timeout,
+            pool_timeout=pool_timeout,
+        )
+        if code != 200 or not url.endswith("/getUpdates"):
+            return code, payload
+        return code, await self._record(payload)
+
+    async def _record(self, payload: bytes) -> bytes:
+        try:
+            answer = json.loads(payload)
+        except ValueError:
+            return payload  # PTB reports a malformed answer itself
+        updates = answer.get("result") if isinstance(answer, dict) and answer.get("ok") else None
+        if not isinstance(updates, list) or not updates:
+            return payload
+        batch = [
+            (u["update_id"], json.dumps(u, ensure_ascii=False))
+            for u in updates
+            if isinstance(u, dict) and isinstance(u.get("update_id"), int)
+        ]
+        try:
+            fresh = await self._inbox.record(batch)
+        except Exception as exc:
+            # Not recorded means not safe to confirm: PTB treats this as a failed poll and asks
+            # again with the same offset, so Telegram keeps the updates.
+            log.warning("could not record %d update(s); asking Telegram again: %s", len(batch), exc)
+            return json.dumps(
+                {"ok": False, "error_code": 500, "description": "updates not recorded"}
+            ).encode()
+        if len(fresh) == len(updates):
+            return payload
+        answer["result"] = [
+            u if not isinstance(u, dict) or u.get("update_id") in fresh else {"update_id": u.get("update_id")}
+            for u in updates
+        ]
+        return json.dumps(answer).encode()
+
+
+async def replay_pending(app: Application[Any, Any, Any, Any, Any, Any], inbox: Inbox) -> int:
+    """Queue the updates recorded by an earlier process and never handled; returns how many."""
+    pending = await inbox.pending()
+    for update_id, payload in pending:
+        try:
+            update = Update.de_json(json.loads(payload), app.bot)
+        except (ValueError, TypeError, KeyError) as exc:
+            log.warning("update %d in the inbox cannot be read, dropped: %s", update_id, exc)
+            inbox.handled(update_id)
+            continue
+        await app.update_queue.put(update)
+    if pending:
+        log.info("handling %d update(s) received before a restart and never handled", len(pending))
+    return len(pending)

@@ -1,0 +1,62 @@
+"""The inbox of received updates: record before confirming, mark when handled, replay the rest."""
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.models import InboxUpdate
+
+_inbox: Table = InboxUpdate.__table__  # type: ignore[assignment]
+
+
+class InboxRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def record(self, updates: Sequence[tuple[int, str]], now: datetime) -> set[int]:
+        """Store updates not seen before; returns the ids that are new (a redelivered copy of
+        one recorded already, handled or not, is left out)."""
+        if not updates:
+            return set()
+        ids = [update_id for update_id, _ in updates]
+        known = set(
+            (await self.conn.execute(select(_inbox.c.update_id).where(_inbox.c.update_id.in_(ids)))).scalars()
+        )
+        fresh = [(update_id, payload) for update_id, payload in updates if update_id not in known]
+        if not fresh:
+            return set()
+        dialect = self.conn.dialect.name
+        module: Any = postgresql if dialect == "postgresql" else sqlite
+        stmt = module.insert(_inbox).on_conflict_do_nothing(index_elements=["update_id"])
+        await self.conn.execute(
+            stmt,
+            [{"update_id": i, "payload": p, "received_at": now, "handled_at": None} for i, p in fresh],
+        )
+        return {update_id for update_id, _ in fresh}
+
+    async def handled(self, update_ids: Sequence[int], now: datetime) -> None:
+        """Handled: drop the payload (it holds what the user wrote), keep the id a while."""
+        await self.conn.execute(
+            update(_inbox)
+            .where(_inbox.c.update_id.in_(update_ids), _inbox.c.handled_at.is_(None))
+            .values(handled_at=now, payload=None)
+        )
+
+    async def pending(self, limit: int) -> list[tuple[int, str]]:
+        """Recorded and never handled (the process died first), oldest first."""
+        rows = await self.conn.execute(
+            select(_inbox.c.update_id, _inbox.c.payload)
+            .where(_inbox.c.handled_at.is_(None), _inbox.c.payload.is_not(None))
+            .order_by(_inbox.c.update_id)
+            .limit(limit)
+        )
+        return [(int(i), str(p)) for i, p in rows]
+
+    async def forget_handled(self, before: datetime) -> int:
+        """Telegram redelivers an unconfirmed update within hours at most: older ids can go."""
+        result = await self.conn.execute(delete(_inbox).where(_inbox.c.handled_at < before))
+        return result.rowcount
