@@ -134,10 +134,10 @@ async def seed(url: str, answers: int, chars: int, seed: int) -> None:
                         }
                     )
                     if len(batch) == 500:
-                        await conn.execute(insert(Answer.__table__), batch)
+                        await conn.execute(insert(Answer), batch)
                         batch = []
                 if batch:
-                    await conn.execute(insert(Answer.__table__), batch)
+                    await conn.execute(insert(Answer), batch)
     finally:
         await db.dispose()
 
