@@ -14,6 +14,7 @@ import zipfile
 from collections.abc import Collection, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import delete, insert
@@ -226,7 +227,9 @@ def test_a_failing_fetch_leaves_no_file(scratch: Path) -> None:
         return dict.fromkeys(ids, row)
 
     with pytest.raises(OSError, match="went away"):
-        write_export("csv", entries, fetch, user_name="Ann", generated_at=START, tz=UTC, directory=scratch)
+        write_export(
+            "csv", entries, fetch, user_name="Ann", generated_at=START, tz=ZoneInfo("UTC"), directory=scratch
+        )
     assert listing(scratch) == []
 
 
