@@ -110,12 +110,16 @@ def _candidates(texts: Sequence[str], threshold: float) -> set[tuple[int, int]]:
             posting = postings[stem]
             earlier.update(posting)
             posting.append(j)
+        # The filters inline: this loop runs for millions of pairs in a 30,000-question bank.
         size, need = lengths[j], shared[j]
-        pairs.update(
-            (i, j)
-            for i in earlier
-            if _may_reach(lengths[i], size, threshold) and len(text_stems & stems[i]) >= max(need, shared[i])
-        )
+        for i in earlier:
+            other = lengths[i]
+            total = size + other
+            if (
+                2.0 * (other if other < size else size) / total >= threshold  # see _may_reach
+                and len(text_stems & stems[i]) >= (need if need > shared[i] else shared[i])
+            ):
+                pairs.add((i, j))
     pairs.update(_by_length(few, lengths, threshold))
     return pairs
 
