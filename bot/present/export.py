@@ -23,7 +23,7 @@ import threading
 import zipfile
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Protocol
 from zoneinfo import ZoneInfo
@@ -35,6 +35,8 @@ from bot.present.render import generate_document
 
 # Telegram bots may upload documents of up to 50 MB; stay under the decimal reading of it.
 UPLOAD_LIMIT_BYTES = 50_000_000
+
+_NO_TIME = datetime.fromtimestamp(0, UTC)
 
 # Rows of some answers by id (sync): what drawing a document pulls as it goes.
 SyncFetcher = Callable[[Collection[int]], Mapping[int, ExportRow]]
@@ -374,7 +376,8 @@ def _write_csv(
 
 def to_csv(rows: Sequence[ExportRow], tz: ZoneInfo) -> bytes:
     """One row per answer, oldest first; UTF-8 with a BOM so spreadsheets detect the encoding."""
-    return EXPORT_FORMATS["csv"].render(rows, user_name="", generated_at=datetime.now(tz), tz=tz)
+    # A CSV has no title or date line: the name and time are not used.
+    return EXPORT_FORMATS["csv"].render(rows, user_name="", generated_at=_NO_TIME, tz=tz)
 
 
 # ---- formats ----
