@@ -97,6 +97,8 @@ def test_the_index_finds_what_every_pair_finds_on_the_bank_and_reworded_copies(b
         ("Stakeholders?", "Stakeholder?"),
         # Two words, an inflection on each: the stems still match.
         ("How do you prioritise stakeholders?", "How would you prioritize stakeholder?"),
+        # Several edits at once (a word added, typos): two of five stems shared, 40%.
+        ("Describe your experience in this industry.", "really Describe eperience ins this industry?"),
     ],
 )
 def test_short_questions_are_compared_too(first: str, second: str) -> None:
