@@ -2,12 +2,17 @@
 
 The bank API (`QuestionBank`, `load_bank`, `validate_paths`) lives here; the lines of keys and
 items come from questions.toml_lines (tomllib reports no positions) and the words for pydantic's
-errors from questions.wording.
+errors from questions.wording. That scan of a file's lines costs about as much as parsing it, so
+it runs only for a file with something to report (a pack of 30,000 valid questions skips it).
+
+Only regular files are read: a named pipe, socket or device called `*.toml` would block the
+read (and start-up) forever, so it is reported and skipped, never opened.
 """
 
 import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib.resources import files
 from pathlib import Path
 from types import MappingProxyType
@@ -102,19 +107,22 @@ def validate_paths(paths: Sequence[Path]) -> tuple[list[Question], list[Problem]
     """
     questions: list[Question] = []
     problems: list[Problem] = []
-    first_seen: dict[str, str] = {}  # id -> "file:line" where it was first defined
+    first_seen: dict[str, _Entry] = {}  # id -> where it was first defined
     for path in _expand(paths, problems):
         file_problems: list[Problem] = []
-        for entry in _load_file(path, file_problems):
+        entries = _load_file(path, file_problems)
+        for entry in entries:
             # Invalid questions take part too, so one run reports every clash at once.
             if entry.id is not None and (first := first_seen.get(entry.id)) is not None:
-                message = f"question '{entry.id}': duplicate id; first defined at {first}"
+                message = f"question '{entry.id}': duplicate id; first defined at {first.path}:{first.line}"
                 file_problems.append(Problem(str(path), entry.line, message))
                 continue
             if entry.id is not None:
-                first_seen[entry.id] = f"{path}:{entry.line}"
+                first_seen[entry.id] = entry
             if entry.question is not None:
                 questions.append(entry.question)
+        if entries:
+            entries[0].lines.forget_text()  # a big bank is never all in memory as text
         # Read top to bottom, like the file the person is about to fix.
         problems.extend(sorted(file_problems, key=lambda problem: problem.line))
     return questions, problems
@@ -136,18 +144,56 @@ def _expand(paths: Sequence[Path], problems: list[Problem]) -> Iterator[Path]:
             problems.append(Problem(str(path), 0, "no such file or directory"))
             members = []
         for member in members:
-            if member.resolve() not in seen:
+            # is_file() asks stat(), which never blocks; opening a named pipe would.
+            if not member.is_file():
+                problems.append(Problem(str(member), 0, _NOT_A_FILE))
+            elif member.resolve() not in seen:
                 seen.add(member.resolve())
                 yield member
 
 
+_NOT_A_FILE = "not a regular file (a folder, named pipe, socket or device?); skipped"
+
+
+class _Lines:
+    """Where a file's blocks, keys and items start, scanned only when first asked."""
+
+    def __init__(self, path: Path, text: str) -> None:
+        self._path = path
+        self._text: str | None = text
+
+    def forget_text(self) -> None:
+        """Drop the text once the file is loaded; a later question re-reads the file."""
+        self._text = None
+
+    @cached_property
+    def map(self) -> SourceMap:
+        text = self._text
+        if text is None:
+            # Only to point at the first of two questions with one id: a file that changed
+            # or vanished meanwhile just points less precisely.
+            try:
+                text = self._path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                text = ""
+        self._text = None
+        return SourceMap(text)
+
+
 @dataclass(frozen=True)
 class _Entry:
-    """One `[[question]]` table as read from a file: its id and line, and the question if valid."""
+    """One `[[question]]` table as read from a file: its id and place, and the question if valid."""
 
     id: str | None
-    line: int
+    path: Path
+    index: int  # among the file's [[question]] tables
     question: Question | None
+    lines: _Lines = field(repr=False, compare=False)
+
+    @cached_property
+    def line(self) -> int:
+        """The line of its id (of the table if it has none); works out the file's lines."""
+        return self.lines.map.block(self.index).line_of(("id",))
 
 
 def _load_file(path: Path, problems: list[Problem]) -> list[_Entry]:
@@ -168,32 +214,32 @@ def _load_file(path: Path, problems: list[Problem]) -> list[_Entry]:
         problems.append(_toml_problem(name, text, error))
         return []
 
-    source = SourceMap(text)
+    lines = _Lines(path, text)
     entries: list[_Entry] = []
-    for index, raw in enumerate(_raw_questions(name, data, source, problems)):
-        block = source.block(index)
+    for index, raw in enumerate(_raw_questions(name, data, lines, problems)):
         question: Question | None = None
         try:
             # strict: TOML already has types, so "2" for a difficulty is a mistake, not a number.
             question = Question.model_validate(raw, strict=True)
         except ValidationError as error:
             label = _question_label(raw, index)
+            block = lines.map.block(index)
             for detail in error.errors():
                 line = block.line_of(tuple(detail["loc"]))
                 problems.append(Problem(name, line, f"{label}: {describe_bank_error(detail)}"))
         raw_id = raw.get("id")
-        entries.append(_Entry(raw_id if isinstance(raw_id, str) else None, block.line_of(("id",)), question))
+        entries.append(_Entry(raw_id if isinstance(raw_id, str) else None, path, index, question, lines))
     return entries
 
 
 def _raw_questions(
-    name: str, data: dict[str, Any], source: SourceMap, problems: list[Problem]
+    name: str, data: dict[str, Any], lines: _Lines, problems: list[Problem]
 ) -> list[dict[str, Any]]:
     """The `[[question]]` tables of a parsed file, after checking the file's overall shape."""
     for key in data:
         if key != "question":
             message = f"unknown top-level key '{key}'; a bank file holds only [[question]] tables"
-            problems.append(Problem(name, source.top.line_of((key,)), message))
+            problems.append(Problem(name, lines.map.top.line_of((key,)), message))
     raw = data.get("question")
     if raw is None:
         if not data:
@@ -201,7 +247,7 @@ def _raw_questions(
         return []
     if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
         message = "'question' must be a list of tables, each starting with a [[question]] line"
-        problems.append(Problem(name, source.top.line_of(("question",)), message))
+        problems.append(Problem(name, lines.map.top.line_of(("question",)), message))
         return []
     return raw
 

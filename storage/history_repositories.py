@@ -9,15 +9,20 @@ Every per-user read goes through one of the answer table's indexes, never a full
 - a topic is a set of question ids from the question bank (topics are not stored), so the
   topic filter is `question_id IN (...)`: the page still walks ix_answer_user_answered and
   reads each row to test its question; the count is index-only on ix_answer_user_question;
-- all attempts at one question use ix_answer_user_question (ordered by id, its own order).
+- all attempts at one question use ix_answer_user_question (ordered by id, its own order);
+- an export reads the user's answers in pages: an outline without the texts, by keyset on
+  ix_answer_user_answered ((answered_at, id) after the last page's end, no OFFSET), then the
+  full rows a few at a time by primary key (HistoryRepository.export_outline, export_rows).
 tests/test_progress.py checks the plans with EXPLAIN QUERY PLAN; bench/history_queries.py
 times them with 10,000 answers for one user among 1,000,000.
 """
 
 from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, Table, func, select
+from sqlalchemy import Select, Table, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import Answer, User
@@ -113,6 +118,32 @@ def stat_rows_query(user_id: int, dialect: str = "sqlite") -> Select[Any]:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class OutlineRow:
+    """One answer without its text: enough to order, group and total an export."""
+
+    id: int
+    answered_at: datetime
+    question_id: str
+    covered: tuple[int, ...]
+
+
+def export_outline_query(user_id: int, after: tuple[datetime, int] | None, limit: int) -> Select[Any]:
+    """A page of the user's answers oldest first, without texts, after (answered_at, id)."""
+    stmt = select(_answer.c.id, _answer.c.answered_at, _answer.c.question_id, _answer.c.covered).where(
+        _answer.c.user_id == user_id
+    )
+    if after is not None:
+        # A row value: SQLite turns it into a range on ix_answer_user_answered (rowid last).
+        stmt = stmt.where(tuple_(_answer.c.answered_at, _answer.c.id) > tuple_(*after))
+    return stmt.order_by(_answer.c.answered_at, _answer.c.id).limit(limit)
+
+
+def export_rows_query(user_id: int, answer_ids: Collection[int]) -> Select[Any]:
+    """Those answers of the user (by primary key; anyone else's ids match nothing)."""
+    return select(_answer).where(_answer.c.id.in_(sorted(answer_ids)), _answer.c.user_id == user_id)
+
+
 async def query_plan(conn: AsyncConnection, stmt: Select[Any]) -> list[str]:
     """SQLite's EXPLAIN QUERY PLAN lines for a statement (tests and the benchmark read them)."""
     sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
@@ -169,6 +200,20 @@ class HistoryRepository:
             .where(_user.c.external_id == external_id)
             .order_by(_answer.c.answered_at, _answer.c.id)
         )
+        return [answer_record(r) for r in rows]
+
+    async def export_outline(
+        self, user_id: int, after: tuple[datetime, int] | None, limit: int
+    ) -> list[OutlineRow]:
+        """Up to `limit` answers oldest first, after (answered_at, id) if given; no texts."""
+        rows = await self.conn.execute(export_outline_query(user_id, after, limit))
+        return [OutlineRow(answer_id, at, qid, tuple(covered)) for answer_id, at, qid, covered in rows]
+
+    async def export_rows(self, user_id: int, answer_ids: Collection[int]) -> list[AnswerRecord]:
+        """Those of the user's answers that still exist, in no particular order."""
+        if not answer_ids:
+            return []
+        rows = await self.conn.execute(export_rows_query(user_id, answer_ids))
         return [answer_record(r) for r in rows]
 
     async def attempts(self, user_id: int, question_id: str) -> list[AnswerRecord]:

@@ -7,6 +7,7 @@ Button labels, the command list and chart labels live in bot/present/labels.py.
 
 import html
 import re
+from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
@@ -50,6 +51,12 @@ def render_document(template: str, /, **context: Any) -> str:
     Documents are not messages: no Telegram limits apply and the output is not stripped.
     """
     return _environment().get_template(template).render(**context)
+
+
+def generate_document(template: str, /, **context: Any) -> Iterator[str]:
+    """Like render_document, piece by piece as the template runs: a long document is written
+    out as it is drawn, never held whole (Jinja2's Template.generate)."""
+    return _environment().get_template(template).generate(**context)
 
 
 def template_names() -> list[str]:

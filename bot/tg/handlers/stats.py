@@ -15,7 +15,7 @@ from bot.core.export import NothingToExport
 from bot.core.interview import Identity
 from bot.core.services import Services
 from bot.logs import chat_ref
-from bot.present.export import DEFAULT_FORMAT, EXPORT_FORMATS, build_export
+from bot.present.export import DEFAULT_FORMAT, EXPORT_FORMATS, export_to_file
 from bot.present.filters import format_local
 from bot.present.labels import chart_title
 from bot.present.render import render
@@ -66,30 +66,27 @@ class StatsHandlers:
         if fmt not in EXPORT_FORMATS:
             await reply(update, context, "export_unknown")
             return
-        data = await self.exports.rows(who)
-        if isinstance(data, NothingToExport):
+        plan = await self.exports.plan(who)
+        if isinstance(plan, NothingToExport):
             await reply(update, context, "export_empty")
             return
         with contextlib.suppress(TelegramError):  # only a courtesy
             await context.bot.send_chat_action(_chat_id(who), ChatAction.UPLOAD_DOCUMENT)
-        # Rendering thousands of answers takes a moment: keep the event loop free.
-        exported = await asyncio.to_thread(
-            build_export,
-            fmt,
-            data.rows,
-            user_name=data.user_name,
-            generated_at=data.generated_at,
-            tz=data.tz,
-        )
-        if exported is None:
+        # Drawn into a temporary file a chunk of rows at a time, off the event loop: memory stays
+        # bounded for any history, and other users are answered meanwhile.
+        document = await export_to_file(fmt, plan)
+        if document is None:
             await reply(update, context, "export_too_big")
             return
-        when = format_local(data.generated_at, data.tz)
-        caption = render("export_caption", count=len(data.rows), when=when)
+        when = format_local(plan.generated_at, plan.tz)
+        caption = render("export_caption", count=len(plan.entries), when=when)
         try:
-            await context.bot.send_document(
-                _chat_id(who), InputFile(exported.data, filename=exported.filename), caption=caption
-            )
+            with await asyncio.to_thread(document.open) as handle:
+                # read_file_handle=False: the upload streams from disk instead of reading it all.
+                upload = InputFile(handle, filename=document.filename, read_file_handle=False)
+                await context.bot.send_document(_chat_id(who), upload, caption=caption)
         except TelegramError as exc:
-            log.warning("could not send an export to chat %s: %s", who.chat_id, exc)
+            log.warning("could not send an export to %s: %s", chat_ref(who.chat_id), exc)
             await reply(update, context, "error")
+        finally:
+            document.remove()
