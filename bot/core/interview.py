@@ -307,11 +307,19 @@ class InterviewService:
             await sessions.touch(running.id, self.clock())
         return self.prompt_for(running)
 
-    async def answer(self, who: Identity, text: str, message_id: int | None = None) -> AnswerOutcome:
+    async def answer(
+        self,
+        who: Identity,
+        text: str,
+        message_id: int | None = None,
+        *,
+        voice: tuple[str, int] | None = None,
+    ) -> AnswerOutcome:
         """Record `text` as the answer to the pending question: one short transaction.
 
         A text that starts like a command is an answer too while a question waits; with none
-        waiting it is NotAsked, which a front end may word as an unknown command.
+        waiting it is NotAsked, which a front end may word as an unknown command. `voice` (file
+        id, seconds) marks `text` as the transcript of a spoken answer.
         """
         if len(text) > MAX_ANSWER_CHARS:
             return TooLong(len(text), MAX_ANSWER_CHARS)
@@ -343,6 +351,8 @@ class InterviewService:
                         seconds_taken=seconds,
                         source_message_id=message_id,
                         analysis=analysis,
+                        voice_file_id=voice[0] if voice else None,
+                        voice_seconds=voice[1] if voice else None,
                     )
                 )
                 if not await uow.sessions.advance(session, now):
