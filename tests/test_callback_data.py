@@ -37,6 +37,8 @@ ROUND_TRIPS: list[cd.Action] = [
     cd.PractiseAgain(MAX_ID),
     cd.DeleteData(True, MAX_ASKED_AT),
     cd.DeleteData(False),
+    cd.AskDeeperReview(MAX_ID),
+    cd.AskDeeperReview(1),
     # Every topic of the bank, in every payload that names one.
     *[cd.ToggleTopic(t) for t in TOPICS],
     *[cd.HistoryPage(1, t) for t in TOPICS],
@@ -84,6 +86,7 @@ SENT_BEFORE: list[tuple[str, cd.Action]] = [
     ("hp:42", cd.PractiseAgain(42)),
     ("dd:y:1764000000", cd.DeleteData(True, 1_764_000_000)),
     ("dd:n", cd.DeleteData(False)),
+    ("dr:42", cd.AskDeeperReview(42)),
 ]
 
 

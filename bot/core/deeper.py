@@ -29,6 +29,16 @@ class Reviewed:
 
 
 @dataclass(frozen=True, slots=True)
+class Ready:
+    """Checked: the model may be asked about this answer."""
+
+    answer_id: int
+    question: Question
+    text: str
+    spoken: bool
+
+
+@dataclass(frozen=True, slots=True)
 class ReviewNotAvailable:
     """No [llm] endpoint, or this user is not on the allowlist."""
 
@@ -93,11 +103,10 @@ class DeeperReviews:
             return False
         return operator or self.settings.enabled_for == "all" or who.external_id in self.allowed_external_ids
 
-    async def review(self, who: Identity, answer_id: int, *, operator: bool = False) -> ReviewOutcome:
+    async def check(self, who: Identity, answer_id: int, *, operator: bool = False) -> ReviewOutcome | Ready:
+        """Everything short of asking the model (a front end answers a button press with it)."""
         if not self.available_to(who, operator=operator):
             return ReviewNotAvailable()
-        assert self.model is not None
-        now = self.clock()
         async with self.db.unit() as uow:
             answer = await uow.answers.owned(answer_id, who.external_id)
             if answer is None:
@@ -106,26 +115,39 @@ class DeeperReviews:
             kept = stored_review(answer.deeper_review)
             if kept is not None:
                 return Reviewed(answer_id, question, kept, stored=True)
-            done = await uow.answers.deeper_reviews_since(answer.user_id, now - timedelta(days=1))
+            done = await uow.answers.deeper_reviews_since(answer.user_id, self.clock() - timedelta(days=1))
         if done >= self.settings.max_reviews_per_day:
             return ReviewLimitReached(self.settings.max_reviews_per_day)
         if answer_id in self._running:
             return ReviewInProgress()
-        self._running.add(answer_id)
+        return Ready(answer_id, question, answer.text, answer.voice_seconds is not None)
+
+    async def review(self, who: Identity, answer_id: int, *, operator: bool = False) -> ReviewOutcome:
+        """Check, ask the model (the slow part: seconds), store and return the review."""
+        ready = await self.check(who, answer_id, operator=operator)
+        if not isinstance(ready, Ready):
+            return ready
+        return await self.ask(ready)
+
+    async def ask(self, ready: Ready) -> ReviewOutcome:
+        assert self.model is not None
+        if ready.answer_id in self._running:
+            return ReviewInProgress()
+        self._running.add(ready.answer_id)
         try:
             result = await self.model.review(
-                question.text,
-                [tp.label for tp in question.talking_points],
-                answer.text,
-                spoken=answer.voice_seconds is not None,
+                ready.question.text,
+                [tp.label for tp in ready.question.talking_points],
+                ready.text,
+                spoken=ready.spoken,
             )
         finally:
-            self._running.discard(answer_id)
+            self._running.discard(ready.answer_id)
         if isinstance(result, ServiceFailure):
             return ReviewFailed(result)
         async with self.db.unit() as uow:
-            await uow.answers.set_deeper_review(answer_id, result.model_dump(), self.clock())
-        return Reviewed(answer_id, question, result)
+            await uow.answers.set_deeper_review(ready.answer_id, result.model_dump(), self.clock())
+        return Reviewed(ready.answer_id, ready.question, result)
 
     async def aclose(self) -> None:
         if self.model is not None:

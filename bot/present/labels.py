@@ -50,6 +50,11 @@ _COMMANDS: Final[tuple[Command, ...]] = (
     Command("deletedata", "Delete everything the bot stores about you"),
     Command("help", "What I can do", ("telegram", "terminal")),
     Command("start", "Introduction"),
+    Command(
+        "deeper",
+        "A deeper review of your last answer by the language model the operator set up",
+        ("terminal",),
+    ),
     Command("quit", "Leave the chat (your answers are saved)", ("terminal",)),
 )
 
@@ -90,6 +95,7 @@ def rating_label(rating: Rating | int) -> str:
 # --- buttons ---------------------------------------------------------------------------------------
 
 CONTINUE: Final = "Continue"
+DEEPER_REVIEW: Final = "Deeper review"
 START_NEW: Final = "Start a new one"
 SKIP: Final = "Skip"
 SNOOZE: Final = "Snooze 1h"

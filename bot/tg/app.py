@@ -30,6 +30,7 @@ from bot.tg.handlers.interview import InterviewHandlers
 from bot.tg.handlers.practice import PracticeHandlers
 from bot.tg.handlers.start import GroupHandlers, StartHandlers
 from bot.tg.handlers.stats import StatsHandlers
+from bot.tg.handlers.voice import VoiceHandlers
 from bot.tg.jobs import sweep_prompts
 
 log = logging.getLogger(__name__)
@@ -88,7 +89,8 @@ def register_handlers(app: BotApplication, services: Services) -> None:
     history = HistoryHandlers(services)
     stats = StatsHandlers(services)
     data = DataHandlers(services)
-    buttons = ButtonHandlers(interview, practice, history, data)
+    voice = VoiceHandlers(services, interview)
+    buttons = ButtonHandlers(interview, practice, history, data, voice)
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 
     app.add_handlers(
@@ -113,6 +115,8 @@ def register_handlers(app: BotApplication, services: Services) -> None:
             # After every command: a "/word" left is an answer if a question waits (the core decides).
             MessageHandler(filters.COMMAND & private, interview.unknown_command),
             MessageHandler(filters.TEXT & private, interview.answer),
+            # A voice message or audio file: the spoken answer (refused politely without [speech]).
+            MessageHandler((filters.VOICE | filters.AUDIO) & private, voice.voice),
             MessageHandler(private, fallback.non_text),
             CallbackQueryHandler(buttons.press),
         ]

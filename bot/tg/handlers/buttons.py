@@ -12,6 +12,7 @@ from bot.tg.handlers.data import DataHandlers
 from bot.tg.handlers.history import HistoryHandlers
 from bot.tg.handlers.interview import InterviewHandlers
 from bot.tg.handlers.practice import PracticeHandlers
+from bot.tg.handlers.voice import VoiceHandlers
 
 
 class ButtonHandlers:
@@ -21,11 +22,13 @@ class ButtonHandlers:
         practice: PracticeHandlers,
         history: HistoryHandlers,
         data: DataHandlers,
+        voice: VoiceHandlers,
     ) -> None:
         self.interview = interview
         self.practice = practice
         self.history = history
         self.data = data
+        self.voice = voice
 
     @with_identity
     async def press(self, update: Update, context: Context, who: Identity) -> None:
@@ -46,5 +49,7 @@ class ButtonHandlers:
                 await self.history.press(update, context, who, action)
             case cd.DeleteData():
                 await self.data.press(update, context, who, action)
+            case cd.AskDeeperReview():
+                await self.voice.press(update, context, who, action)
             case _:
                 assert_never(action)
