@@ -106,6 +106,8 @@ def sample_context(bank: QuestionBank) -> dict[str, dict[str, object]]:
                         4,
                         AttemptDiff(("B",), ("A",), 1),
                         analysed,
+                        voice_seconds=42,
+                        deeper_review=review,
                     ),
                 ),
                 9,
@@ -202,4 +204,6 @@ def test_variants_render_as_telegram_html(bank: QuestionBank) -> None:
     analysed = to_plain(render("feedback", **sample_context(bank)["feedback with analysis"]))
     assert "STAR" in analysed and "Suggested:" in analysed.splitlines()[-1]
     assert "listed, not explained" in analysed and "you said you wouldn't" in analysed
-    parse_html(render("attempts", **sample_context(bank)["attempts"]))
+    attempts = render("attempts", **sample_context(bank)["attempts"])
+    parse_html(attempts)
+    assert "🎙 spoken, 42 seconds" in attempts and "<b>Deeper review</b>" in attempts

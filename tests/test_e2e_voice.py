@@ -472,3 +472,29 @@ async def test_api_keys_never_reach_the_logs(
     assert "transcription" in logged  # the failures were logged...
     assert SPEECH_KEY not in logged and LLM_KEY not in logged  # ...without the keys
     assert all(SPEECH_KEY not in m.text and LLM_KEY not in m.text for m in fake.messages(ann.id))
+
+
+async def test_history_shows_the_spoken_answer_and_its_review(
+    tmp_path: Path, db_url: str, fake: FakeTelegram, openai: FakeOpenAI, bank: QuestionBank, clock: FakeClock
+) -> None:
+    settings = bot_config(tmp_path, db_url, fake, speech_toml(openai) + llm_toml(openai))
+    async with running_bot(settings, one_question(bank), clock):
+        ann = fake.user(1, "Ann")
+        asked = await ask(fake, ann)
+        fake.send_voice(ann, duration=20)
+        _, _, feedback, _ = await replies(fake, ann, asked, 4)
+        fake.press_button(ann, feedback.message_id, cd.AskDeeperReview(1).encode())
+        await replies(fake, ann, asked + 4, 1)
+        fake.press_button(ann, feedback.message_id, cd.OpenAnswer(1).encode())
+        [attempts] = await replies(fake, ann, asked + 5, 1)
+        for count, command in enumerate(("/export", "/export html"), start=1):
+            fake.send_text(ann, command)
+            await fake.wait_for(lambda n=count: len(fake.files(ann.id)) == n)  # type: ignore[misc]
+    markdown, html = (f.file_bytes.decode("utf-8") for f in fake.files(ann.id) if f.file_bytes)
+    for document in (markdown, html):
+        assert "Spoken (20 seconds); the transcript:" in document
+        assert "Deeper review" in document and "I would first agree the business case" in document
+    text = attempts.plain_text
+    assert "🎙 spoken, 20 seconds" in text and "I heard: " + openai.default_transcript in text
+    assert "Deeper review (language model): " + VALID_REVIEW["top_improvement"] in text
+    assert VALID_REVIEW["rewrite"] in text

@@ -10,10 +10,12 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.core.clock import Clock
+from bot.core.deeper import stored_review
 from bot.core.feedback import Feedback
 from bot.core.feedback.stored import from_stored
 from bot.core.interview import Identity
 from bot.core.rating import Rating
+from bot.core.review_model import DeeperReview
 from questions.loader import QuestionBank
 from storage.db import Database
 
@@ -38,6 +40,9 @@ class ExportRow:
     seconds_taken: int
     # The analysis shown when it was answered; None for answers stored before it was kept.
     feedback: Feedback | None = None
+    # A spoken answer's length (`answer` is its transcript); None for typed answers.
+    voice_seconds: int | None = None
+    deeper_review: DeeperReview | None = None
 
 
 def _rating(value: int | None) -> Rating | int | None:
@@ -82,6 +87,8 @@ async def load_export_rows(db: Database, bank: QuestionBank, external_id: str) -
                 word_count=r.word_count,
                 seconds_taken=r.seconds_taken,
                 feedback=from_stored(r.analysis),
+                voice_seconds=r.voice_seconds,
+                deeper_review=stored_review(r.deeper_review),
             )
         )
     return rows
