@@ -498,3 +498,26 @@ async def test_history_shows_the_spoken_answer_and_its_review(
     assert "🎙 spoken, 20 seconds" in text and "I heard: " + openai.default_transcript in text
     assert "Deeper review (language model): " + VALID_REVIEW["top_improvement"] in text
     assert VALID_REVIEW["rewrite"] in text
+
+
+async def test_a_transcript_never_answers_the_next_question(
+    tmp_path: Path, db_url: str, fake: FakeTelegram, openai: FakeOpenAI, bank: QuestionBank, clock: FakeClock
+) -> None:
+    """Typed while the voice was being transcribed: the typed answer counts, and the transcript
+    does not become the answer to the question asked after it."""
+    openai.hold("audio/transcriptions")
+    settings = bot_config(tmp_path, db_url, fake, speech_toml(openai))
+    two = QuestionBank((bank.by_id[CLOUD], bank.by_id["agile-retrospectives-stale"]))
+    async with running_bot(settings, two, clock):
+        ann = fake.user(1, "Ann")
+        asked = await ask(fake, ann)
+        fake.send_voice(ann, duration=10)
+        await replies(fake, ann, asked, 1)
+        await openai.wait_for_calls("audio/transcriptions", 1)
+        fake.send_text(ann, MEDIUM)
+        _, second_question = await replies(fake, ann, asked + 1, 2)
+        openai.release()
+        [moved_on] = await replies(fake, ann, asked + 3, 1)
+    assert second_question.plain_text.startswith("Question 2 of 2")
+    assert "didn't record this as an answer" in moved_on.plain_text
+    assert rows(settings, "SELECT text, voice_file_id FROM answer") == [(MEDIUM, None)]

@@ -314,12 +314,14 @@ class InterviewService:
         message_id: int | None = None,
         *,
         voice: tuple[str, int] | None = None,
+        pending: tuple[int, int] | None = None,
     ) -> AnswerOutcome:
         """Record `text` as the answer to the pending question: one short transaction.
 
         A text that starts like a command is an answer too while a question waits; with none
         waiting it is NotAsked, which a front end may word as an unknown command. `voice` (file
-        id, seconds) marks `text` as the transcript of a spoken answer.
+        id, seconds) marks `text` as the transcript of a spoken answer; `pending` (session id,
+        position) is the question it was given for: if another one waits by now, NotAsked.
         """
         if len(text) > MAX_ANSWER_CHARS:
             return TooLong(len(text), MAX_ANSWER_CHARS)
@@ -331,6 +333,8 @@ class InterviewService:
             async with self.db.unit() as uow:
                 user_id, session = await uow.sessions.active_for(who.external_id)
                 if user_id is None or session is None or session.pending_question_id is None:
+                    return NotAsked()
+                if pending is not None and pending != (session.id, session.position):
                     return NotAsked()
                 question = self.question(session.pending_question_id)
                 # Synchronous and a few ms: nothing is awaited while the transaction is open.

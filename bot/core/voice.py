@@ -38,7 +38,11 @@ class VoiceTooBig:
 
 @dataclass(frozen=True, slots=True)
 class Accepted:
-    """Go ahead: download and transcribe."""
+    """Go ahead: download and transcribe. The transcript answers this question or none (the user
+    may type an answer meanwhile, and the next question must not get this one's transcript)."""
+
+    session_id: int
+    position: int
 
 
 VoiceCheck = Accepted | NoSpeechService | NothingWaiting | VoiceTooLong | VoiceTooBig
@@ -76,16 +80,28 @@ class VoiceAnswers:
             return VoiceTooLong(seconds, self.settings.max_seconds)
         if size is not None and size > MAX_DOWNLOAD_BYTES:
             return VoiceTooBig(size, MAX_DOWNLOAD_BYTES)
-        return Accepted()
+        return Accepted(session.id, session.position)
 
     async def transcribe(self, audio: bytes, filename: str, mime_type: str) -> str | ServiceFailure:
         assert self.client is not None, "check() first"
         return await self.client.transcribe(audio, filename, mime_type)
 
     async def answer(
-        self, who: Identity, transcript: str, message_id: int | None, file_id: str, seconds: int
+        self,
+        who: Identity,
+        accepted: Accepted,
+        transcript: str,
+        message_id: int | None,
+        file_id: str,
+        seconds: int,
     ) -> VoiceAnswered:
-        outcome = await self.interviews.answer(who, transcript, message_id, voice=(file_id, seconds))
+        outcome = await self.interviews.answer(
+            who,
+            transcript,
+            message_id,
+            voice=(file_id, seconds),
+            pending=(accepted.session_id, accepted.position),
+        )
         return VoiceAnswered(transcript, speaking_pace(transcript, seconds), outcome)
 
     async def aclose(self) -> None:

@@ -84,10 +84,10 @@ class VoiceHandlers:
                 await reply(update, context, "voice_too_long", seconds=length, limit=limit)
             case VoiceTooBig(size=size, limit=limit):
                 await reply(update, context, "voice_too_big", size=size, limit=limit)
-            case Accepted():
+            case Accepted() as accepted:
                 await reply(update, context, "voice_received")
                 context.application.create_task(
-                    self._transcribe(update, context, who, message, media, seconds),
+                    self._transcribe(update, context, who, accepted, message, media, seconds),
                     update=update,
                     name=f"transcribe-{message.chat_id}-{message.message_id}",
                 )
@@ -97,6 +97,7 @@ class VoiceHandlers:
         update: Update,
         context: Context,
         who: Identity,
+        accepted: Accepted,
         message: Message,
         media: Voice | Audio,
         seconds: int,
@@ -109,10 +110,12 @@ class VoiceHandlers:
         if transcript is None or isinstance(transcript, ServiceFailure):
             await reply(update, context, "voice_failed", failure=transcript, download=transcript is None)
             return
-        result = await self.voice_answers.answer(who, transcript, message.message_id, media.file_id, seconds)
+        result = await self.voice_answers.answer(
+            who, accepted, transcript, message.message_id, media.file_id, seconds
+        )
         if isinstance(result.outcome, NotAsked):
-            # Answered (typed) or cancelled while the voice was being transcribed.
-            await reply(update, context, "not_asked", topics=self.topics())
+            # The question was answered (typed) or the interview cancelled meanwhile.
+            await reply(update, context, "voice_moved_on", transcript=transcript)
             return
         await reply(update, context, "voice_heard", transcript=transcript, pace=result.pace)
         await self.interview.answered(update, context, result.outcome)
