@@ -30,6 +30,8 @@ class RecordedCall:
     # Form fields for a transcription (the file as bytes under "file"), the JSON body for a chat.
     body: dict[str, Any] = field(default_factory=dict)
     filename: str | None = None
+    # The client's address and port: two calls over one kept-alive connection share it.
+    peer: object = None
 
 
 @dataclass
@@ -125,7 +127,8 @@ class FakeOpenAI:
 
     # ----------------------------------------------------------------------------------- handlers
 
-    def _record(self, call: RecordedCall) -> None:
+    def _record(self, call: RecordedCall, request: web.Request) -> None:
+        call.peer = request.transport.get_extra_info("peername") if request.transport else None
         self.calls.append(call)
         self._call_event.set()
 
@@ -157,7 +160,8 @@ class FakeOpenAI:
             body["file"] = upload.file.read()
             filename = upload.filename
         self._record(
-            RecordedCall("audio/transcriptions", request.headers.get("Authorization"), body, filename)
+            RecordedCall("audio/transcriptions", request.headers.get("Authorization"), body, filename),
+            request,
         )
         if (refused := await self._common(request, "audio/transcriptions")) is not None:
             return refused
@@ -173,7 +177,7 @@ class FakeOpenAI:
             body = await request.json()
         except json.JSONDecodeError:
             body = {}
-        self._record(RecordedCall("chat/completions", request.headers.get("Authorization"), body))
+        self._record(RecordedCall("chat/completions", request.headers.get("Authorization"), body), request)
         if (refused := await self._common(request, "chat/completions")) is not None:
             return refused
         if not isinstance(body.get("messages"), list) or "model" not in body:
