@@ -176,6 +176,8 @@ def sample_context(bank: QuestionBank) -> dict[str, dict[str, object]]:
         "voice_failed with download": {"failure": None, "download": True},
         "voice_heard": {"transcript": "I would <b>start</b>...", "pace": Pace(180, "fast", 1)},
         "voice_heard with no pace": {"transcript": "Short.", "pace": None},
+        "privacy": {"speech": False, "llm": False},
+        "privacy with services": {"speech": True, "llm": True},
         "voice_moved_on": {"transcript": "I would <b>start</b>..."},
         "deeper_failed": {"failure": ServiceFailure("timeout")},
         "deeper_limit": {"limit": 20},

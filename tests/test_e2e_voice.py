@@ -521,3 +521,28 @@ async def test_a_transcript_never_answers_the_next_question(
     assert second_question.plain_text.startswith("Question 2 of 2")
     assert "didn't record this as an answer" in moved_on.plain_text
     assert rows(settings, "SELECT text, voice_file_id FROM answer") == [(MEDIUM, None)]
+
+
+@pytest.mark.parametrize("configured", [False, True], ids=["nothing-configured", "both-configured"])
+async def test_privacy_says_what_leaves_the_machine(
+    tmp_path: Path,
+    db_url: str,
+    fake: FakeTelegram,
+    openai: FakeOpenAI,
+    bank: QuestionBank,
+    clock: FakeClock,
+    configured: bool,
+) -> None:
+    extra = speech_toml(openai) + llm_toml(openai) if configured else ""
+    settings = bot_config(tmp_path, db_url, fake, extra)
+    async with running_bot(settings, one_question(bank), clock):
+        ann = fake.user(1, "Ann")
+        fake.send_text(ann, "/privacy")
+        [reply] = await fake.wait_for_messages(ann.id, 1)
+    text = reply.plain_text
+    assert "/deletedata" in text
+    if configured:
+        assert "sent to the transcription service" in text and "go to the language model" in text
+    else:
+        assert "not sent anywhere" in text and "never sent to one" in text
+    assert openai.calls == []

@@ -48,6 +48,7 @@ _COMMANDS: Final[tuple[Command, ...]] = (
     Command("stats", "Your progress: streaks, coverage by topic, a chart"),
     Command("export", "Your whole history as a file: /export, /export html, /export csv"),
     Command("deletedata", "Delete everything the bot stores about you"),
+    Command("privacy", "What the bot stores and what, if anything, leaves this server"),
     Command("help", "What I can do", ("telegram", "terminal")),
     Command("start", "Introduction"),
     Command(

@@ -108,6 +108,7 @@ def register_handlers(app: BotApplication, services: Services) -> None:
             CommandHandler("stats", stats.stats, filters=private),
             CommandHandler("export", stats.export, filters=private),
             CommandHandler("deletedata", data.delete_data, filters=private),
+            CommandHandler("privacy", voice.privacy, filters=private),
             CommandHandler("daily", practice.daily, filters=private),
             CommandHandler("topics", practice.topics, filters=private),
             CommandHandler("review", practice.review, filters=private),

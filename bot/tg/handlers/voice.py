@@ -67,6 +67,11 @@ class VoiceHandlers:
         self.deeper = services.deeper
         self.interview = interview
         self.topics = services.interviews.topics
+        self.speech_on = services.settings.speech.configured
+        self.llm_on = services.settings.llm.configured
+
+    async def privacy(self, update: Update, context: Context) -> None:
+        await reply(update, context, "privacy", speech=self.speech_on, llm=self.llm_on)
 
     @with_identity
     async def voice(self, update: Update, context: Context, who: Identity) -> None:
