@@ -120,6 +120,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from telegram.error import InvalidToken, NetworkError
     from telegram.request import HTTPXRequest
 
+    from bot.core.services import api_keys
     from bot.logs import configure_logging
     from bot.tg.app import ALLOWED_UPDATES, build_application
     from bot.tg.run import EXIT_TOKEN, Stopper, WatchedRequest, serve
@@ -127,7 +128,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(args.config)
     token = settings.require_token()
     configure_logging(
-        settings.logging.level, [token], include_user_content=settings.logging.include_user_content
+        settings.logging.level,
+        [token, *api_keys(settings)],
+        include_user_content=settings.logging.include_user_content,
     )
     services = _open_services(settings)
     if isinstance(services, int):

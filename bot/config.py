@@ -40,6 +40,9 @@ MISSING_TOKEN_MESSAGE = (
 
 # Loose on purpose: Telegram has never promised the exact length of the secret half.
 _TOKEN_SHAPE = re.compile(r"\d+:[A-Za-z0-9_-]{30,}")
+# A scheme, a host (name, IPv4 or [IPv6]), an optional port and path; no spaces, no query.
+_ENDPOINT_URL = re.compile(r"https?://(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?(?:/[^\s?#]*)?")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 
 # Keys whose values never appear in an error message (a typo'd URL may carry a password too).
 _SECRET_KEYS: frozenset[tuple[str, ...]] = frozenset({("telegram", "token"), ("database", "url")})
@@ -130,6 +133,67 @@ class LoggingSettings(_Section):
     include_user_content: bool = False
 
 
+def _endpoint_url(value: str | None) -> str | None:
+    """An http(s) base URL without a trailing slash ("/audio/transcriptions" is appended)."""
+    if value is None or not value.strip():
+        return None
+    url = value.strip().rstrip("/")
+    if not _ENDPOINT_URL.fullmatch(url):
+        raise ValueError(
+            "expected an http:// or https:// URL such as http://127.0.0.1:8080/v1 "
+            "(the part before /audio/transcriptions or /chat/completions)"
+        )
+    return url
+
+
+def _env_var_name(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    if not _ENV_NAME.fullmatch(value):
+        raise ValueError(
+            "expected the name of an environment variable (letters, digits, _), not the key itself"
+        )
+    return value
+
+
+class SpeechSettings(_Section):
+    """An OpenAI-compatible transcription endpoint; without base_url voice answers are refused."""
+
+    base_url: str | None = None
+    model: str = Field("whisper-1", min_length=1, max_length=200)
+    # The NAME of the variable holding the key, never the key: config files get shared.
+    api_key_env: str | None = None
+    max_seconds: int = Field(300, ge=1, le=3600)
+    timeout_seconds: int = Field(60, ge=1, le=600)
+
+    check_url = field_validator("base_url")(_endpoint_url)
+    check_key = field_validator("api_key_env")(_env_var_name)
+
+    @property
+    def configured(self) -> bool:
+        return self.base_url is not None
+
+
+class LlmSettings(_Section):
+    """An OpenAI-compatible chat endpoint for the optional deeper review."""
+
+    base_url: str | None = None
+    model: str = Field("gpt-4o-mini", min_length=1, max_length=200)
+    api_key_env: str | None = None
+    timeout_seconds: int = Field(30, ge=1, le=600)
+    enabled_for: Literal["all", "allowlist"] = "all"
+    # Telegram user ids (numbers, as @userinfobot shows them) allowed when enabled_for = "allowlist".
+    allow_user_ids: list[int] = Field(default_factory=list)
+    max_reviews_per_day: int = Field(20, ge=1, le=10_000)
+
+    check_url = field_validator("base_url")(_endpoint_url)
+    check_key = field_validator("api_key_env")(_env_var_name)
+
+    @property
+    def configured(self) -> bool:
+        return self.base_url is not None
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, hide_input_in_errors=True)
 
@@ -139,6 +203,8 @@ class Settings(BaseModel):
     interview: InterviewSettings = Field(default_factory=InterviewSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    speech: SpeechSettings = Field(default_factory=SpeechSettings)
+    llm: LlmSettings = Field(default_factory=LlmSettings)
 
     _source: Path | None = PrivateAttr(default=None)
 

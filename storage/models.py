@@ -102,6 +102,8 @@ class Answer(Base):
         Index("ix_answer_user_message", "user_id", "source_message_id"),
         # A redelivered update can never record a second answer to the same question.
         Index("uq_answer_session_position", "session_id", "position", unique=True),
+        # The per-user daily cap on deeper reviews counts a user's recent ones.
+        Index("ix_answer_user_deeper_review", "user_id", "deeper_review_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -127,6 +129,14 @@ class Answer(Base):
         # none_as_null: a missing analysis is SQL NULL, like the rows from before the column.
         JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
     )
+    # A spoken answer: the Telegram voice's file id and length; `text` holds its transcript.
+    voice_file_id: Mapped[str | None] = mapped_column(String(255))
+    voice_seconds: Mapped[int | None]
+    # The language model's review (bot.core.review_model's validated dict) and when it came.
+    deeper_review: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+    )
+    deeper_review_at: Mapped[datetime | None]
 
 
 class PracticeSchedule(Base):

@@ -51,6 +51,9 @@ class NewAnswer:
     source_message_id: int | None
     # The feedback as a JSON-ready dict (bot.core.feedback.stored); None when there is none.
     analysis: dict[str, Any] | None = None
+    # A spoken answer (text is its transcript): the voice's Telegram file id and its seconds.
+    voice_file_id: str | None = None
+    voice_seconds: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +72,9 @@ class AnswerRecord:
     rating: int | None
     # None for answers stored before the analysis was kept (or when it failed).
     analysis: dict[str, Any] | None = None
+    voice_seconds: int | None = None
+    # The language model's review, when one was asked for (bot.core.review_model).
+    deeper_review: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

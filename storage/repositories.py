@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, Table, bindparam, delete, insert, null, select, update
+from sqlalchemy import Row, Table, bindparam, delete, func, insert, null, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -80,6 +80,8 @@ def answer_record(row: Row[Any]) -> AnswerRecord:
         seconds_taken=row.seconds_taken,
         rating=row.rating,
         analysis=row.analysis,
+        voice_seconds=row.voice_seconds,
+        deeper_review=row.deeper_review,
     )
 
 
@@ -318,6 +320,8 @@ class AnswerRepository:
                     "seconds_taken": new.seconds_taken,
                     "source_message_id": new.source_message_id,
                     "analysis": new.analysis,
+                    "voice_file_id": new.voice_file_id,
+                    "voice_seconds": new.voice_seconds,
                 },
             )
         except DBAPIError as error:
@@ -342,6 +346,23 @@ class AnswerRepository:
         await self.conn.execute(
             update(_answer).where(_answer.c.id == answer_id).values(rating=rating, rated_at=now)
         )
+
+    async def set_deeper_review(self, answer_id: int, review: dict[str, Any], now: datetime) -> None:
+        await self.conn.execute(
+            update(_answer)
+            .where(_answer.c.id == answer_id)
+            .values(deeper_review=review, deeper_review_at=now)
+        )
+
+    async def deeper_reviews_since(self, user_id: int, since: datetime) -> int:
+        """How many of the user's answers got a deeper review at or after `since`
+        (ix_answer_user_deeper_review)."""
+        count = await self.conn.scalar(
+            select(func.count())
+            .select_from(_answer)
+            .where(_answer.c.user_id == user_id, _answer.c.deeper_review_at >= since)
+        )
+        return int(count or 0)
 
     async def for_session(self, session_id: int) -> list[AnswerRecord]:
         rows = await self.conn.execute(

@@ -6,6 +6,7 @@ The layers' import rules live in tests/test_layers.py.
 from datetime import UTC, datetime, time, timedelta
 
 from bot.core.daily_settings import DailySetting, InterviewDate
+from bot.core.endpoint import ServiceFailure
 from bot.core.feedback import Feedback, FeedbackMatcher, Focus
 from bot.core.interview import (
     Answered,
@@ -25,7 +26,9 @@ from bot.core.progress import (
 )
 from bot.core.prompting import DailyPrompt, Pick
 from bot.core.rating import Rating
+from bot.core.review_model import DeeperReview
 from bot.core.schedule_time import QuietHours
+from bot.core.speech import Pace
 from bot.present.labels import TELEGRAM_COMMANDS as COMMANDS
 from bot.present.render import render, template_names, to_plain
 from questions.loader import QuestionBank
@@ -53,6 +56,14 @@ def sample_context(bank: QuestionBank) -> dict[str, dict[str, object]]:
     )
     when = datetime(2026, 1, 2, 9, 0, tzinfo=UTC)
     topics = (("agile", "Agile and Scrum"),)
+    review = DeeperReview.model_validate(
+        {
+            "covered": [{"point": "Business case", "quote": "the <b>business case</b> & goals"}],
+            "factual_errors": ["EVM's CPI is EV/AC, not AC/EV."],
+            "top_improvement": "Name one measurable result.",
+            "rewrite": "I would first agree the business case & success criteria with the sponsor.",
+        }
+    )
     return {
         "start": {"new": True, "name": "Ann", "per_session": 5},
         "help": {"commands": COMMANDS, "topics": topics},
@@ -95,6 +106,8 @@ def sample_context(bank: QuestionBank) -> dict[str, dict[str, object]]:
                         4,
                         AttemptDiff(("B",), ("A",), 1),
                         analysed,
+                        voice_seconds=42,
+                        deeper_review=review,
                     ),
                 ),
                 9,
@@ -168,6 +181,22 @@ def sample_context(bank: QuestionBank) -> dict[str, dict[str, object]]:
         },
         "snoozed": {"at": "Mon 5 Jan, 09:30"},
         "rated": {"rated": Rated(9, Rating.GOOD, q, datetime(2026, 1, 6, tzinfo=UTC), timedelta(days=4))},
+        "voice_too_long": {"seconds": 301, "limit": 300},
+        "voice_too_big": {"size": 21 * 1024 * 1024, "limit": 20 * 1024 * 1024},
+        "voice_failed": {"failure": ServiceFailure("rate_limited", 429, 7), "download": False},
+        "voice_failed with download": {"failure": None, "download": True},
+        "voice_heard": {"transcript": "I would <b>start</b>...", "pace": Pace(180, "fast", 1)},
+        "voice_heard with no pace": {"transcript": "Short.", "pace": None},
+        "privacy": {"speech": False, "llm": False},
+        "privacy with services": {"speech": True, "llm": True},
+        "voice_moved_on": {"transcript": "I would <b>start</b>..."},
+        "deeper_failed": {"failure": ServiceFailure("timeout")},
+        "deeper_limit": {"limit": 20},
+        "deeper_review": {"question": q, "review": review},
+        "deeper_review with nothing covered": {
+            "question": q,
+            "review": review.model_copy(update={"covered": [], "factual_errors": []}),
+        },
     }
 
 
@@ -189,4 +218,6 @@ def test_variants_render_as_telegram_html(bank: QuestionBank) -> None:
     analysed = to_plain(render("feedback", **sample_context(bank)["feedback with analysis"]))
     assert "STAR" in analysed and "Suggested:" in analysed.splitlines()[-1]
     assert "listed, not explained" in analysed and "you said you wouldn't" in analysed
-    parse_html(render("attempts", **sample_context(bank)["attempts"]))
+    attempts = render("attempts", **sample_context(bank)["attempts"])
+    parse_html(attempts)
+    assert "🎙 spoken, 42 seconds" in attempts and "<b>Deeper review</b>" in attempts

@@ -44,6 +44,8 @@ ROUND_TRIPS: list[cd.Action] = [
     ],
     cd.SetLevel("senior", True, None),
     *[cd.SetLevel("coordinator", True, t) for t in TOPICS],
+    cd.AskDeeperReview(MAX_ID),
+    cd.AskDeeperReview(1),
     # Every topic of the bank, in every payload that names one.
     *[cd.ToggleTopic(t) for t in TOPICS],
     *[cd.HistoryPage(1, t) for t in TOPICS],
@@ -91,6 +93,7 @@ SENT_BEFORE: list[tuple[str, cd.Action]] = [
     ("hp:42", cd.PractiseAgain(42)),
     ("dd:y:1764000000", cd.DeleteData(True, 1_764_000_000)),
     ("dd:n", cd.DeleteData(False)),
+    ("dr:42", cd.AskDeeperReview(42)),
 ]
 
 

@@ -419,3 +419,71 @@ def test_logging_include_user_content_is_read_from_the_file(tmp_path: Path) -> N
     config = write(tmp_path / "config.toml", '[logging]\nlevel = "DEBUG"\ninclude_user_content = true\n')
     settings = load_settings(config, {}, tmp_path)
     assert settings.logging.include_user_content is True
+
+
+# --- [speech] and [llm] ----------------------------------------------------------------------------
+
+
+def test_speech_and_llm_are_off_by_default(tmp_path: Path) -> None:
+    settings = load_settings(env={}, cwd=tmp_path)
+    assert not settings.speech.configured and not settings.llm.configured
+    assert (settings.speech.max_seconds, settings.speech.timeout_seconds) == (300, 60)
+    assert (settings.llm.timeout_seconds, settings.llm.max_reviews_per_day) == (30, 20)
+    assert settings.llm.enabled_for == "all" and settings.llm.allow_user_ids == []
+
+
+def test_speech_and_llm_sections_are_read(tmp_path: Path) -> None:
+    write(
+        tmp_path / "config.toml",
+        '[speech]\nbase_url = "http://127.0.0.1:8080/v1/"\nmodel = "base.en"\napi_key_env = "WHISPER_KEY"\n'
+        "max_seconds = 120\ntimeout_seconds = 90\n\n"
+        '[llm]\nbase_url = "https://api.example.com/v1"\nmodel = "llama3.1:8b"\n'
+        'enabled_for = "allowlist"\nallow_user_ids = [42, 7]\nmax_reviews_per_day = 3\n',
+    )
+    settings = load_settings(env={}, cwd=tmp_path)
+    # The trailing slash goes: paths are appended to the base URL.
+    assert settings.speech.base_url == "http://127.0.0.1:8080/v1" and settings.speech.configured
+    assert (settings.speech.model, settings.speech.api_key_env) == ("base.en", "WHISPER_KEY")
+    assert (settings.speech.max_seconds, settings.speech.timeout_seconds) == (120, 90)
+    assert settings.llm.base_url == "https://api.example.com/v1" and settings.llm.model == "llama3.1:8b"
+    assert settings.llm.allow_user_ids == [42, 7] and settings.llm.max_reviews_per_day == 3
+
+
+URL_PROBLEM = (
+    "expected an http:// or https:// URL such as http://127.0.0.1:8080/v1 "
+    "(the part before /audio/transcriptions or /chat/completions)"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('[speech]\nbase_url = "localhost:8080"\n', f"[speech] base_url: {URL_PROBLEM}"),
+        ('[speech]\nbase_url = "ftp://host/v1"\n', f"[speech] base_url: {URL_PROBLEM}"),
+        ('[llm]\nbase_url = "http://host/v1?key=1"\n', f"[llm] base_url: {URL_PROBLEM}"),
+        ('[llm]\nbase_url = "http://my host/v1"\n', f"[llm] base_url: {URL_PROBLEM}"),
+        ("[llm]\nbase_url = 8080\n", "[llm] base_url: expected a string, got 8080"),
+        ('[speech]\nurl = "http://x"\n', "[speech] url: unknown key"),
+        ("[llm]\ntemperature = 0.2\n", "[llm] temperature: unknown key"),
+        ("[speech]\nmax_seconds = 0\n", "[speech] max_seconds: must be at least 1, got 0"),
+        ("[llm]\ntimeout_seconds = 601\n", "[llm] timeout_seconds: must be at most 600, got 601"),
+        (
+            '[llm]\nenabled_for = "some"\n',
+            '[llm] enabled_for: expected one of "all" or "allowlist", got "some"',
+        ),
+        ('[llm]\nallow_user_ids = ["42"]\n', '[llm] allow_user_ids[0]: expected an integer, got "42"'),
+        ('[llm]\nmodel = ""\n', "[llm] model: must not be empty"),
+    ],
+)
+def test_speech_and_llm_problems_are_one_line(tmp_path: Path, text: str, expected: str) -> None:
+    assert config_error(tmp_path, text) == f"config.toml: {expected}"
+
+
+def test_a_key_pasted_where_its_variable_name_belongs_is_not_echoed(tmp_path: Path) -> None:
+    key = "sk-proj-abcDEF0123456789"
+    message = config_error(tmp_path, f'[llm]\napi_key_env = "{key}"\n')
+    assert message == (
+        "config.toml: [llm] api_key_env: expected the name of an environment variable "
+        "(letters, digits, _), not the key itself"
+    )
+    assert key not in message

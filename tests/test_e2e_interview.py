@@ -133,7 +133,7 @@ async def test_restart_in_the_middle_of_an_interview(
     [
         ("sticker", "a sticker"),
         ("photo", "a photo"),
-        ("voice", "a voice message"),
+        # A voice message is an answer (tests/test_e2e_voice.py), not media to turn away.
         ("document", "a file"),
     ],
 )

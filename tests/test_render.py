@@ -108,7 +108,7 @@ def test_buttons_take_their_labels_from_the_labels_module() -> None:
 
 def test_one_command_list_serves_both_front_ends() -> None:
     telegram, terminal = dict(labels.TELEGRAM_COMMANDS), dict(labels.TERMINAL_COMMANDS)
-    assert list(terminal) == ["interview", "cancel", "review", "history", "help", "quit"]
+    assert list(terminal) == ["interview", "cancel", "review", "history", "help", "deeper", "quit"]
     # Shared commands keep one description, except where the terminal does less.
     assert {n for n in terminal.keys() & telegram.keys() if terminal[n] != telegram[n]} == {"history"}
     assert "quit" not in telegram

@@ -8,6 +8,14 @@ import asyncio
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
+from bot.core.deeper import (
+    Reviewed,
+    ReviewFailed,
+    ReviewInProgress,
+    ReviewLimitReached,
+    ReviewNotAvailable,
+    ReviewNotFound,
+)
 from bot.core.interview import (
     AlreadyRunning,
     Answered,
@@ -43,6 +51,8 @@ class TerminalChat:
         self.who = who
         self.stdin = stdin
         self.stdout = stdout
+        # The answer /deeper reviews: the last one given in this chat.
+        self.last_answer_id: int | None = None
 
     def say(self, template: str, /, **ctx: object) -> None:
         self.stdout.write("\n" + to_plain(render(template, **ctx)) + "\n")
@@ -105,6 +115,8 @@ class TerminalChat:
         elif name == "history":
             page = await self.services.progress.history_page(self.who, 1, arg or None, 10)
             self.say("history", page=page, topics=self.interviews.topics(), buttons=False)
+        elif name == "deeper":
+            await self.deeper()
         elif name in ("help", "start"):
             self.say("help", commands=labels.TERMINAL_COMMANDS, topics=self.interviews.topics())
         else:
@@ -147,6 +159,7 @@ class TerminalChat:
             case NotSaved():
                 self.say("not_saved")
             case Answered() as result:
+                self.last_answer_id = result.answer_id
                 self.say_html(feedback_message(result))
                 command = await self.rate(result.answer_id)
                 if command is not None and command.lower().split()[0] in _QUIT:
@@ -158,6 +171,27 @@ class TerminalChat:
                 if command is not None:
                     return await self.command(command)
         return True
+
+    async def deeper(self) -> None:
+        """/deeper: the language model's review of the last answer (the person at the terminal
+        runs the bot, so no allowlist applies; the daily cap does)."""
+        deeper = self.services.deeper
+        if not deeper.available_to(self.who, operator=True):
+            self.say("deeper_unavailable")
+            return
+        if self.last_answer_id is None:
+            self.say("deeper_nothing")
+            return
+        self.note(to_plain(render("deeper_working")))
+        match await deeper.review(self.who, self.last_answer_id, operator=True):
+            case Reviewed(question=question, review=review):
+                self.say("deeper_review", question=question, review=review)
+            case ReviewFailed(failure=failure):
+                self.say("deeper_failed", failure=failure)
+            case ReviewLimitReached(limit=limit):
+                self.say("deeper_limit", limit=limit)
+            case ReviewNotAvailable() | ReviewNotFound() | ReviewInProgress():
+                self.say("deeper_unavailable")
 
     async def rate(self, answer_id: int) -> str | None:
         """Ask for a self-rating; returns a /command typed instead of one (the rating is skipped)."""

@@ -18,10 +18,12 @@ from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from bot.core.clock import Clock
+from bot.core.deeper import stored_review
 from bot.core.feedback import Feedback
 from bot.core.feedback.stored import from_stored
 from bot.core.interview import Identity
 from bot.core.rating import Rating
+from bot.core.review_model import DeeperReview
 from questions.loader import QuestionBank
 from questions.schema import Question
 from storage.db import Database
@@ -54,6 +56,9 @@ class ExportRow:
     seconds_taken: int
     # The analysis shown when it was answered; None for answers stored before it was kept.
     feedback: Feedback | None = None
+    # A spoken answer's length (`answer` is its transcript); None for typed answers.
+    voice_seconds: int | None = None
+    deeper_review: DeeperReview | None = None
 
 
 def _rating(value: int | None) -> Rating | int | None:
@@ -92,6 +97,8 @@ def export_row(record: AnswerRecord, bank: QuestionBank) -> ExportRow:
         word_count=record.word_count,
         seconds_taken=record.seconds_taken,
         feedback=from_stored(record.analysis),
+        voice_seconds=record.voice_seconds,
+        deeper_review=stored_review(record.deeper_review),
     )
 
 

@@ -319,11 +319,21 @@ class InterviewService:
             await sessions.touch(running.id, self.clock())
         return self.prompt_for(running)
 
-    async def answer(self, who: Identity, text: str, message_id: int | None = None) -> AnswerOutcome:
+    async def answer(
+        self,
+        who: Identity,
+        text: str,
+        message_id: int | None = None,
+        *,
+        voice: tuple[str, int] | None = None,
+        pending: tuple[int, int] | None = None,
+    ) -> AnswerOutcome:
         """Record `text` as the answer to the pending question: one short transaction.
 
         A text that starts like a command is an answer too while a question waits; with none
-        waiting it is NotAsked, which a front end may word as an unknown command.
+        waiting it is NotAsked, which a front end may word as an unknown command. `voice` (file
+        id, seconds) marks `text` as the transcript of a spoken answer; `pending` (session id,
+        position) is the question it was given for: if another one waits by now, NotAsked.
         """
         if len(text) > MAX_ANSWER_CHARS:
             return TooLong(len(text), MAX_ANSWER_CHARS)
@@ -338,6 +348,8 @@ class InterviewService:
                     return NotAsked()
                 if message_id is not None and await uow.answers.has_message(user_id, message_id):
                     return NotAsked(repeated=True)
+                if pending is not None and pending != (session.id, session.position):
+                    return NotAsked()
                 question = self.question(session.pending_question_id)
                 # Synchronous and a few ms: nothing is awaited while the transaction is open.
                 feedback, analysis = self._assess(question, text)
@@ -357,6 +369,8 @@ class InterviewService:
                         seconds_taken=seconds,
                         source_message_id=message_id,
                         analysis=analysis,
+                        voice_file_id=voice[0] if voice else None,
+                        voice_seconds=voice[1] if voice else None,
                     )
                 )
                 if not await uow.sessions.advance(session, now):

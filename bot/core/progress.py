@@ -23,11 +23,13 @@ from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from bot.core.clock import Clock
+from bot.core.deeper import stored_review
 from bot.core.feedback import Feedback
 from bot.core.feedback.stored import from_stored
 from bot.core.interview import Identity, InterviewService
 from bot.core.picking import resolve_topic
 from bot.core.rating import Rating
+from bot.core.review_model import DeeperReview
 from bot.core.reviews import user_zone
 from bot.core.schedule_time import local_date
 from questions.schema import Question
@@ -110,6 +112,10 @@ class Attempt:
     diff: AttemptDiff | None
     # The analysis shown when it was answered; None for answers stored before it was kept.
     feedback: Feedback | None = None
+    # A spoken answer's length (its text is the transcript); None for typed answers.
+    voice_seconds: int | None = None
+    # The language model's review, when one was asked for.
+    deeper_review: DeeperReview | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,6 +311,8 @@ class ProgressService:
                     word_count=record.word_count,
                     diff=attempt_diff(question, previous, record) if previous else None,
                     feedback=from_stored(record.analysis),
+                    voice_seconds=record.voice_seconds,
+                    deeper_review=stored_review(record.deeper_review),
                 )
             )
             previous = record

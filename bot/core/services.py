@@ -1,11 +1,13 @@
 """The bundle both front ends share: database, question bank, clock, settings."""
 
+import os
 import random
 from dataclasses import dataclass, field
 
 from bot.config import Settings
 from bot.core.clock import Clock, system_clock
 from bot.core.daily_settings import DailySettingsService
+from bot.core.deeper import DeeperReviews
 from bot.core.export import ExportService
 from bot.core.feedback import FeedbackMatcher
 from bot.core.inbox import Inbox
@@ -14,8 +16,11 @@ from bot.core.jobad import JobAdService
 from bot.core.levels import LevelService
 from bot.core.progress import ProgressService
 from bot.core.prompting import PromptingService
+from bot.core.review_model import ReviewModel
+from bot.core.speech import SpeechClient
 from bot.core.srs import SpacedRepetition
 from bot.core.sweep import PromptSweep
+from bot.core.voice import VoiceAnswers
 from questions.loader import QuestionBank, load_bank
 from storage.db import Database
 
@@ -35,6 +40,8 @@ class Services:
     sweep: PromptSweep = field(init=False)
     levels: LevelService = field(init=False)
     jobads: JobAdService = field(init=False)
+    voice: VoiceAnswers = field(init=False)
+    deeper: DeeperReviews = field(init=False)
 
     def __post_init__(self) -> None:
         matcher = FeedbackMatcher.shared(self.bank.questions)
@@ -60,6 +67,22 @@ class Services:
         self.jobads = JobAdService(self.db, self.clock)
         self.exports = ExportService(self.db, self.bank, self.daily_settings.zone_for, self.clock)
         self.inbox = Inbox(self.db, self.clock)
+        speech, llm = self.settings.speech, self.settings.llm
+        # The endpoints' clients pool connections for the bot's lifetime; closed in close().
+        self.voice = VoiceAnswers(
+            self.db,
+            self.interviews,
+            speech,
+            SpeechClient(speech, _api_key(speech.api_key_env)) if speech.configured else None,
+        )
+        self.deeper = DeeperReviews(
+            self.db,
+            self.interviews,
+            llm,
+            ReviewModel(llm, _api_key(llm.api_key_env)) if llm.configured else None,
+            self.clock,
+            allowed_external_ids=frozenset(f"tg:{uid}" for uid in llm.allow_user_ids),
+        )
 
     @classmethod
     def open(
@@ -71,4 +94,17 @@ class Services:
 
     async def close(self) -> None:
         await self.inbox.close()
+        await self.voice.aclose()
+        await self.deeper.aclose()
         await self.db.dispose()
+
+
+def _api_key(env_var: str | None) -> str | None:
+    """The key from the environment variable the config names; never from the file itself."""
+    return (os.environ.get(env_var) or None) if env_var else None
+
+
+def api_keys(settings: Settings) -> list[str]:
+    """The endpoint keys in use, for the logs' redaction filter."""
+    names = (settings.speech.api_key_env, settings.llm.api_key_env)
+    return [key for name in names if (key := _api_key(name))]

@@ -50,8 +50,14 @@ _COMMANDS: Final[tuple[Command, ...]] = (
     Command("stats", "Your progress: streaks, coverage by topic, a chart"),
     Command("export", "Your whole history as a file: /export, /export html, /export csv"),
     Command("deletedata", "Delete everything the bot stores about you"),
+    Command("privacy", "What the bot stores and what, if anything, leaves this server"),
     Command("help", "What I can do", ("telegram", "terminal")),
     Command("start", "Introduction"),
+    Command(
+        "deeper",
+        "A deeper review of your last answer by the language model the operator set up",
+        ("terminal",),
+    ),
     Command("quit", "Leave the chat (your answers are saved)", ("terminal",)),
 )
 
@@ -92,6 +98,7 @@ def rating_label(rating: Rating | int) -> str:
 # --- buttons ---------------------------------------------------------------------------------------
 
 CONTINUE: Final = "Continue"
+DEEPER_REVIEW: Final = "Deeper review"
 START_NEW: Final = "Start a new one"
 SKIP: Final = "Skip"
 SNOOZE: Final = "Snooze 1h"

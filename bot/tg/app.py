@@ -30,6 +30,7 @@ from bot.tg.handlers.practice import PracticeHandlers
 from bot.tg.handlers.profile import ProfileHandlers
 from bot.tg.handlers.start import GroupHandlers, StartHandlers
 from bot.tg.handlers.stats import StatsHandlers
+from bot.tg.handlers.voice import VoiceHandlers
 from bot.tg.inbox import InboxRequest, replay_pending
 from bot.tg.jobs import SweepRunner
 from bot.tg.pacing import ChatPacer
@@ -101,7 +102,8 @@ def register_handlers(app: BotApplication, services: Services) -> None:
     stats = StatsHandlers(services)
     data = DataHandlers(services)
     profile = ProfileHandlers(services, interview)
-    buttons = ButtonHandlers(interview, practice, history, data, profile)
+    voice = VoiceHandlers(services, interview)
+    buttons = ButtonHandlers(interview, practice, history, data, profile, voice)
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 
     app.add_handlers(
@@ -120,6 +122,7 @@ def register_handlers(app: BotApplication, services: Services) -> None:
             CommandHandler("stats", stats.stats, filters=private),
             CommandHandler("export", stats.export, filters=private),
             CommandHandler("deletedata", data.delete_data, filters=private),
+            CommandHandler("privacy", voice.privacy, filters=private),
             CommandHandler("daily", practice.daily, filters=private),
             CommandHandler("topics", practice.topics, filters=private),
             CommandHandler("review", practice.review, filters=private),
@@ -129,6 +132,8 @@ def register_handlers(app: BotApplication, services: Services) -> None:
             # After every command: a "/word" left is an answer if a question waits (the core decides).
             MessageHandler(filters.COMMAND & private, interview.unknown_command),
             MessageHandler(filters.TEXT & private, interview.answer),
+            # A voice message or audio file: the spoken answer (refused politely without [speech]).
+            MessageHandler((filters.VOICE | filters.AUDIO) & private, voice.voice),
             MessageHandler(private, fallback.non_text),
             CallbackQueryHandler(buttons.press),
         ]

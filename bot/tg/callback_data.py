@@ -227,6 +227,22 @@ class SetLevel:
         return cls(cls._CODES.get(m[1]), m[2] == "1", _slug(m[3], "-"))
 
 
+@dataclass(frozen=True, slots=True)
+class AskDeeperReview:
+    """The "Deeper review" button under an answer's feedback."""
+
+    PATTERN: ClassVar = re.compile(r"dr:(\d{1,19})")
+    answer_id: int
+
+    def encode(self) -> str:
+        return f"dr:{self.answer_id}"
+
+    @classmethod
+    def decode(cls, m: re.Match[str]) -> "AskDeeperReview | None":
+        answer_id = _id(m[1])
+        return None if answer_id is None else cls(answer_id)
+
+
 Action = (
     RateAnswer
     | ContinueInterview
@@ -241,6 +257,7 @@ Action = (
     | PractiseAgain
     | DeleteData
     | SetLevel
+    | AskDeeperReview
 )
 # The registry `parse` loops over: every member of Action, in declaration order. The patterns
 # exclude each other, so the order does not change what a payload means.

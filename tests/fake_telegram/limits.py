@@ -6,6 +6,8 @@ MAX_TEXT_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
 MAX_CALLBACK_DATA_BYTES = 64
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+# Bots may download files up to 20 MB (getFile); larger ones are refused.
+MAX_GET_FILE_BYTES = 20 * 1024 * 1024
 
 ERR_TEXT_EMPTY = "Bad Request: message text is empty"
 ERR_TEXT_TOO_LONG = "Bad Request: message is too long"

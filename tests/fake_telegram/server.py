@@ -40,6 +40,7 @@ from tests.fake_telegram.limits import (
     ERR_TOO_LARGE,
     ERR_UNAUTHORIZED,
     MAX_CAPTION_LENGTH,
+    MAX_GET_FILE_BYTES,
     MAX_TEXT_LENGTH,
     MAX_UPLOAD_BYTES,
     ApiError,
@@ -102,6 +103,12 @@ class _StoredFile:
     file_unique_id: str
     path: str
     content: bytes
+    # The size Telegram says the file has, when a test claims one larger than the content.
+    claimed_size: int | None = None
+
+    @property
+    def size(self) -> int:
+        return self.claimed_size if self.claimed_size is not None else len(self.content)
 
 
 _METHODS = tuple(
@@ -466,14 +473,42 @@ class FakeTelegram:
         content: bytes = b"OggS\x00fake-opus",
         chat_type: str = "private",
         chat_id: int | None = None,
+        file_size: int | None = None,
     ) -> JSONDict:
+        """`file_size` claims a size other than the content's (a file past getFile's 20 MB limit
+        without allocating 20 MB); getFile refuses such a file as Telegram does."""
         message = self._new_incoming(user, chat_type, chat_id)
-        stored = self._store_file(content, "voice/file.oga")
+        stored = self._store_file(content, "voice/file.oga", claimed_size=file_size)
         message["voice"] = {
             "file_id": stored.file_id,
             "file_unique_id": stored.file_unique_id,
             "duration": duration,
             "mime_type": "audio/ogg",
+            "file_size": file_size if file_size is not None else len(content),
+        }
+        self._feed("message", message)
+        return message
+
+    def send_audio(
+        self,
+        user: FakeUser,
+        *,
+        duration: int = 30,
+        content: bytes = b"ID3\x04fake-mp3",
+        filename: str = "answer.mp3",
+        mime_type: str = "audio/mpeg",
+        chat_type: str = "private",
+        chat_id: int | None = None,
+    ) -> JSONDict:
+        """An audio file (sent as music, not recorded as a voice message)."""
+        message = self._new_incoming(user, chat_type, chat_id)
+        stored = self._store_file(content, f"music/{filename}")
+        message["audio"] = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "duration": duration,
+            "file_name": filename,
+            "mime_type": mime_type,
             "file_size": len(content),
         }
         self._feed("message", message)
@@ -729,11 +764,15 @@ class FakeTelegram:
         self._next_message_id[chat_id] = message_id + 1
         return message_id
 
-    def _store_file(self, content: bytes, path: str) -> _StoredFile:
+    def _store_file(self, content: bytes, path: str, *, claimed_size: int | None = None) -> _StoredFile:
         n = next(self._ids)
         file_id = f"BQACAgIAAxkBAAI{n:08d}"
         stored = _StoredFile(
-            file_id, f"AgAD{n:06d}", f"{path.rsplit('/', 1)[0]}/file_{n}_{path.rsplit('/', 1)[-1]}", content
+            file_id,
+            f"AgAD{n:06d}",
+            f"{path.rsplit('/', 1)[0]}/file_{n}_{path.rsplit('/', 1)[-1]}",
+            content,
+            claimed_size,
         )
         self._files[file_id] = stored
         self._files_by_path[stored.path] = stored
@@ -1151,10 +1190,12 @@ class FakeTelegram:
         stored = self._files.get(str(p.get("file_id", "")))
         if stored is None:
             raise ApiError(400, "Bad Request: invalid file_id")
+        if stored.size > MAX_GET_FILE_BYTES:
+            raise ApiError(400, "Bad Request: file is too big")
         return {
             "file_id": stored.file_id,
             "file_unique_id": stored.file_unique_id,
-            "file_size": len(stored.content),
+            "file_size": stored.size,
             "file_path": stored.path,
         }
 

@@ -13,6 +13,7 @@ from bot.tg.handlers.history import HistoryHandlers
 from bot.tg.handlers.interview import InterviewHandlers
 from bot.tg.handlers.practice import PracticeHandlers
 from bot.tg.handlers.profile import ProfileHandlers
+from bot.tg.handlers.voice import VoiceHandlers
 
 
 class ButtonHandlers:
@@ -23,12 +24,14 @@ class ButtonHandlers:
         history: HistoryHandlers,
         data: DataHandlers,
         profile: ProfileHandlers,
+        voice: VoiceHandlers,
     ) -> None:
         self.interview = interview
         self.practice = practice
         self.history = history
         self.data = data
         self.profile = profile
+        self.voice = voice
 
     @with_identity
     async def press(self, update: Update, context: Context, who: Identity) -> None:
@@ -51,5 +54,7 @@ class ButtonHandlers:
                 await self.data.press(update, context, who, action)
             case cd.SetLevel():
                 await self.profile.press(update, context, who, action)
+            case cd.AskDeeperReview():
+                await self.voice.press(update, context, who, action)
             case _:
                 assert_never(action)

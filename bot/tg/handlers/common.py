@@ -83,6 +83,14 @@ async def drop_keyboard(query: CallbackQuery) -> None:
         log.debug("could not remove keyboard: %s", exc)
 
 
+async def edit_keyboard(query: CallbackQuery, keyboard: InlineKeyboardMarkup) -> None:
+    """Replace the buttons under the pressed message (a double press or an old message: done)."""
+    try:
+        await query.edit_message_reply_markup(keyboard)
+    except TelegramError as exc:
+        log.debug("could not edit keyboard: %s", exc)
+
+
 async def edit_or_ignore(query: CallbackQuery, html: str, keyboard: InlineKeyboardMarkup | None) -> None:
     """Edit the pressed message in place; "not modified" and old messages count as done.
 

@@ -27,21 +27,33 @@ from bot.tg.handlers.common import (
     Context,
     answer_query,
     drop_keyboard,
+    edit_keyboard,
+    identity,
     reply,
     reply_html,
     with_identity,
 )
 
 
-def rating_keyboard(answer_id: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
+def rating_keyboard(answer_id: int, *, deeper: bool = False) -> InlineKeyboardMarkup:
+    """The self-rating buttons; with `deeper`, the "Deeper review" button below them."""
+    rows = [
         [
-            [
-                InlineKeyboardButton(label, callback_data=cd.RateAnswer(answer_id, rating).encode())
-                for rating, label in labels.RATING_LABELS.items()
-            ]
+            InlineKeyboardButton(label, callback_data=cd.RateAnswer(answer_id, rating).encode())
+            for rating, label in labels.RATING_LABELS.items()
         ]
-    )
+    ]
+    if deeper:
+        rows.append([_deeper_button(answer_id)])
+    return InlineKeyboardMarkup(rows)
+
+
+def deeper_keyboard(answer_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[_deeper_button(answer_id)]])
+
+
+def _deeper_button(answer_id: int) -> InlineKeyboardButton:
+    return InlineKeyboardButton(labels.DEEPER_REVIEW, callback_data=cd.AskDeeperReview(answer_id).encode())
 
 
 def continue_keyboard(session_id: int, topic: str | None) -> InlineKeyboardMarkup:
@@ -62,6 +74,7 @@ def continue_keyboard(session_id: int, topic: str | None) -> InlineKeyboardMarku
 class InterviewHandlers:
     def __init__(self, services: Services) -> None:
         self.interviews = services.interviews
+        self.deeper = services.deeper
 
     async def ask(self, update: Update, context: Context, prompt: QuestionPrompt) -> None:
         await reply(update, context, "question", prompt=prompt)
@@ -90,7 +103,7 @@ class InterviewHandlers:
         elif isinstance(outcome, NotAsked):
             await reply(update, context, "not_asked", topics=self.interviews.topics())
         else:
-            await self._answered(update, context, outcome)
+            await self.answered(update, context, outcome)
 
     @with_identity
     async def unknown_command(self, update: Update, context: Context, who: Identity) -> None:
@@ -105,7 +118,7 @@ class InterviewHandlers:
         elif isinstance(outcome, NotAsked):
             await fallback.unknown_command(update, context)
         else:
-            await self._answered(update, context, outcome)
+            await self.answered(update, context, outcome)
 
     async def _saved_before(self, update: Update, context: Context, who: Identity) -> None:
         """An answer handled again after a crash (its reply may never have gone out): say it
@@ -115,7 +128,7 @@ class InterviewHandlers:
         if prompt is not None:
             await self.ask(update, context, prompt)
 
-    async def _answered(
+    async def answered(
         self, update: Update, context: Context, outcome: Answered | TooLong | EmptyAnswer | NotSaved
     ) -> None:
         match outcome:
@@ -126,7 +139,10 @@ class InterviewHandlers:
             case NotSaved():
                 await reply(update, context, "not_saved")
             case Answered() as result:
-                await reply_html(update, context, feedback_message(result), rating_keyboard(result.answer_id))
+                who = identity(update)
+                deeper = who is not None and self.deeper.available_to(who)
+                keyboard = rating_keyboard(result.answer_id, deeper=deeper)
+                await reply_html(update, context, feedback_message(result), keyboard)
                 if result.next is not None:
                     await self.ask(update, context, result.next)
                 elif result.summary is not None and result.kind != "daily":
@@ -167,7 +183,11 @@ class InterviewHandlers:
                     await answer_query(query, "stale_button")
                     return
                 await answer_query(query, "rated", rated=rated)
-                await drop_keyboard(query)
+                if self.deeper.available_to(who):
+                    # The rating is done; the deeper review stays on offer.
+                    await edit_keyboard(query, deeper_keyboard(answer_id))
+                else:
+                    await drop_keyboard(query)
             case cd.ContinueInterview(session_id=sid):
                 prompt = await self.interviews.resume(who, sid)
                 await answer_query(query)
