@@ -3,7 +3,8 @@
 PTB confirms a batch of updates to Telegram with its next getUpdates call, which it makes as
 soon as the batch is queued, not once it is handled. `InboxRequest` wraps the getUpdates HTTP
 client: every batch is recorded in the database before PTB sees it, so before it can be
-confirmed; if recording fails, PTB gets an error instead of the updates and asks again. A copy
+confirmed (if the database cannot record them, they are handled unprotected, and the handlers
+tell users what was not saved). A copy
 Telegram sends again (it was recorded, but the process died before confirming it) reaches PTB
 as a bare update id, which no handler takes: the offset still moves past it.
 
@@ -77,12 +78,10 @@ class InboxRequest(BaseRequest):
         try:
             fresh = await self._inbox.record(batch)
         except Exception as exc:
-            # Not recorded means not safe to confirm: PTB treats this as a failed poll and asks
-            # again with the same offset, so Telegram keeps the updates.
-            log.warning("could not record %d update(s); asking Telegram again: %s", len(batch), exc)
-            return json.dumps(
-                {"ok": False, "error_code": 500, "description": "updates not recorded"}
-            ).encode()
+            # The database is in trouble: handle them anyway, unprotected, so users hear at once
+            # that an answer was not saved (and /help still works) rather than nothing at all.
+            log.warning("could not record %d update(s) in the inbox: %s", len(batch), exc)
+            return payload
         if len(fresh) == len(updates):
             return payload
         answer["result"] = [
