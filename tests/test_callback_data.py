@@ -37,6 +37,10 @@ ROUND_TRIPS: list[cd.Action] = [
     cd.PractiseAgain(MAX_ID),
     cd.DeleteData(True, MAX_ASKED_AT),
     cd.DeleteData(False),
+    cd.SkipFollowUp(MAX_ID),
+    cd.TryAgain(MAX_ID),
+    cd.SetFollowUps(True),
+    cd.SetFollowUps(False),
     # Every topic of the bank, in every payload that names one.
     *[cd.ToggleTopic(t) for t in TOPICS],
     *[cd.HistoryPage(1, t) for t in TOPICS],

@@ -39,6 +39,7 @@ _COMMANDS: Final[tuple[Command, ...]] = (
     Command("daily", "A practice question every day at your time: /daily 07:30 Europe/Berlin"),
     Command("topics", "Choose topics for new practice questions"),
     Command("interviewdate", "Count down to your real interview: /interviewdate 2026-12-15"),
+    Command("settings", "Your preferences: follow-up questions on or off"),
     Command(
         "history",
         "Your answers, page by page (add a topic: /history agile)",
@@ -104,6 +105,9 @@ DELETE_EVERYTHING: Final = "Delete everything"
 CANCEL: Final = "Cancel"
 TOPIC_SELECTED: Final = "✅"
 TOPIC_UNSELECTED: Final = "▫️"
+TRY_AGAIN: Final = "Try again"
+FOLLOW_UPS_ON: Final = "Follow-up questions: on"
+FOLLOW_UPS_OFF: Final = "Follow-up questions: off"
 
 # --- why a time, time zone, quiet-hours range or interview date was refused ------------------------
 

@@ -28,6 +28,7 @@ from bot.tg.handlers.data import DataHandlers
 from bot.tg.handlers.history import HistoryHandlers
 from bot.tg.handlers.interview import InterviewHandlers
 from bot.tg.handlers.practice import PracticeHandlers
+from bot.tg.handlers.settings import SettingsHandlers
 from bot.tg.handlers.start import GroupHandlers, StartHandlers
 from bot.tg.handlers.stats import StatsHandlers
 from bot.tg.jobs import sweep_prompts
@@ -88,7 +89,8 @@ def register_handlers(app: BotApplication, services: Services) -> None:
     history = HistoryHandlers(services)
     stats = StatsHandlers(services)
     data = DataHandlers(services)
-    buttons = ButtonHandlers(interview, practice, history, data)
+    settings = SettingsHandlers(services)
+    buttons = ButtonHandlers(interview, practice, history, data, settings)
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 
     app.add_handlers(
@@ -110,6 +112,7 @@ def register_handlers(app: BotApplication, services: Services) -> None:
             CommandHandler("topics", practice.topics, filters=private),
             CommandHandler("review", practice.review, filters=private),
             CommandHandler("interviewdate", practice.interview_date, filters=private),
+            CommandHandler("settings", settings.settings, filters=private),
             # After every command: a "/word" left is an answer if a question waits (the core decides).
             MessageHandler(filters.COMMAND & private, interview.unknown_command),
             MessageHandler(filters.TEXT & private, interview.answer),

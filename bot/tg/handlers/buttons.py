@@ -12,6 +12,7 @@ from bot.tg.handlers.data import DataHandlers
 from bot.tg.handlers.history import HistoryHandlers
 from bot.tg.handlers.interview import InterviewHandlers
 from bot.tg.handlers.practice import PracticeHandlers
+from bot.tg.handlers.settings import SettingsHandlers
 
 
 class ButtonHandlers:
@@ -21,11 +22,13 @@ class ButtonHandlers:
         practice: PracticeHandlers,
         history: HistoryHandlers,
         data: DataHandlers,
+        settings: SettingsHandlers,
     ) -> None:
         self.interview = interview
         self.practice = practice
         self.history = history
         self.data = data
+        self.settings = settings
 
     @with_identity
     async def press(self, update: Update, context: Context, who: Identity) -> None:
@@ -38,7 +41,13 @@ class ButtonHandlers:
         match action:
             case None:
                 await answer_query(query, "stale_button")
-            case cd.RateAnswer() | cd.ContinueInterview() | cd.RestartInterview():
+            case (
+                cd.RateAnswer()
+                | cd.ContinueInterview()
+                | cd.RestartInterview()
+                | cd.SkipFollowUp()
+                | cd.TryAgain()
+            ):
                 await self.interview.press(update, context, who, action)
             case cd.SkipPrompt() | cd.SnoozePrompt() | cd.SetDailyTime() | cd.ToggleTopic():
                 await self.practice.press(update, context, who, action)
@@ -46,5 +55,7 @@ class ButtonHandlers:
                 await self.history.press(update, context, who, action)
             case cd.DeleteData():
                 await self.data.press(update, context, who, action)
+            case cd.SetFollowUps():
+                await self.settings.press(update, context, who, action)
             case _:
                 assert_never(action)

@@ -8,7 +8,9 @@ from bot.core.interview import (
     AlreadyRunning,
     Answered,
     EmptyAnswer,
+    FollowUpAnswered,
     Identity,
+    InterviewSummary,
     NotAsked,
     NotSaved,
     QuestionPrompt,
@@ -33,14 +35,22 @@ from bot.tg.handlers.common import (
 )
 
 
-def rating_keyboard(answer_id: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
+def rating_keyboard(answer_id: int, *, try_again: bool = False) -> InlineKeyboardMarkup:
+    """Self-ratings; with `try_again`, a second row that re-asks the question at once."""
+    rows = [
         [
-            [
-                InlineKeyboardButton(label, callback_data=cd.RateAnswer(answer_id, rating).encode())
-                for rating, label in labels.RATING_LABELS.items()
-            ]
+            InlineKeyboardButton(label, callback_data=cd.RateAnswer(answer_id, rating).encode())
+            for rating, label in labels.RATING_LABELS.items()
         ]
+    ]
+    if try_again:
+        rows.append([InlineKeyboardButton(labels.TRY_AGAIN, callback_data=cd.TryAgain(answer_id).encode())])
+    return InlineKeyboardMarkup(rows)
+
+
+def skip_keyboard(session_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(labels.SKIP, callback_data=cd.SkipFollowUp(session_id).encode())]]
     )
 
 
@@ -64,7 +74,8 @@ class InterviewHandlers:
         self.interviews = services.interviews
 
     async def ask(self, update: Update, context: Context, prompt: QuestionPrompt) -> None:
-        await reply(update, context, "question", prompt=prompt)
+        keyboard = skip_keyboard(prompt.session_id) if prompt.probe is not None else None
+        await reply(update, context, "question", keyboard, prompt=prompt)
 
     @with_identity
     async def start(self, update: Update, context: Context, who: Identity) -> None:
@@ -84,7 +95,9 @@ class InterviewHandlers:
         message = update.effective_message
         if message is None or message.text is None:
             return
-        outcome = await self.interviews.answer(who, message.text, message.message_id)
+        outcome = await self.interviews.answer(
+            who, message.text, message.message_id, sent_at=message.date, follow_ups=True
+        )
         if isinstance(outcome, NotAsked):
             await reply(update, context, "not_asked", topics=self.interviews.topics())
         else:
@@ -97,14 +110,19 @@ class InterviewHandlers:
         message = update.effective_message
         if message is None or message.text is None:
             return
-        outcome = await self.interviews.answer(who, message.text, message.message_id)
+        outcome = await self.interviews.answer(
+            who, message.text, message.message_id, sent_at=message.date, follow_ups=True
+        )
         if isinstance(outcome, NotAsked):
             await fallback.unknown_command(update, context)
         else:
             await self._answered(update, context, outcome)
 
     async def _answered(
-        self, update: Update, context: Context, outcome: Answered | TooLong | EmptyAnswer | NotSaved
+        self,
+        update: Update,
+        context: Context,
+        outcome: Answered | FollowUpAnswered | TooLong | EmptyAnswer | NotSaved,
     ) -> None:
         match outcome:
             case TooLong(length=length, limit=limit):
@@ -114,13 +132,29 @@ class InterviewHandlers:
             case NotSaved():
                 await reply(update, context, "not_saved")
             case Answered() as result:
-                await reply_html(update, context, feedback_message(result), rating_keyboard(result.answer_id))
-                if result.next is not None:
-                    await self.ask(update, context, result.next)
-                elif result.summary is not None and result.kind != "daily":
-                    await reply(update, context, "summary", summary=result.summary)
+                keyboard = rating_keyboard(result.answer_id, try_again=True)
+                await reply_html(update, context, feedback_message(result), keyboard)
+                await self._then(update, context, result.next, result.summary, result.kind)
+            case FollowUpAnswered() as result:
+                keyboard = rating_keyboard(result.answer_id, try_again=True)
+                await reply(update, context, "follow_up_feedback", keyboard, result=result)
+                await self._then(update, context, result.next, result.summary, result.kind)
             case _:
                 assert_never(outcome)
+
+    async def _then(
+        self,
+        update: Update,
+        context: Context,
+        nxt: QuestionPrompt | None,
+        summary: InterviewSummary | None,
+        kind: str,
+    ) -> None:
+        """After a feedback: what the session waits for now, or the summary once it ended."""
+        if nxt is not None:
+            await self.ask(update, context, nxt)
+        elif summary is not None and kind != "daily":
+            await reply(update, context, "summary", summary=summary)
 
     @with_identity
     async def cancel(self, update: Update, context: Context, who: Identity) -> None:
@@ -143,9 +177,9 @@ class InterviewHandlers:
         update: Update,
         context: Context,
         who: Identity,
-        action: cd.RateAnswer | cd.ContinueInterview | cd.RestartInterview,
+        action: cd.RateAnswer | cd.ContinueInterview | cd.RestartInterview | cd.SkipFollowUp | cd.TryAgain,
     ) -> None:
-        """The interview's buttons: self-ratings, continue and restart."""
+        """The interview's buttons: self-ratings, continue and restart, skip a follow-up, try again."""
         query = update.callback_query
         assert query is not None
         match action:
@@ -172,5 +206,20 @@ class InterviewHandlers:
                 await answer_query(query)
                 await drop_keyboard(query)
                 await self._started(update, context, outcome)
+            case cd.SkipFollowUp(session_id=sid):
+                skipped = await self.interviews.skip_probe(who, sid)
+                if skipped is None:  # answered, skipped or cancelled since, or not this user's
+                    await answer_query(query, "stale_button")
+                    return
+                await answer_query(query)
+                await drop_keyboard(query)
+                await self._then(update, context, skipped.next, skipped.summary, "interview")
+            case cd.TryAgain(answer_id=answer_id):
+                prompt = await self.interviews.retry(who, answer_id)
+                if prompt is None:
+                    await answer_query(query, "stale_button")
+                    return
+                await answer_query(query)
+                await self.ask(update, context, prompt)
             case _:
                 assert_never(action)
