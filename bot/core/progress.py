@@ -27,6 +27,7 @@ from bot.core.feedback import Feedback
 from bot.core.feedback.stored import from_stored
 from bot.core.interview import Identity, InterviewService
 from bot.core.picking import resolve_topic
+from bot.core.probes import Probe
 from bot.core.rating import Rating
 from bot.core.reviews import user_zone
 from bot.core.schedule_time import local_date
@@ -110,6 +111,9 @@ class Attempt:
     diff: AttemptDiff | None
     # The analysis shown when it was answered; None for answers stored before it was kept.
     feedback: Feedback | None = None
+    # The follow-up asked after it and the answer to it (None: none asked, or skipped).
+    probe: Probe | None = None
+    probe_answer: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,6 +309,8 @@ class ProgressService:
                     word_count=record.word_count,
                     diff=attempt_diff(question, previous, record) if previous else None,
                     feedback=from_stored(record.analysis),
+                    probe=Probe.parse(record.probe),
+                    probe_answer=record.probe_answer,
                 )
             )
             previous = record
