@@ -85,7 +85,10 @@ async def test_full_interview(fake: FakeTelegram, bot_settings: Settings) -> Non
     good = dict(first.buttons())["Good"]
     query = fake.press_button(ann, first.message_id, good)
     await fake.wait_for(lambda: fake.callback_answer(query) is not None)
-    await fake.wait_for(lambda: message(fake, ann, first.message_id).reply_markup is None)
+    # Once rated, only Try again stays under the feedback.
+    await fake.wait_for(
+        lambda: [b for b, _ in message(fake, ann, first.message_id).buttons()] == ["Try again"]
+    )
     answer = fake.callback_answer(query)
     assert answer is not None and answer.text == "Saved: Good — next review in 2 days"
 

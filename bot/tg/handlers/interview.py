@@ -1,8 +1,10 @@
 """/interview, answers, self-ratings and /cancel."""
 
+import logging
 from typing import assert_never
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import TelegramError
 
 from bot.core.interview import (
     AlreadyRunning,
@@ -34,6 +36,8 @@ from bot.tg.handlers.common import (
     with_identity,
 )
 
+log = logging.getLogger(__name__)
+
 
 def rating_keyboard(answer_id: int, *, try_again: bool = False) -> InlineKeyboardMarkup:
     """Self-ratings; with `try_again`, a second row that re-asks the question at once."""
@@ -46,6 +50,26 @@ def rating_keyboard(answer_id: int, *, try_again: bool = False) -> InlineKeyboar
     if try_again:
         rows.append([InlineKeyboardButton(labels.TRY_AGAIN, callback_data=cd.TryAgain(answer_id).encode())])
     return InlineKeyboardMarkup(rows)
+
+
+def try_again_keyboard(answer_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(labels.TRY_AGAIN, callback_data=cd.TryAgain(answer_id).encode())]]
+    )
+
+
+async def keep_try_again(query: CallbackQuery, answer_id: int) -> None:
+    """Once rated, only Try again stays under the feedback (rating again changes nothing)."""
+    message = query.message
+    keyboard = try_again_keyboard(answer_id)
+    # The update carries the message as Telegram holds it now: a second tap finds the rating
+    # buttons gone already, and an edit that changes nothing would be refused.
+    if not isinstance(message, Message) or message.reply_markup in (None, keyboard):
+        return
+    try:
+        await query.edit_message_reply_markup(keyboard)
+    except TelegramError as exc:  # a double press raced us, or the message is too old: done
+        log.debug("could not change keyboard: %s", exc)
 
 
 def skip_keyboard(session_id: int) -> InlineKeyboardMarkup:
@@ -189,7 +213,7 @@ class InterviewHandlers:
                     await answer_query(query, "stale_button")
                     return
                 await answer_query(query, "rated", rated=rated)
-                await drop_keyboard(query)
+                await keep_try_again(query, answer_id)
             case cd.ContinueInterview(session_id=sid):
                 prompt = await self.interviews.resume(who, sid)
                 await answer_query(query)
