@@ -287,6 +287,14 @@ StartOutcome = Started | AlreadyRunning | UnknownTopic
 AnswerOutcome = Answered | FollowUpAnswered | NotAsked | TooLong | EmptyAnswer | NotSaved
 
 
+def _number(answer: AnswerRecord, session: SessionRecord) -> int:
+    """The question's number in its session (an attempt after Try again has no position)."""
+    if answer.position is not None:
+        return answer.position + 1
+    ids = session.question_ids
+    return ids.index(answer.question_id) + 1 if answer.question_id in ids else 1
+
+
 def _own_covered(answer: AnswerRecord) -> tuple[int, ...]:
     """The points the main answer covered by itself (`covered` also counts its follow-up)."""
     own = from_stored(answer.analysis)
@@ -761,7 +769,7 @@ class InterviewService:
             return FollowUpAnswered(
                 latest.id,
                 question,
-                (latest.position or 0) + 1,
+                _number(latest, target),
                 len(target.question_ids),
                 probe,
                 feedback,
@@ -802,7 +810,7 @@ class InterviewService:
                 nxt, summary = self.prompt_for(target), None
         else:
             nxt, summary = self._after_part(target, await uow.answers.for_session(target.id))
-        number = (latest.position + 1) if latest.position is not None else 0
+        number = _number(latest, target)
         return Answered(
             latest.id,
             question,
