@@ -342,3 +342,37 @@ async def test_a_second_part_that_covers_the_gap_withdraws_the_follow_up(
         assert EXPIRED in (await press(fake, ann, probe.message_id, skip) or "")
     [row] = rows(bot_settings, "SELECT parts, probe, probe_answer FROM answer")
     assert (row.parts, row.probe, row.probe_answer) == (2, None, None)
+
+
+async def test_a_quick_second_message_sent_after_the_next_question_still_continues_the_answer(
+    fake: FakeTelegram, bot: BotApplication, bot_settings: Settings, clock: FakeClock
+) -> None:
+    """The window rule: dated after question 2 was sent, but within PART_WINDOW of the first
+    part and of question 2 (nobody reads and answers a question that fast)."""
+    ann = fake.user(1001, "Ann")
+    await follow_ups_off(fake, ann)
+    clock.now = clock.now.replace(microsecond=0)
+    start = int(clock.now.timestamp())
+    await say(fake, ann, "/interview", 1)
+    before = len(fake.messages(ann.id))
+    fake.send_text(ann, "We ran a pilot first.", date=start)
+    await fake.wait_for_messages(ann.id, before + 2)  # question 2 is sent at `start`
+    updated, _ = await say_dated(fake, ann, "And then a phased rollout.", start + 10, 2)
+    assert updated.plain_text.startswith("Updated feedback on question 1 of 5")
+    # Past the window: question 2's answer.
+    feedback2, _ = await say_dated(fake, ann, "Question two's answer.", start + 45, 2)
+    assert "Feedback on question 2 of 5" in feedback2.plain_text
+    stored = rows(bot_settings, "SELECT text, position FROM answer ORDER BY id")
+    assert [(r.text, r.position) for r in stored] == [
+        ("We ran a pilot first.\nAnd then a phased rollout.", 0),
+        ("Question two's answer.", 1),
+    ]
+
+
+async def say_dated(
+    fake: FakeTelegram, user: FakeUser, text: str, date: int, replies: int
+) -> list[SentMessage]:
+    """Send a text Telegram dates `date` and wait for the next `replies` messages."""
+    before = len(fake.messages(user.id))
+    fake.send_text(user, text, date=date)
+    return (await fake.wait_for_messages(user.id, before + replies))[before:]
