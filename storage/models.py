@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     text,
+    true,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -65,6 +66,8 @@ class User(Base):
     topic_weights: Mapped[dict[str, Any] | None]
     # The user's real interview: reviews are never scheduled after it.
     interview_date: Mapped[date | None] = mapped_column(Date)
+    # Whether a mock interview asks a follow-up after an answer that leaves something out.
+    follow_ups: Mapped[bool] = mapped_column(default=True, server_default=true())
 
 
 class InterviewSession(Base):
@@ -92,6 +95,12 @@ class InterviewSession(Base):
     started_at: Mapped[datetime]
     asked_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
+    # A follow-up waiting for its answer: the answer it follows up, and the probe's stored form
+    # (bot.core.probes). While it waits, position stays at that answer's question.
+    probe_answer_id: Mapped[int | None]
+    probe: Mapped[str | None] = mapped_column(Text)
+    # Try again: this question is asked once more before the pending one.
+    retry_question_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class Answer(Base):
@@ -137,6 +146,21 @@ class Answer(Base):
         JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
     )
     deeper_review_at: Mapped[datetime | None]
+    # The follow-up asked after this answer (bot.core.probes' stored form), the candidate's
+    # answer to it, the points that answer covered and its analysis; `covered` counts both.
+    probe: Mapped[str | None] = mapped_column(Text)
+    probe_answer: Mapped[str | None] = mapped_column(Text)
+    probe_covered: Mapped[list[Any] | None] = mapped_column(
+        JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+    )
+    probe_analysis: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+    )
+    probe_answered_at: Mapped[datetime | None]
+    # An answer sent as several messages: how many, and the latest one's id and Telegram date.
+    parts: Mapped[int] = mapped_column(SmallInteger, default=1, server_default="1")
+    last_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    last_part_at: Mapped[datetime | None]
 
 
 class PracticeSchedule(Base):

@@ -27,6 +27,11 @@ class SessionRecord:
     kind: SessionKind
     started_at: datetime
     asked_at: datetime
+    # A follow-up waiting for its answer (the answer it follows up, the probe's stored form).
+    probe_answer_id: int | None = None
+    probe: str | None = None
+    # A question re-asked by Try again before the pending one.
+    retry_question_id: str | None = None
 
     @property
     def pending_question_id(self) -> str | None:
@@ -54,6 +59,8 @@ class NewAnswer:
     # A spoken answer (text is its transcript): the voice's Telegram file id and its seconds.
     voice_file_id: str | None = None
     voice_seconds: int | None = None
+    # The Telegram date of the message (None where a front end has none).
+    last_part_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +82,16 @@ class AnswerRecord:
     voice_seconds: int | None = None
     # The language model's review, when one was asked for (bot.core.review_model).
     deeper_review: dict[str, Any] | None = None
+    # The follow-up asked after it (stored form), the answer to it and what that answer covered.
+    probe: str | None = None
+    probe_answer: str | None = None
+    probe_covered: tuple[int, ...] | None = None
+    probe_analysis: dict[str, Any] | None = None
+    probe_answered_at: datetime | None = None
+    # The messages the answer arrived in: how many, the latest one's id and Telegram date.
+    parts: int = 1
+    last_message_id: int | None = None
+    last_part_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,6 +55,9 @@ def _session_record(row: Row[Any]) -> SessionRecord:
         kind=SessionKind(row.kind),
         started_at=row.started_at,
         asked_at=row.asked_at,
+        probe_answer_id=row.probe_answer_id,
+        probe=row.probe,
+        retry_question_id=row.retry_question_id,
     )
 
 
@@ -82,6 +85,14 @@ def answer_record(row: Row[Any]) -> AnswerRecord:
         analysis=row.analysis,
         voice_seconds=row.voice_seconds,
         deeper_review=row.deeper_review,
+        probe=row.probe,
+        probe_answer=row.probe_answer,
+        probe_covered=tuple(row.probe_covered) if row.probe_covered is not None else None,
+        probe_analysis=row.probe_analysis,
+        probe_answered_at=row.probe_answered_at,
+        parts=row.parts,
+        last_message_id=row.last_message_id,
+        last_part_at=row.last_part_at,
     )
 
 
@@ -189,6 +200,14 @@ class UserRepository:
         value = weights if weights is not None else null()
         await self.conn.execute(update(_user).where(_user.c.id == user_id).values(topic_weights=value))
 
+    async def follow_ups(self, user_id: int) -> bool:
+        """Whether mock interviews ask this user follow-up questions."""
+        value = await self.conn.scalar(select(_user.c.follow_ups).where(_user.c.id == user_id))
+        return bool(value) if value is not None else True
+
+    async def set_follow_ups(self, user_id: int, enabled: bool) -> None:
+        await self.conn.execute(update(_user).where(_user.c.id == user_id).values(follow_ups=enabled))
+
     async def deactivate(self, user_id: int) -> None:
         """The user blocked the bot: no more prompts until they send /start again."""
         await self.conn.execute(update(_user).where(_user.c.id == user_id).values(is_active=False))
@@ -294,6 +313,54 @@ class SessionRepository:
         """Restart the answer timer when a question is asked again."""
         await self.conn.execute(update(_session).where(_session.c.id == session_id).values(asked_at=now))
 
+    # --- follow-ups and Try again (bot/core/interview.py keeps the rules) ---
+
+    async def latest_for_user(self, user_id: int) -> SessionRecord | None:
+        """The user's most recent session, running or not."""
+        row = (
+            await self.conn.execute(
+                select(_session).where(_session.c.user_id == user_id).order_by(_session.c.id.desc()).limit(1)
+            )
+        ).first()
+        return _session_record(row) if row else None
+
+    async def set_probe(
+        self, session: SessionRecord, answer_id: int, probe: str | None, now: datetime
+    ) -> bool:
+        """Ask (or, with None, withdraw) a follow-up on `answer_id` while the session still waits at
+        the same position; False if it moved on meanwhile."""
+        result = await self.conn.execute(
+            update(_session)
+            .where(
+                _session.c.id == session.id,
+                _session.c.position == session.position,
+                _session.c.status == SessionStatus.ACTIVE,
+            )
+            .values(probe_answer_id=answer_id if probe else None, probe=probe, asked_at=now)
+        )
+        return result.rowcount == 1
+
+    async def take_probe(self, session_id: int, answer_id: int) -> bool:
+        """Clear the waiting follow-up on `answer_id`; False if it was answered or skipped already."""
+        result = await self.conn.execute(
+            update(_session)
+            .where(_session.c.id == session_id, _session.c.probe_answer_id == answer_id)
+            .values(probe_answer_id=None, probe=None)
+        )
+        return result.rowcount == 1
+
+    async def set_retry(self, session_id: int, question_id: str | None, now: datetime) -> bool:
+        """Re-ask `question_id` before the pending question (None: that attempt was given)."""
+        values: dict[str, Any] = {"retry_question_id": question_id}
+        if question_id is not None:
+            values["asked_at"] = now
+        result = await self.conn.execute(
+            update(_session)
+            .where(_session.c.id == session_id, _session.c.status == SessionStatus.ACTIVE)
+            .values(**values)
+        )
+        return result.rowcount == 1
+
 
 class AnswerRepository:
     def __init__(self, conn: AsyncConnection) -> None:
@@ -322,6 +389,8 @@ class AnswerRepository:
                     "analysis": new.analysis,
                     "voice_file_id": new.voice_file_id,
                     "voice_seconds": new.voice_seconds,
+                    "last_message_id": new.source_message_id,
+                    "last_part_at": new.last_part_at,
                 },
             )
         except DBAPIError as error:
@@ -370,15 +439,6 @@ class AnswerRepository:
         )
         return [answer_record(r) for r in rows]
 
-    async def has_message(self, user_id: int, message_id: int) -> bool:
-        """Whether this message was stored as an answer already (index-only lookup)."""
-        found = await self.conn.execute(
-            select(_answer.c.source_message_id)
-            .where(_answer.c.user_id == user_id, _answer.c.source_message_id == message_id)
-            .limit(1)
-        )
-        return found.first() is not None
-
     async def by_message(self, user_id: int, message_id: int) -> AnswerRecord | None:
         row = (
             await self.conn.execute(
@@ -386,6 +446,85 @@ class AnswerRepository:
             )
         ).first()
         return answer_record(row) if row else None
+
+    async def by_id(self, answer_id: int) -> AnswerRecord | None:
+        row = (await self.conn.execute(select(_answer).where(_answer.c.id == answer_id))).first()
+        return answer_record(row) if row else None
+
+    async def latest_in_session(self, session_id: int) -> AnswerRecord | None:
+        row = (
+            await self.conn.execute(
+                select(_answer)
+                .where(_answer.c.session_id == session_id)
+                .order_by(_answer.c.id.desc())
+                .limit(1)
+            )
+        ).first()
+        return answer_record(row) if row else None
+
+    async def set_probe(self, answer_id: int, probe: str | None) -> None:
+        """The follow-up asked after the answer (stored form)."""
+        await self.conn.execute(update(_answer).where(_answer.c.id == answer_id).values(probe=probe))
+
+    async def record_probe_answer(
+        self,
+        answer_id: int,
+        *,
+        text: str,
+        probe_covered: Sequence[int],
+        covered: Sequence[int],
+        analysis: dict[str, Any] | None,
+        at: datetime,
+        message_id: int | None,
+        part_at: datetime | None,
+        parts: int | None = None,
+    ) -> None:
+        """Store the answer to the follow-up; `covered` becomes what both answers covered."""
+        values: dict[str, Any] = {
+            "probe_answer": text,
+            "probe_covered": list(probe_covered),
+            "probe_analysis": analysis,
+            "probe_answered_at": at,
+            "covered": list(covered),
+            "last_message_id": message_id,
+            "last_part_at": part_at,
+        }
+        if parts is not None:
+            values["parts"] = parts
+        try:
+            await self.conn.execute(update(_answer).where(_answer.c.id == answer_id).values(**values))
+        except DBAPIError as error:
+            raise _storage_error(error) from error.orig
+
+    async def continue_answer(
+        self,
+        answer_id: int,
+        *,
+        text: str,
+        word_count: int,
+        covered: Sequence[int],
+        analysis: dict[str, Any] | None,
+        parts: int,
+        message_id: int | None,
+        part_at: datetime | None,
+    ) -> None:
+        """One more message of the same answer: the joined text and its new assessment."""
+        try:
+            await self.conn.execute(
+                update(_answer)
+                .where(_answer.c.id == answer_id)
+                .values(
+                    text=text,
+                    word_count=word_count,
+                    covered=list(covered),
+                    analysis=analysis,
+                    parts=parts,
+                    last_message_id=message_id,
+                    last_part_at=part_at,
+                )
+            )
+        except DBAPIError as error:
+            raise _storage_error(error) from error.orig
 
     async def answered_question_ids(self, user_id: int) -> set[str]:
         rows = await self.conn.execute(

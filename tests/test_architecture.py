@@ -10,11 +10,13 @@ from bot.core.endpoint import ServiceFailure
 from bot.core.feedback import Feedback, FeedbackMatcher, Focus
 from bot.core.interview import (
     Answered,
+    FollowUpAnswered,
     InterviewSummary,
     QuestionPrompt,
     Rated,
     SummaryItem,
 )
+from bot.core.probes import Probe
 from bot.core.progress import (
     Attempt,
     AttemptDiff,
@@ -196,6 +198,20 @@ def sample_context(bank: QuestionBank) -> dict[str, dict[str, object]]:
         "deeper_review with nothing covered": {
             "question": q,
             "review": review.model_copy(update={"covered": [], "factual_errors": []}),
+        },
+        "settings": {"follow_ups": True},
+        "settings with follow-ups off": {"follow_ups": False},
+        "question with a follow-up": {"prompt": QuestionPrompt(1, 2, 5, q, probe=Probe("result"))},
+        "question with Try again": {"prompt": QuestionPrompt(1, 2, 5, q, retry=True)},
+        "follow_up_feedback": {
+            "result": FollowUpAnswered(
+                9, story, 2, 5, Probe("point", "Risks"), analysed, (0,), (0, 1), None, None
+            )
+        },
+        "follow_up_feedback with the result": {
+            "result": FollowUpAnswered(
+                9, story, 2, 5, Probe("result"), analysed, (), (0,), None, None, parts=2
+            )
         },
     }
 

@@ -46,6 +46,10 @@ ROUND_TRIPS: list[cd.Action] = [
     *[cd.SetLevel("coordinator", True, t) for t in TOPICS],
     cd.AskDeeperReview(MAX_ID),
     cd.AskDeeperReview(1),
+    cd.SkipFollowUp(MAX_ID),
+    cd.TryAgain(MAX_ID),
+    cd.SetFollowUps(True),
+    cd.SetFollowUps(False),
     # Every topic of the bank, in every payload that names one.
     *[cd.ToggleTopic(t) for t in TOPICS],
     *[cd.HistoryPage(1, t) for t in TOPICS],

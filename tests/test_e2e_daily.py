@@ -38,6 +38,7 @@ from questions.schema import Question
 from questions.topics import TOPICS
 from tests.conftest import FakeClock, running_bot, write_bot_settings
 from tests.fake_telegram import FakeTelegram, FakeUser, SentMessage
+from tests.follow_up_helpers import follow_ups_off
 from tests.test_e2e_interview import message, rows, say
 
 ANSWER = (
@@ -562,7 +563,7 @@ async def test_answering_a_prompt_rates_it_and_the_review_comes_back_when_due(
         # (the next message the bot sends is the reply to the next command).
         [feedback] = await say(fake, ann, ANSWER, 1)
         assert feedback.plain_text.startswith("Feedback on question 1 of 1")
-        assert [label for label, _ in feedback.buttons()] == ["Again", "Hard", "Good", "Easy"]
+        assert [label for label, _ in feedback.buttons()] == ["Again", "Hard", "Good", "Easy", "Try again"]
         [nothing] = await say(fake, ann, "/review", 1)
         assert "no reviews scheduled yet" in nothing.plain_text
         [stored] = rows(
@@ -760,6 +761,7 @@ async def test_review_says_when_nothing_is_due_then_asks_each_due_question(
         assert "You have no reviews scheduled yet." in none_yet.plain_text
 
         # A mock interview, three answers rated a minute apart: Again, Hard, Good.
+        await follow_ups_off(fake, ann)  # question after question (follow-ups: test_e2e_follow_ups.py)
         await say(fake, ann, "/interview", 1)
         feedbacks = []
         for n in range(5):

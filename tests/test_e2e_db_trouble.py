@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 
 from bot.config import Settings
 from tests.fake_telegram import FakeTelegram
+from tests.follow_up_helpers import follow_ups_off
 from tests.test_e2e_interview import rows, say
 
 pytestmark = pytest.mark.usefixtures("bot")
@@ -39,6 +40,7 @@ async def test_an_answer_sent_while_the_database_is_locked_is_reported_unsaved(
     fake: FakeTelegram, bot_settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     ann = fake.user(1601, "Ann")
+    await follow_ups_off(fake, ann)  # the plain flow; follow-ups: test_e2e_follow_ups.py
     [question] = await say(fake, ann, "/interview", 1)
     assert question.plain_text.startswith("Question 1 of 5 · ")
     answer = "I agreed the goals with the sponsor and mapped every stakeholder first."

@@ -5,6 +5,7 @@ from sqlalchemy import create_engine, text
 
 from bot.config import Settings
 from tests.fake_telegram import FakeTelegram
+from tests.follow_up_helpers import follow_ups_off
 from tests.test_e2e_interview import rows, say
 
 pytestmark = pytest.mark.usefixtures("bot")
@@ -26,6 +27,7 @@ async def test_an_invisible_answer_keeps_the_question_waiting(
     fake: FakeTelegram, bot_settings: Settings, invisible: str
 ) -> None:
     ann = fake.user(1501, "Ann")
+    await follow_ups_off(fake, ann)  # the plain flow; follow-ups: test_e2e_follow_ups.py
     [question] = await say(fake, ann, "/interview", 1)
     assert question.plain_text.startswith("Question 1 of 5 · ")
     [reply] = await say(fake, ann, invisible, 1)
@@ -51,6 +53,7 @@ async def test_a_failing_save_is_reported_and_logged_not_disguised(
     fake: FakeTelegram, bot_settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     ann = fake.user(1502, "Ann")
+    await follow_ups_off(fake, ann)  # the plain flow; follow-ups: test_e2e_follow_ups.py
     await say(fake, ann, "/interview", 1)
     # A real fault in the real database: every insert into answer is refused.
     execute(
@@ -85,6 +88,7 @@ async def test_a_slash_answer_is_taken_while_a_question_waits(
     fake: FakeTelegram, bot_settings: Settings
 ) -> None:
     ann = fake.user(1503, "Ann")
+    await follow_ups_off(fake, ann)  # the plain flow; follow-ups: test_e2e_follow_ups.py
     # Nothing waits: still an unknown command, and nothing is stored.
     [unknown] = await say(fake, ann, SLASH_COMMAND, 1)
     assert "I don't know the command /etc" in unknown.plain_text and "/help" in unknown.plain_text
@@ -97,7 +101,7 @@ async def test_a_slash_answer_is_taken_while_a_question_waits(
         feedback, nxt = await say(fake, ann, answer, 2)
         assert f"Feedback on question {n} of 5" in feedback.plain_text
         assert SLASH_NOTE in feedback.plain_text
-        assert [label for label, _ in feedback.buttons()] == ["Again", "Hard", "Good", "Easy"]
+        assert [label for label, _ in feedback.buttons()] == ["Again", "Hard", "Good", "Easy", "Try again"]
         assert nxt.plain_text.startswith(f"Question {n + 1} of 5 · ")
     assert [r.text for r in rows(bot_settings, "SELECT text FROM answer ORDER BY position")] == [
         SLASH_COMMAND,

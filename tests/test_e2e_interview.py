@@ -14,6 +14,7 @@ from bot.tg.app import BotApplication
 from questions.loader import QuestionBank
 from tests.conftest import FakeClock, running_bot
 from tests.fake_telegram import FakeTelegram, FakeUser, SentMessage
+from tests.follow_up_helpers import follow_ups_off
 
 pytestmark = pytest.mark.usefixtures("bot")
 
@@ -63,6 +64,8 @@ async def test_full_interview(fake: FakeTelegram, bot_settings: Settings) -> Non
     [helptext] = await say(fake, ann, "/help", 1)
     assert all(f"/{c}" in helptext.plain_text for c, _ in fake.commands())
 
+    # This test walks the plain question-after-question flow (follow-ups: tests/test_e2e_follow_ups.py).
+    await follow_ups_off(fake, ann)
     [question] = await say(fake, ann, "/interview", 1)
     assert question.plain_text.startswith("Question 1 of 5 · ")
     feedback_messages = []
@@ -70,7 +73,7 @@ async def test_full_interview(fake: FakeTelegram, bot_settings: Settings) -> Non
         feedback, following = await say(fake, ann, answer_text(n), 2)
         assert f"Feedback on question {n} of 5" in feedback.plain_text
         assert "talking points covered" in feedback.plain_text
-        assert [label for label, _ in feedback.buttons()] == ["Again", "Hard", "Good", "Easy"]
+        assert [label for label, _ in feedback.buttons()] == ["Again", "Hard", "Good", "Easy", "Try again"]
         feedback_messages.append(feedback)
         if n < 5:
             assert following.plain_text.startswith(f"Question {n + 1} of 5 · ")
@@ -82,7 +85,10 @@ async def test_full_interview(fake: FakeTelegram, bot_settings: Settings) -> Non
     good = dict(first.buttons())["Good"]
     query = fake.press_button(ann, first.message_id, good)
     await fake.wait_for(lambda: fake.callback_answer(query) is not None)
-    await fake.wait_for(lambda: message(fake, ann, first.message_id).reply_markup is None)
+    # Once rated, only Try again stays under the feedback.
+    await fake.wait_for(
+        lambda: [b for b, _ in message(fake, ann, first.message_id).buttons()] == ["Try again"]
+    )
     answer = fake.callback_answer(query)
     assert answer is not None and answer.text == "Saved: Good — next review in 2 days"
 
@@ -107,6 +113,7 @@ async def test_restart_in_the_middle_of_an_interview(
     clock: FakeClock,
 ) -> None:
     ann = fake.user(1001, "Ann")
+    await follow_ups_off(fake, ann)
     await say(fake, ann, "/interview", 1)
     _, second_question = await say(fake, ann, answer_text(1), 2)
     await settled(fake)
@@ -162,9 +169,10 @@ async def test_group_chats_are_turned_away(fake: FakeTelegram, bot_settings: Set
 
 async def test_edits_never_move_the_interview_on(fake: FakeTelegram, bot_settings: Settings) -> None:
     ann = fake.user(1001, "Ann")
+    await follow_ups_off(fake, ann)
     await say(fake, ann, "/interview", 1)
     fake.send_text(ann, "first version of my answer")
-    await fake.wait_for_messages(ann.id, 3)
+    await fake.wait_for_messages(ann.id, 4)
     answered = rows(bot_settings, "SELECT source_message_id FROM answer")[0].source_message_id
 
     before = len(fake.messages(ann.id))
@@ -274,15 +282,17 @@ async def test_longest_telegram_answer_round_trips(fake: FakeTelegram, bot_setti
 
 async def test_two_users_interview_at_once(fake: FakeTelegram, bot_settings: Settings) -> None:
     ann, bob = fake.user(1001, "Ann"), fake.user(1002, "Bob")
+    await follow_ups_off(fake, ann)
+    await follow_ups_off(fake, bob)
     fake.send_text(ann, "/interview")
     fake.send_text(bob, "/interview")
-    await fake.wait_for_messages(ann.id, 1)
-    await fake.wait_for_messages(bob.id, 1)
+    await fake.wait_for_messages(ann.id, 2)
+    await fake.wait_for_messages(bob.id, 2)
     for n in range(1, 6):
         fake.send_text(ann, f"ann {n}")
         fake.send_text(bob, f"bob {n}")
-        await fake.wait_for_messages(ann.id, 1 + 2 * n)
-        await fake.wait_for_messages(bob.id, 1 + 2 * n)
+        await fake.wait_for_messages(ann.id, 2 + 2 * n)
+        await fake.wait_for_messages(bob.id, 2 + 2 * n)
     assert fake.last_message(ann.id).plain_text.startswith("Interview complete")
     assert fake.last_message(bob.id).plain_text.startswith("Interview complete")
     by_user = rows(

@@ -10,15 +10,16 @@ import logging
 import random
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
 from bot.core.clock import Clock
-from bot.core.feedback import Feedback, FeedbackMatcher, Focus, next_focus, tone
+from bot.core.feedback import Feedback, FeedbackMatcher, Focus, PointResult, next_focus, tone
 from bot.core.feedback.stored import from_stored, to_stored
 from bot.core.feedback.suggest import Tone
 from bot.core.picking import pick_questions, resolve_topic, stored_level
+from bot.core.probes import Probe, choose_probe
 from bot.core.rating import Rating
 from bot.core.reviews import interview_cap, record_review, user_zone
 from bot.core.srs import SpacedRepetition
@@ -28,12 +29,14 @@ from questions.topics import TOPICS
 from storage.db import Database
 from storage.records import AnswerRecord, NewAnswer, SessionRecord
 from storage.states import SessionKind, SessionStatus
-from storage.uow import Conflict, StorageError
+from storage.uow import Conflict, StorageError, UnitOfWork
 
 log = logging.getLogger(__name__)
 
 # Telegram caps messages at 4096 characters; the terminal has no cap, so we set one.
 MAX_ANSWER_CHARS = 12_000
+# A message this soon after the previous part of an answer continues it (see `continues`).
+PART_WINDOW: Final = timedelta(seconds=20)
 # Control characters other than tab and newline: invisible, and NUL is refused by PostgreSQL.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # Letters and symbols that render as nothing (Hangul fillers, the braille blank, the combining
@@ -63,6 +66,10 @@ class QuestionPrompt:
     question: Question
     # front ends word the messages around it differently for each kind
     kind: SessionKind = SessionKind.INTERVIEW
+    # A follow-up on the answer just given to `question` (asked instead of the next question).
+    probe: Probe | None = None
+    # Try again: `question` asked once more; the pending question comes after it.
+    retry: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +168,96 @@ class Answered:
     # The text starts with "/" ("/etc was our source of truth"): front ends pass only texts that
     # name none of their commands, and the feedback says the text was taken as the answer.
     starts_with_slash: bool = False
+    # A new attempt after Try again.
+    retry: bool = False
+    # More than 1: the answer arrived in several messages, joined and assessed again.
+    parts: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUpAnswered:
+    """The answer to a follow-up: assessed against the same talking points, counted with the
+    answer it follows up."""
+
+    answer_id: int
+    question: Question
+    number: int
+    total: int
+    probe: Probe
+    feedback: Feedback  # the follow-up answer on its own
+    before: tuple[int, ...]  # points the main answer covered
+    covered: tuple[int, ...]  # points both answers covered together
+    next: QuestionPrompt | None
+    summary: InterviewSummary | None
+    kind: SessionKind = SessionKind.INTERVIEW
+    parts: int = 1
+
+    @property
+    def points_total(self) -> int:
+        return self.feedback.total
+
+    @property
+    def added_labels(self) -> list[str]:
+        return [
+            label
+            for i, label in enumerate(self.feedback.labels)
+            if i in self.covered and i not in self.before
+        ]
+
+    @property
+    def still_missed(self) -> list[PointResult]:
+        """Points neither answer covered, with their hints where the analysis has them."""
+        if self.feedback.points:
+            return [p for i, p in enumerate(self.feedback.points) if i not in self.covered]
+        return [
+            PointResult(label, "missed")
+            for i, label in enumerate(self.feedback.labels)
+            if i not in self.covered
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """The follow-up was skipped: the interview moves on."""
+
+    next: QuestionPrompt | None
+    summary: InterviewSummary | None
+
+
+def continues(
+    sent_at: datetime, previous_part_at: datetime, next_sent_at: datetime, replied_at: datetime
+) -> bool:
+    """Does a message dated `sent_at` continue the previous answer rather than answer what waits now?
+
+    - `previous_part_at`: the Telegram date of that answer's latest part;
+    - `next_sent_at`: when the step now waiting (the next question, a follow-up, or the summary
+      after the last question) was sent: the session's asked_at;
+    - `replied_at`: when the bot processed that latest part.
+
+    The rule:
+    1. A message dated before the waiting step was sent continues the answer: it was written
+       before the user could see what comes next, however late it arrives (a backlog of
+       messages sent while the bot was down is one answer).
+    2. Otherwise it continues the answer only when all of these hold: the waiting step was sent
+       in reply to that latest part (not asked again since by Continue, /interview or Try
+       again: then the user is answering it on purpose); the message is dated within
+       PART_WINDOW of the previous part; and within PART_WINDOW of the moment the waiting step
+       was sent. Nobody reads a new question and writes an answer to it in that time, while
+       people do send one answer as two or three quick messages.
+    3. Anything else answers the waiting step. Once a message has been taken as its answer,
+       the previous answer is closed for good: later messages only ever continue the latest
+       answer.
+
+    Telegram dates are whole seconds and the bot's clock is not Telegram's; both only move the
+    line by about a second.
+    """
+    if sent_at < next_sent_at:
+        return True
+    return (
+        next_sent_at <= replied_at
+        and sent_at - previous_part_at <= PART_WINDOW
+        and sent_at - next_sent_at <= PART_WINDOW
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,7 +287,23 @@ class UnknownUser:
 
 
 StartOutcome = Started | AlreadyRunning | UnknownTopic
-AnswerOutcome = Answered | NotAsked | TooLong | EmptyAnswer | NotSaved
+AnswerOutcome = Answered | FollowUpAnswered | NotAsked | TooLong | EmptyAnswer | NotSaved
+
+
+def _number(answer: AnswerRecord, session: SessionRecord) -> int:
+    """The question's number in its session (an attempt after Try again has no position)."""
+    if answer.position is not None:
+        return answer.position + 1
+    ids = session.question_ids
+    return ids.index(answer.question_id) + 1 if answer.question_id in ids else 1
+
+
+def _own_covered(answer: AnswerRecord) -> tuple[int, ...]:
+    """The points the main answer covered by itself (`covered` also counts its follow-up)."""
+    own = from_stored(answer.analysis)
+    if own is not None:
+        return own.covered
+    return tuple(i for i in answer.covered if i not in (answer.probe_covered or ()))
 
 
 class RemovedQuestion(Question):
@@ -245,11 +358,20 @@ class InterviewService:
         return tuple((slug, TOPICS[slug]) for slug in self.bank.topics())
 
     def prompt_for(self, session: SessionRecord) -> QuestionPrompt | None:
+        """What the session waits for: a question re-asked by Try again, a follow-up, or the
+        pending question."""
+        total = len(session.question_ids)
+        if session.retry_question_id is not None and session.status == SessionStatus.ACTIVE:
+            again = session.retry_question_id
+            ids = session.question_ids
+            number = ids.index(again) + 1 if again in ids else session.position + 1
+            return QuestionPrompt(session.id, number, total, self.question(again), session.kind, retry=True)
         qid = session.pending_question_id
         if qid is None:
             return None
+        probe = Probe.parse(session.probe) if session.probe_answer_id is not None else None
         return QuestionPrompt(
-            session.id, session.position + 1, len(session.question_ids), self.question(qid), session.kind
+            session.id, session.position + 1, total, self.question(qid), session.kind, probe
         )
 
     async def register(self, who: Identity) -> bool:
@@ -319,6 +441,63 @@ class InterviewService:
             await sessions.touch(running.id, self.clock())
         return self.prompt_for(running)
 
+    async def retry(self, who: Identity, answer_id: int) -> QuestionPrompt | None:
+        """Try again: ask the question of `answer_id` once more, at once.
+
+        In a running session it comes before what the session waits for, which is asked again
+        after the new attempt; with none running, a one-question practice session asks it.
+        None when the answer is not this user's (forged, foreign, deleted) or its question left
+        the bank.
+        """
+        now = self.clock()
+        async with self.db.unit() as uow:
+            answer = await uow.answers.owned(answer_id, who.external_id)
+            if answer is None or not self.question(answer.question_id).text:
+                return None
+            _, running = await uow.sessions.active_for(who.external_id)
+            if running is None:
+                session = await uow.sessions.create(
+                    answer.user_id, None, [answer.question_id], now, kind=SessionKind.DAILY
+                )
+                if session is None:
+                    return None
+                return self.prompt_for(session)
+            if not await uow.sessions.set_retry(running.id, answer.question_id, now):
+                return None
+        return self.prompt_for(replace(running, retry_question_id=answer.question_id, asked_at=now))
+
+    async def skip_probe(self, who: Identity, session_id: int) -> Skipped | None:
+        """Skip the waiting follow-up; None if that session has none waiting (an old button)."""
+        now = self.clock()
+        try:
+            async with self.db.unit() as uow:
+                _, running = await uow.sessions.active_for(who.external_id)
+                if running is None or running.id != session_id or running.probe_answer_id is None:
+                    return None
+                if not await uow.sessions.take_probe(running.id, running.probe_answer_id):
+                    return None
+                # A question re-asked by Try again still comes first (prompt_for).
+                nxt, summary = await self._advance(uow, running, now)
+        except _AlreadyAnswered:
+            return None
+        return Skipped(nxt, summary)
+
+    async def follow_ups(self, who: Identity) -> bool:
+        """Whether this user's mock interviews ask follow-ups (on for someone new)."""
+        async with self.db.unit() as uow:
+            user, _ = await uow.users.upsert(who.external_id, who.chat_id, who.display_name, self.clock())
+            return await uow.users.follow_ups(user.id)
+
+    async def set_follow_ups(self, who: Identity, enabled: bool) -> bool | UnknownUser:
+        """Turn follow-ups on or off; UnknownUser for a button pressed after /deletedata."""
+        async with self.db.unit() as uow:
+            user = await uow.users.get(who.external_id)
+            if user is None:
+                return UnknownUser()
+            # A follow-up already waiting stays either way: it was asked, and Skip moves on.
+            await uow.users.set_follow_ups(user.id, enabled)
+        return enabled
+
     async def answer(
         self,
         who: Identity,
@@ -327,8 +506,16 @@ class InterviewService:
         *,
         voice: tuple[str, int] | None = None,
         pending: tuple[int, int] | None = None,
+        sent_at: datetime | None = None,
+        follow_ups: bool = False,
     ) -> AnswerOutcome:
-        """Record `text` as the answer to the pending question: one short transaction.
+        """Record `text` as the answer to what the session waits for: one short transaction.
+
+        What waits is, in this order: a question re-asked by Try again (a new attempt, stored
+        as another answer to it), a follow-up (stored with the answer it follows up), or the
+        pending question. With `sent_at` (the message's date, where the front end knows it) a
+        message may instead continue the previous answer (see `continues`). `follow_ups`: the
+        front end asks follow-ups (mock interviews only, and only if the user has them on).
 
         A text that starts like a command is an answer too while a question waits; with none
         waiting it is NotAsked, which a front end may word as an unknown command. `voice` (file
@@ -344,40 +531,25 @@ class InterviewService:
         try:
             async with self.db.unit() as uow:
                 user_id, session = await uow.sessions.active_for(who.external_id)
-                if user_id is None or session is None or session.pending_question_id is None:
+                if user_id is None:
                     return NotAsked()
-                if message_id is not None and await uow.answers.has_message(user_id, message_id):
-                    return NotAsked(repeated=True)
-                if pending is not None and pending != (session.id, session.position):
+                if pending is not None and (session is None or pending != (session.id, session.position)):
                     return NotAsked()
-                question = self.question(session.pending_question_id)
-                # Synchronous and a few ms: nothing is awaited while the transaction is open.
-                feedback, analysis = self._assess(question, text)
-                seconds = max(0, int((now - session.asked_at).total_seconds()))
-                answer_id = await uow.answers.add(
-                    NewAnswer(
-                        user_id=user_id,
-                        session_id=session.id,
-                        position=session.position,
-                        question_id=question.id,
-                        text=text,
-                        word_count=feedback.word_count,
-                        covered=feedback.covered,
-                        points_total=feedback.total,
-                        asked_at=session.asked_at,
-                        answered_at=now,
-                        seconds_taken=seconds,
-                        source_message_id=message_id,
-                        analysis=analysis,
-                        voice_file_id=voice[0] if voice else None,
-                        voice_seconds=voice[1] if voice else None,
-                    )
+                if message_id is not None or sent_at is not None:
+                    joined = await self._continue(uow, user_id, session, text, message_id, sent_at, now)
+                    if joined is not None:
+                        return joined
+                if session is None:
+                    return NotAsked()
+                if session.retry_question_id is not None:
+                    return await self._retry_answer(uow, user_id, session, text, message_id, sent_at, now)
+                if session.probe_answer_id is not None:
+                    return await self._probe_answer(uow, session, text, message_id, sent_at, now)
+                if session.pending_question_id is None:
+                    return NotAsked()
+                return await self._main_answer(
+                    uow, user_id, session, text, message_id, sent_at, now, follow_ups=follow_ups, voice=voice
                 )
-                if not await uow.sessions.advance(session, now):
-                    raise _AlreadyAnswered
-                summary = None
-                if session.position + 1 >= len(session.question_ids):
-                    summary = self._summary(await uow.answers.for_session(session.id), session, False)
         except (Conflict, _AlreadyAnswered):
             # Another process (or a redelivered update) answered this question first.
             return NotAsked()
@@ -386,20 +558,63 @@ class InterviewService:
             # carries the driver's message, not the answer's text.
             log.exception("could not store an answer; its question stays waiting")
             return NotSaved()
-        nxt = None
-        if summary is None:
-            nxt = QuestionPrompt(
-                session.id,
-                session.position + 2,
-                len(session.question_ids),
-                self.question(session.question_ids[session.position + 1]),
-                session.kind,
+
+    async def _main_answer(
+        self,
+        uow: UnitOfWork,
+        user_id: int,
+        session: SessionRecord,
+        text: str,
+        message_id: int | None,
+        sent_at: datetime | None,
+        now: datetime,
+        *,
+        follow_ups: bool,
+        voice: tuple[str, int] | None = None,
+    ) -> Answered:
+        assert session.pending_question_id is not None
+        question = self.question(session.pending_question_id)
+        # Synchronous and a few ms: nothing is awaited while the transaction is open.
+        feedback, analysis = self._assess(question, text)
+        seconds = max(0, int((now - session.asked_at).total_seconds()))
+        answer_id = await uow.answers.add(
+            NewAnswer(
+                user_id=user_id,
+                session_id=session.id,
+                position=session.position,
+                question_id=question.id,
+                text=text,
+                word_count=feedback.word_count,
+                covered=feedback.covered,
+                points_total=feedback.total,
+                asked_at=session.asked_at,
+                answered_at=now,
+                seconds_taken=seconds,
+                source_message_id=message_id,
+                analysis=analysis,
+                voice_file_id=voice[0] if voice else None,
+                voice_seconds=voice[1] if voice else None,
+                last_part_at=sent_at,
             )
+        )
+        probe = None
+        if follow_ups and session.kind == SessionKind.INTERVIEW and await uow.users.follow_ups(user_id):
+            probe = choose_probe(question, feedback)
+        total = len(session.question_ids)
+        summary = nxt = None
+        if probe is not None:
+            # The session stays at this question until the follow-up is answered or skipped.
+            await uow.answers.set_probe(answer_id, probe.stored())
+            if not await uow.sessions.set_probe(session, answer_id, probe.stored(), now):
+                raise _AlreadyAnswered
+            nxt = QuestionPrompt(session.id, session.position + 1, total, question, session.kind, probe)
+        else:
+            nxt, summary = await self._advance(uow, session, now)
         return Answered(
             answer_id,
             question,
             session.position + 1,
-            len(session.question_ids),
+            total,
             feedback,
             seconds,
             nxt,
@@ -407,6 +622,240 @@ class InterviewService:
             session.kind,
             text.startswith("/"),
         )
+
+    async def _advance(
+        self, uow: UnitOfWork, session: SessionRecord, now: datetime
+    ) -> tuple[QuestionPrompt | None, InterviewSummary | None]:
+        """Move past the pending question: the next prompt, or the summary after the last one."""
+        if not await uow.sessions.advance(session, now):
+            raise _AlreadyAnswered
+        if session.position + 1 >= len(session.question_ids):
+            return None, self._summary(await uow.answers.for_session(session.id), session, False)
+        moved = replace(
+            session, position=session.position + 1, asked_at=now, probe_answer_id=None, probe=None
+        )
+        return self.prompt_for(moved), None
+
+    async def _probe_answer(
+        self,
+        uow: UnitOfWork,
+        session: SessionRecord,
+        text: str,
+        message_id: int | None,
+        sent_at: datetime | None,
+        now: datetime,
+    ) -> FollowUpAnswered:
+        assert session.probe_answer_id is not None
+        answer = await uow.answers.by_id(session.probe_answer_id)
+        probe = Probe.parse(session.probe)
+        if not await uow.sessions.take_probe(session.id, session.probe_answer_id):
+            raise _AlreadyAnswered
+        if answer is None or probe is None:  # deleted or unreadable: nothing to add it to
+            raise _AlreadyAnswered
+        question = self.question(answer.question_id)
+        feedback, analysis = self._assess(question, text)
+        before = _own_covered(answer)
+        covered = tuple(sorted(set(before) | set(feedback.covered)))
+        await uow.answers.record_probe_answer(
+            answer.id,
+            text=text,
+            probe_covered=feedback.covered,
+            covered=covered,
+            analysis=analysis,
+            at=now,
+            message_id=message_id,
+            part_at=sent_at,
+        )
+        nxt, summary = await self._advance(uow, session, now)
+        return FollowUpAnswered(
+            answer.id,
+            question,
+            session.position + 1,
+            len(session.question_ids),
+            probe,
+            feedback,
+            before,
+            covered,
+            nxt,
+            summary,
+            session.kind,
+        )
+
+    async def _retry_answer(
+        self,
+        uow: UnitOfWork,
+        user_id: int,
+        session: SessionRecord,
+        text: str,
+        message_id: int | None,
+        sent_at: datetime | None,
+        now: datetime,
+    ) -> Answered:
+        assert session.retry_question_id is not None
+        prompt = self.prompt_for(session)
+        assert prompt is not None
+        question = prompt.question
+        feedback, analysis = self._assess(question, text)
+        seconds = max(0, int((now - session.asked_at).total_seconds()))
+        # Another attempt at the question: in the session but at no position, so the summary
+        # and the unique (session, position) index count the interview's own answers only.
+        answer_id = await uow.answers.add(
+            NewAnswer(
+                user_id=user_id,
+                session_id=session.id,
+                position=None,
+                question_id=question.id,
+                text=text,
+                word_count=feedback.word_count,
+                covered=feedback.covered,
+                points_total=feedback.total,
+                asked_at=session.asked_at,
+                answered_at=now,
+                seconds_taken=seconds,
+                source_message_id=message_id,
+                analysis=analysis,
+                last_part_at=sent_at,
+            )
+        )
+        if not await uow.sessions.set_retry(session.id, None, now):
+            raise _AlreadyAnswered
+        # Then the interview goes on where it was: the pending question (or follow-up) again.
+        nxt = self.prompt_for(replace(session, retry_question_id=None, asked_at=now))
+        return Answered(
+            answer_id,
+            question,
+            prompt.number,
+            prompt.total,
+            feedback,
+            seconds,
+            nxt,
+            None,
+            session.kind,
+            text.startswith("/"),
+            retry=True,
+        )
+
+    async def _continue(
+        self,
+        uow: UnitOfWork,
+        user_id: int,
+        session: SessionRecord | None,
+        text: str,
+        message_id: int | None,
+        sent_at: datetime | None,
+        now: datetime,
+    ) -> AnswerOutcome | None:
+        """The message as one more part of the latest answer, or None when it is not one.
+
+        Also drops a message already stored (a redelivered update): message ids only grow in a
+        chat, so an id at or below the latest part's is old.
+        """
+        target = session if session is not None else await uow.sessions.latest_for_user(user_id)
+        if target is None:
+            return None
+        latest = await uow.answers.latest_in_session(target.id)
+        if latest is None:
+            return None
+        if (
+            message_id is not None
+            and latest.last_message_id is not None
+            and message_id <= latest.last_message_id
+        ):
+            return NotAsked(repeated=True)
+        if sent_at is None or latest.last_part_at is None:
+            return None
+        replied_at = max(latest.answered_at, latest.probe_answered_at or latest.answered_at)
+        if not continues(sent_at, latest.last_part_at, target.asked_at, replied_at):
+            return None
+        question = self.question(latest.question_id)
+        probe = Probe.parse(latest.probe)
+        if latest.probe_answer is not None and probe is not None:
+            joined = f"{latest.probe_answer}\n{text}"
+            if len(joined) > MAX_ANSWER_CHARS:
+                return TooLong(len(joined), MAX_ANSWER_CHARS)
+            feedback, analysis = self._assess(question, joined)
+            before = _own_covered(latest)
+            covered = tuple(sorted(set(before) | set(feedback.covered)))
+            await uow.answers.record_probe_answer(
+                latest.id,
+                text=joined,
+                probe_covered=feedback.covered,
+                covered=covered,
+                analysis=analysis,
+                at=latest.probe_answered_at or now,
+                message_id=message_id,
+                part_at=sent_at,
+                parts=latest.parts + 1,
+            )
+            return FollowUpAnswered(
+                latest.id,
+                question,
+                _number(latest, target),
+                len(target.question_ids),
+                probe,
+                feedback,
+                before,
+                covered,
+                *self._after_part(target, await uow.answers.for_session(target.id)),
+                target.kind,
+                latest.parts + 1,
+            )
+        joined = f"{latest.text}\n{text}"
+        if len(joined) > MAX_ANSWER_CHARS:
+            return TooLong(len(joined), MAX_ANSWER_CHARS)
+        feedback, analysis = self._assess(question, joined)
+        await uow.answers.continue_answer(
+            latest.id,
+            text=joined,
+            word_count=feedback.word_count,
+            covered=feedback.covered,
+            analysis=analysis,
+            parts=latest.parts + 1,
+            message_id=message_id,
+            part_at=sent_at,
+        )
+        if target.probe_answer_id == latest.id:
+            # The follow-up was chosen for the first part: choose again for the whole answer.
+            new_probe = choose_probe(question, feedback)
+            if new_probe is None:
+                if not await uow.sessions.take_probe(target.id, latest.id):
+                    raise _AlreadyAnswered
+                await uow.answers.set_probe(latest.id, None)
+                nxt, summary = await self._advance(uow, target, now)
+                target = replace(target, probe_answer_id=None, probe=None)
+            else:
+                await uow.answers.set_probe(latest.id, new_probe.stored())
+                if not await uow.sessions.set_probe(target, latest.id, new_probe.stored(), target.asked_at):
+                    raise _AlreadyAnswered
+                target = replace(target, probe=new_probe.stored())
+                nxt, summary = self.prompt_for(target), None
+        else:
+            nxt, summary = self._after_part(target, await uow.answers.for_session(target.id))
+        number = _number(latest, target)
+        return Answered(
+            latest.id,
+            question,
+            number,
+            len(target.question_ids),
+            feedback,
+            latest.seconds_taken,
+            nxt,
+            summary,
+            target.kind,
+            joined.startswith("/"),
+            retry=latest.position is None,
+            parts=latest.parts + 1,
+        )
+
+    def _after_part(
+        self, session: SessionRecord, answers: list[AnswerRecord]
+    ) -> tuple[QuestionPrompt | None, InterviewSummary | None]:
+        """After a joined part: what waits is shown again, or the corrected summary if it ended."""
+        if session.status == SessionStatus.ACTIVE:
+            return self.prompt_for(session), None
+        if session.status == SessionStatus.FINISHED and session.kind != SessionKind.DAILY:
+            return None, self._summary(answers, session, False)
+        return None, None
 
     def _assess(self, question: Question, text: str) -> tuple[Feedback, dict[str, Any] | None]:
         """The analysis and its stored form. If the engine ever fails, the answer is still
@@ -423,6 +872,8 @@ class InterviewService:
     def _summary(
         self, answers: list[AnswerRecord], session: SessionRecord, cancelled: bool
     ) -> InterviewSummary:
+        # Attempts after Try again have no position: the summary counts the interview's own answers.
+        answers = [a for a in answers if a.position is not None]
         items = tuple(
             SummaryItem(self.question(a.question_id), len(a.covered), a.points_total, a.rating)
             for a in answers

@@ -28,6 +28,7 @@ from bot.core.feedback import Feedback
 from bot.core.feedback.stored import from_stored
 from bot.core.interview import Identity, InterviewService
 from bot.core.picking import resolve_topic
+from bot.core.probes import Probe
 from bot.core.rating import Rating
 from bot.core.review_model import DeeperReview
 from bot.core.reviews import user_zone
@@ -116,6 +117,9 @@ class Attempt:
     voice_seconds: int | None = None
     # The language model's review, when one was asked for.
     deeper_review: DeeperReview | None = None
+    # The follow-up asked after it and the answer to it (None: none asked, or skipped).
+    probe: Probe | None = None
+    probe_answer: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,6 +317,8 @@ class ProgressService:
                     feedback=from_stored(record.analysis),
                     voice_seconds=record.voice_seconds,
                     deeper_review=stored_review(record.deeper_review),
+                    probe=Probe.parse(record.probe),
+                    probe_answer=record.probe_answer,
                 )
             )
             previous = record

@@ -41,6 +41,7 @@ _COMMANDS: Final[tuple[Command, ...]] = (
     Command("level", "Your role level, for the questions you get: /level coordinator, pm or senior"),
     Command("jobad", "Practise for a job ad: /jobad and paste the ad (/jobad off to stop)"),
     Command("interviewdate", "Count down to your real interview: /interviewdate 2026-12-15"),
+    Command("settings", "Your preferences: follow-up questions on or off"),
     Command(
         "history",
         "Your answers, page by page (add a topic: /history agile)",
@@ -119,6 +120,9 @@ LEVEL_LABELS: Final[dict[str, str]] = {
 LEVEL_SKIP: Final = "Skip"
 TOPIC_SELECTED: Final = "✅"
 TOPIC_UNSELECTED: Final = "▫️"
+TRY_AGAIN: Final = "Try again"
+FOLLOW_UPS_ON: Final = "Follow-up questions: on"
+FOLLOW_UPS_OFF: Final = "Follow-up questions: off"
 
 # --- why a time, time zone, quiet-hours range or interview date was refused ------------------------
 

@@ -28,6 +28,7 @@ from bot.tg.handlers.history import HistoryHandlers
 from bot.tg.handlers.interview import InterviewHandlers
 from bot.tg.handlers.practice import PracticeHandlers
 from bot.tg.handlers.profile import ProfileHandlers
+from bot.tg.handlers.settings import SettingsHandlers
 from bot.tg.handlers.start import GroupHandlers, StartHandlers
 from bot.tg.handlers.stats import StatsHandlers
 from bot.tg.handlers.voice import VoiceHandlers
@@ -103,7 +104,8 @@ def register_handlers(app: BotApplication, services: Services) -> None:
     data = DataHandlers(services)
     profile = ProfileHandlers(services, interview)
     voice = VoiceHandlers(services, interview)
-    buttons = ButtonHandlers(interview, practice, history, data, profile, voice)
+    settings = SettingsHandlers(services)
+    buttons = ButtonHandlers(interview, practice, history, data, profile, voice, settings)
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 
     app.add_handlers(
@@ -129,6 +131,7 @@ def register_handlers(app: BotApplication, services: Services) -> None:
             CommandHandler("interviewdate", practice.interview_date, filters=private),
             CommandHandler("level", profile.level, filters=private),
             CommandHandler("jobad", profile.jobad, filters=private),
+            CommandHandler("settings", settings.settings, filters=private),
             # After every command: a "/word" left is an answer if a question waits (the core decides).
             MessageHandler(filters.COMMAND & private, interview.unknown_command),
             MessageHandler(filters.TEXT & private, interview.answer),

@@ -243,6 +243,53 @@ class AskDeeperReview:
         return None if answer_id is None else cls(answer_id)
 
 
+@dataclass(frozen=True, slots=True)
+class SkipFollowUp:
+    """Skip the follow-up waiting in that session."""
+
+    PATTERN: ClassVar = re.compile(r"iv:k:(\d{1,19})")
+    session_id: int
+
+    def encode(self) -> str:
+        return f"iv:k:{self.session_id}"
+
+    @classmethod
+    def decode(cls, m: re.Match[str]) -> "SkipFollowUp | None":
+        session_id = _id(m[1])
+        return None if session_id is None else cls(session_id)
+
+
+@dataclass(frozen=True, slots=True)
+class TryAgain:
+    """Ask the question of that answer once more, at once."""
+
+    PATTERN: ClassVar = re.compile(r"iv:t:(\d{1,19})")
+    answer_id: int
+
+    def encode(self) -> str:
+        return f"iv:t:{self.answer_id}"
+
+    @classmethod
+    def decode(cls, m: re.Match[str]) -> "TryAgain | None":
+        answer_id = _id(m[1])
+        return None if answer_id is None else cls(answer_id)
+
+
+@dataclass(frozen=True, slots=True)
+class SetFollowUps:
+    """/settings: follow-up questions on or off."""
+
+    PATTERN: ClassVar = re.compile(r"st:fu:([01])")
+    enabled: bool
+
+    def encode(self) -> str:
+        return f"st:fu:{int(self.enabled)}"
+
+    @classmethod
+    def decode(cls, m: re.Match[str]) -> "SetFollowUps":
+        return cls(m[1] == "1")
+
+
 Action = (
     RateAnswer
     | ContinueInterview
@@ -258,6 +305,9 @@ Action = (
     | DeleteData
     | SetLevel
     | AskDeeperReview
+    | SkipFollowUp
+    | TryAgain
+    | SetFollowUps
 )
 # The registry `parse` loops over: every member of Action, in declaration order. The patterns
 # exclude each other, so the order does not change what a payload means.

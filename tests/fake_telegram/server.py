@@ -384,10 +384,21 @@ class FakeTelegram:
         return FakeUser(user_id, first_name, username, language_code, last_name)
 
     def send_text(
-        self, user: FakeUser, text: str, *, chat_type: str = "private", chat_id: int | None = None
+        self,
+        user: FakeUser,
+        text: str,
+        *,
+        chat_type: str = "private",
+        chat_id: int | None = None,
+        date: int | None = None,
     ) -> JSONDict:
-        """Feed a text message from ``user``; a leading /command gets its bot_command entity."""
+        """Feed a text message from ``user``; a leading /command gets its bot_command entity.
+
+        ``date`` (unix seconds) is the time Telegram says the user sent it; now by default.
+        """
         message = self._new_incoming(user, chat_type, chat_id)
+        if date is not None:
+            message["date"] = date
         message["text"] = text
         entities = _command_entities(text)
         if entities:

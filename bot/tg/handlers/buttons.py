@@ -13,6 +13,7 @@ from bot.tg.handlers.history import HistoryHandlers
 from bot.tg.handlers.interview import InterviewHandlers
 from bot.tg.handlers.practice import PracticeHandlers
 from bot.tg.handlers.profile import ProfileHandlers
+from bot.tg.handlers.settings import SettingsHandlers
 from bot.tg.handlers.voice import VoiceHandlers
 
 
@@ -25,6 +26,7 @@ class ButtonHandlers:
         data: DataHandlers,
         profile: ProfileHandlers,
         voice: VoiceHandlers,
+        settings: SettingsHandlers,
     ) -> None:
         self.interview = interview
         self.practice = practice
@@ -32,6 +34,7 @@ class ButtonHandlers:
         self.data = data
         self.profile = profile
         self.voice = voice
+        self.settings = settings
 
     @with_identity
     async def press(self, update: Update, context: Context, who: Identity) -> None:
@@ -44,7 +47,13 @@ class ButtonHandlers:
         match action:
             case None:
                 await answer_query(query, "stale_button")
-            case cd.RateAnswer() | cd.ContinueInterview() | cd.RestartInterview():
+            case (
+                cd.RateAnswer()
+                | cd.ContinueInterview()
+                | cd.RestartInterview()
+                | cd.SkipFollowUp()
+                | cd.TryAgain()
+            ):
                 await self.interview.press(update, context, who, action)
             case cd.SkipPrompt() | cd.SnoozePrompt() | cd.SetDailyTime() | cd.ToggleTopic():
                 await self.practice.press(update, context, who, action)
@@ -56,5 +65,7 @@ class ButtonHandlers:
                 await self.profile.press(update, context, who, action)
             case cd.AskDeeperReview():
                 await self.voice.press(update, context, who, action)
+            case cd.SetFollowUps():
+                await self.settings.press(update, context, who, action)
             case _:
                 assert_never(action)

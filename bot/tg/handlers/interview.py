@@ -1,14 +1,18 @@
 """/interview, answers, self-ratings and /cancel."""
 
+import logging
 from typing import assert_never
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import TelegramError
 
 from bot.core.interview import (
     AlreadyRunning,
     Answered,
     EmptyAnswer,
+    FollowUpAnswered,
     Identity,
+    InterviewSummary,
     NotAsked,
     NotSaved,
     QuestionPrompt,
@@ -27,33 +31,64 @@ from bot.tg.handlers.common import (
     Context,
     answer_query,
     drop_keyboard,
-    edit_keyboard,
     identity,
     reply,
     reply_html,
     with_identity,
 )
 
+log = logging.getLogger(__name__)
 
-def rating_keyboard(answer_id: int, *, deeper: bool = False) -> InlineKeyboardMarkup:
-    """The self-rating buttons; with `deeper`, the "Deeper review" button below them."""
+
+def rating_keyboard(answer_id: int, *, deeper: bool = False, try_again: bool = False) -> InlineKeyboardMarkup:
+    """Self-ratings; with `try_again`, a row that re-asks the question at once; with `deeper`,
+    the "Deeper review" button below."""
     rows = [
         [
             InlineKeyboardButton(label, callback_data=cd.RateAnswer(answer_id, rating).encode())
             for rating, label in labels.RATING_LABELS.items()
         ]
     ]
+    if try_again:
+        rows.append([_try_again_button(answer_id)])
     if deeper:
         rows.append([_deeper_button(answer_id)])
     return InlineKeyboardMarkup(rows)
 
 
-def deeper_keyboard(answer_id: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[_deeper_button(answer_id)]])
+def after_rating_keyboard(answer_id: int, *, deeper: bool) -> InlineKeyboardMarkup:
+    """Once rated, Try again (and the deeper review, where offered) stay under the feedback."""
+    rows = [[_try_again_button(answer_id)]]
+    if deeper:
+        rows.append([_deeper_button(answer_id)])
+    return InlineKeyboardMarkup(rows)
+
+
+def _try_again_button(answer_id: int) -> InlineKeyboardButton:
+    return InlineKeyboardButton(labels.TRY_AGAIN, callback_data=cd.TryAgain(answer_id).encode())
 
 
 def _deeper_button(answer_id: int) -> InlineKeyboardButton:
     return InlineKeyboardButton(labels.DEEPER_REVIEW, callback_data=cd.AskDeeperReview(answer_id).encode())
+
+
+async def keep_after_rating(query: CallbackQuery, keyboard: InlineKeyboardMarkup) -> None:
+    """Once rated, the rating buttons go (rating again changes nothing); the rest stays."""
+    message = query.message
+    # The update carries the message as Telegram holds it now: a second tap finds the rating
+    # buttons gone already, and an edit that changes nothing would be refused.
+    if not isinstance(message, Message) or message.reply_markup in (None, keyboard):
+        return
+    try:
+        await query.edit_message_reply_markup(keyboard)
+    except TelegramError as exc:  # a double press raced us, or the message is too old: done
+        log.debug("could not change keyboard: %s", exc)
+
+
+def skip_keyboard(session_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(labels.SKIP, callback_data=cd.SkipFollowUp(session_id).encode())]]
+    )
 
 
 def continue_keyboard(session_id: int, topic: str | None) -> InlineKeyboardMarkup:
@@ -77,7 +112,8 @@ class InterviewHandlers:
         self.deeper = services.deeper
 
     async def ask(self, update: Update, context: Context, prompt: QuestionPrompt) -> None:
-        await reply(update, context, "question", prompt=prompt)
+        keyboard = skip_keyboard(prompt.session_id) if prompt.probe is not None else None
+        await reply(update, context, "question", keyboard, prompt=prompt)
 
     @with_identity
     async def start(self, update: Update, context: Context, who: Identity) -> None:
@@ -97,7 +133,9 @@ class InterviewHandlers:
         message = update.effective_message
         if message is None or message.text is None:
             return
-        outcome = await self.interviews.answer(who, message.text, message.message_id)
+        outcome = await self.interviews.answer(
+            who, message.text, message.message_id, sent_at=message.date, follow_ups=True
+        )
         if isinstance(outcome, NotAsked) and outcome.repeated:
             await self._saved_before(update, context, who)
         elif isinstance(outcome, NotAsked):
@@ -112,7 +150,9 @@ class InterviewHandlers:
         message = update.effective_message
         if message is None or message.text is None:
             return
-        outcome = await self.interviews.answer(who, message.text, message.message_id)
+        outcome = await self.interviews.answer(
+            who, message.text, message.message_id, sent_at=message.date, follow_ups=True
+        )
         if isinstance(outcome, NotAsked) and outcome.repeated:
             await self._saved_before(update, context, who)
         elif isinstance(outcome, NotAsked):
@@ -129,7 +169,10 @@ class InterviewHandlers:
             await self.ask(update, context, prompt)
 
     async def answered(
-        self, update: Update, context: Context, outcome: Answered | TooLong | EmptyAnswer | NotSaved
+        self,
+        update: Update,
+        context: Context,
+        outcome: Answered | FollowUpAnswered | TooLong | EmptyAnswer | NotSaved,
     ) -> None:
         match outcome:
             case TooLong(length=length, limit=limit):
@@ -141,14 +184,29 @@ class InterviewHandlers:
             case Answered() as result:
                 who = identity(update)
                 deeper = who is not None and self.deeper.available_to(who)
-                keyboard = rating_keyboard(result.answer_id, deeper=deeper)
+                keyboard = rating_keyboard(result.answer_id, deeper=deeper, try_again=True)
                 await reply_html(update, context, feedback_message(result), keyboard)
-                if result.next is not None:
-                    await self.ask(update, context, result.next)
-                elif result.summary is not None and result.kind != "daily":
-                    await reply(update, context, "summary", summary=result.summary)
+                await self._then(update, context, result.next, result.summary, result.kind)
+            case FollowUpAnswered() as result:
+                keyboard = rating_keyboard(result.answer_id, try_again=True)
+                await reply(update, context, "follow_up_feedback", keyboard, result=result)
+                await self._then(update, context, result.next, result.summary, result.kind)
             case _:
                 assert_never(outcome)
+
+    async def _then(
+        self,
+        update: Update,
+        context: Context,
+        nxt: QuestionPrompt | None,
+        summary: InterviewSummary | None,
+        kind: str,
+    ) -> None:
+        """After a feedback: what the session waits for now, or the summary once it ended."""
+        if nxt is not None:
+            await self.ask(update, context, nxt)
+        elif summary is not None and kind != "daily":
+            await reply(update, context, "summary", summary=summary)
 
     @with_identity
     async def cancel(self, update: Update, context: Context, who: Identity) -> None:
@@ -171,9 +229,9 @@ class InterviewHandlers:
         update: Update,
         context: Context,
         who: Identity,
-        action: cd.RateAnswer | cd.ContinueInterview | cd.RestartInterview,
+        action: cd.RateAnswer | cd.ContinueInterview | cd.RestartInterview | cd.SkipFollowUp | cd.TryAgain,
     ) -> None:
-        """The interview's buttons: self-ratings, continue and restart."""
+        """The interview's buttons: self-ratings, continue and restart, skip a follow-up, try again."""
         query = update.callback_query
         assert query is not None
         match action:
@@ -183,11 +241,8 @@ class InterviewHandlers:
                     await answer_query(query, "stale_button")
                     return
                 await answer_query(query, "rated", rated=rated)
-                if self.deeper.available_to(who):
-                    # The rating is done; the deeper review stays on offer.
-                    await edit_keyboard(query, deeper_keyboard(answer_id))
-                else:
-                    await drop_keyboard(query)
+                deeper = self.deeper.available_to(who)
+                await keep_after_rating(query, after_rating_keyboard(answer_id, deeper=deeper))
             case cd.ContinueInterview(session_id=sid):
                 prompt = await self.interviews.resume(who, sid)
                 await answer_query(query)
@@ -204,5 +259,20 @@ class InterviewHandlers:
                 await answer_query(query)
                 await drop_keyboard(query)
                 await self._started(update, context, outcome)
+            case cd.SkipFollowUp(session_id=sid):
+                skipped = await self.interviews.skip_probe(who, sid)
+                if skipped is None:  # answered, skipped or cancelled since, or not this user's
+                    await answer_query(query, "stale_button")
+                    return
+                await answer_query(query)
+                await drop_keyboard(query)
+                await self._then(update, context, skipped.next, skipped.summary, "interview")
+            case cd.TryAgain(answer_id=answer_id):
+                prompt = await self.interviews.retry(who, answer_id)
+                if prompt is None:
+                    await answer_query(query, "stale_button")
+                    return
+                await answer_query(query)
+                await self.ask(update, context, prompt)
             case _:
                 assert_never(action)
