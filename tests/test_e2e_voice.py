@@ -18,6 +18,7 @@ from questions.loader import QuestionBank
 from tests.conftest import FakeClock, running_bot, write_bot_settings
 from tests.fake_openai import VALID_REVIEW, FakeOpenAI
 from tests.fake_telegram import FakeTelegram, FakeUser, SentMessage
+from tests.follow_up_helpers import follow_ups_off
 from tests.test_e2e_feedback import CLOUD, MEDIUM
 from tests.test_e2e_interview import rows
 
@@ -50,7 +51,9 @@ def one_question(bank: QuestionBank) -> QuestionBank:
 
 
 async def ask(fake: FakeTelegram, user: FakeUser) -> int:
-    """Start an interview; the number of the bot's messages so far (the question included)."""
+    """Start an interview (follow-ups off: these tests are about the answer itself); the number
+    of the bot's messages so far (the question included)."""
+    await follow_ups_off(fake, user)
     before = len(fake.messages(user.id))
     fake.send_text(user, "/interview")
     return len(await fake.wait_for_messages(user.id, before + 1))
@@ -92,7 +95,7 @@ async def test_voice_answer_gets_transcript_pace_and_feedback(
     assert f"{round(words * 60 / 20)} words per minute" in heard.plain_text
     assert "Long pauses: 1" in heard.plain_text
     assert feedback.plain_text.startswith("Feedback on question 1 of 1")
-    assert [label for label, _ in feedback.buttons()] == ["Again", "Hard", "Good", "Easy"]
+    assert [label for label, _ in feedback.buttons()] == ["Again", "Hard", "Good", "Easy", "Try again"]
     assert "interview" in summary.plain_text.lower()
     [call] = openai.calls_to("audio/transcriptions")
     assert call.body["file"] == b"OggS\x00ann-speaking" and call.body["model"] == "whisper-1"
@@ -405,8 +408,11 @@ async def test_rating_keeps_the_deeper_review_on_offer(
         fake.send_text(ann, MEDIUM)
         feedback, _ = await replies(fake, ann, asked, 2)
         fake.press_button(ann, feedback.message_id, cd.RateAnswer(1, Rating.GOOD).encode())
-        await fake.wait_for(lambda: len(current(fake, feedback).buttons()) == 1)
-    assert current(fake, feedback).buttons() == [("Deeper review", cd.AskDeeperReview(1).encode())]
+        await fake.wait_for(lambda: len(current(fake, feedback).buttons()) == 2)
+    assert current(fake, feedback).buttons() == [
+        ("Try again", cd.TryAgain(1).encode()),
+        ("Deeper review", cd.AskDeeperReview(1).encode()),
+    ]
 
 
 async def test_without_llm_there_is_no_deeper_button(
