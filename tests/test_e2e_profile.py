@@ -12,6 +12,7 @@ from bot.tg.app import BotApplication
 from questions.loader import QuestionBank
 from tests.conftest import FakeClock, running_bot, write_bot_settings
 from tests.fake_telegram import FakeTelegram, FakeUser
+from tests.follow_up_helpers import follow_ups_off
 from tests.test_e2e_interview import answer_text, rows, say
 from tests.test_e2e_progress import EXPIRED, current, press, press_and_wait_edit, settled
 
@@ -149,6 +150,7 @@ async def test_a_full_interview_opens_with_a_warm_up_and_ends_with_a_closer(
     fake: FakeTelegram, bank: QuestionBank
 ) -> None:
     ann = fake.user(1001, "Ann")
+    await follow_ups_off(fake, ann)  # the shape of the interview, without follow-up questions
     [question] = await say(fake, ann, "/interview", 1)
     texts = [question.plain_text]
     for n in range(1, 5):

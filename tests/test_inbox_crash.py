@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bot.config import Settings
 from tests.fake_telegram import FakeTelegram
+from tests.follow_up_helpers import follow_ups_off
 from tests.test_e2e_interview import answer_text, rows
 from tests.test_run_exit import start_bot, wait_exit
 
@@ -28,9 +29,10 @@ async def test_updates_confirmed_but_not_handled_survive_a_sigkill(
         await fake.wait_for(lambda: fake.waiting_polls >= 1 or process.poll() is not None, timeout=30)
         assert process.poll() is None, log.read_text()
         for person in people:
+            await follow_ups_off(fake, person)  # the answer moves on to question 2 at once
             fake.send_text(person, "/interview")
         for person in people:
-            await fake.wait_for_messages(person.id, 1, timeout=30)
+            await fake.wait_for_messages(person.id, 2, timeout=30)  # settings, question 1
 
         # Every reply from now on hangs: answers get stored, their feedback never goes out.
         fake.hold("sendMessage")
