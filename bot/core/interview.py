@@ -125,7 +125,13 @@ class InterviewSummary:
 
 @dataclass(frozen=True, slots=True)
 class NotAsked:
-    """Text arrived while no question was waiting for an answer."""
+    """Text arrived while no question was waiting for an answer.
+
+    `answered_already`: one was waiting, but another update (of this user, perhaps handled by
+    another process) answered it first; the next question is on its way to the user.
+    """
+
+    answered_already: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -352,7 +358,7 @@ class InterviewService:
                     summary = self._summary(await uow.answers.for_session(session.id), session, False)
         except (Conflict, _AlreadyAnswered):
             # Another process (or a redelivered update) answered this question first.
-            return NotAsked()
+            return NotAsked(answered_already=True)
         except StorageError:
             # Never disguised as "no question waiting": the question still waits. The error
             # carries the driver's message, not the answer's text.

@@ -85,7 +85,9 @@ class InterviewHandlers:
         if message is None or message.text is None:
             return
         outcome = await self.interviews.answer(who, message.text, message.message_id)
-        if isinstance(outcome, NotAsked):
+        if isinstance(outcome, NotAsked) and outcome.answered_already:
+            await reply(update, context, "answered_already")
+        elif isinstance(outcome, NotAsked):
             await reply(update, context, "not_asked", topics=self.interviews.topics())
         else:
             await self._answered(update, context, outcome)
