@@ -353,6 +353,12 @@ def test_secret_token_must_be_what_telegram_accepts_and_is_never_shown(tmp_path:
     assert secret not in message
 
 
+def test_a_secret_token_of_the_wrong_type_is_not_shown_either(tmp_path: Path) -> None:
+    message = error(tmp_path, "[webhook]\nsecret_token = 987654321\n")
+    assert message.startswith("config.toml: [webhook] secret_token: expected")
+    assert "987654321" not in message
+
+
 def test_secret_token_from_the_environment_wins(tmp_path: Path) -> None:
     text = '[webhook]\npublic_url = "https://bot.example.com"\nsecret_token = "from_file"\n'
     settings = load(tmp_path, text, {"TELEGRAM_WEBHOOK_SECRET": "from_env"})
