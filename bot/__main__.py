@@ -8,12 +8,13 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.config import ConfigError, Settings, load_settings
 
 if TYPE_CHECKING:  # importing the core loads SQLAlchemy: not worth it for --help or a config error
     from bot.core.services import Services
+    from bot.tg.webhook import Webhook
 
 EXIT_PROBLEMS = 1
 EXIT_CONFIG = 2
@@ -26,10 +27,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"interview-bot {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = sub.add_parser("run", help="run the Telegram bot (long polling)")
+    run = sub.add_parser("run", help="run the Telegram bot (long polling, or --webhook)")
     run.add_argument(
         "--config", type=Path, help="config file (default: $INTERVIEW_BOT_CONFIG or ./config.toml)"
     )
+    _add_webhook_arguments(run, sub)
 
     chat = sub.add_parser("chat", help="hold a mock interview in this terminal")
     chat.add_argument("--config", type=Path, help="config file")
@@ -73,6 +75,20 @@ def _parser() -> argparse.ArgumentParser:
     backup.add_argument("path", type=Path, help="the backup file to write (must not exist yet)")
     backup.add_argument("--config", type=Path, help="config file")
     return parser
+
+
+def _add_webhook_arguments(run: argparse.ArgumentParser, sub: "argparse._SubParsersAction[Any]") -> None:
+    run.add_argument(
+        "--webhook",
+        action="store_true",
+        help="receive updates by webhook ([webhook] in the config) instead of long polling",
+    )
+    webhook = sub.add_parser("webhook", help="manage the Telegram webhook")
+    wsub = webhook.add_subparsers(dest="webhook_command", required=True, metavar="ACTION")
+    delete = wsub.add_parser(
+        "delete", help="remove the webhook, so updates wait for long polling (pending ones are kept)"
+    )
+    delete.add_argument("--config", type=Path, help="config file")
 
 
 def _version() -> str:
@@ -127,6 +143,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     settings = _settings(args.config)
     token = settings.require_token()
+    webhook = _webhook(settings) if args.webhook else None
     configure_logging(
         settings.logging.level,
         [token, *api_keys(settings)],
@@ -144,7 +161,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     app = build_application(services, token, requests=requests)
     rejected = "[telegram] token: Telegram rejected this token; copy it again from @BotFather"
     try:
-        code = asyncio.run(serve(app, stopper, ALLOWED_UPDATES))
+        code = asyncio.run(serve(app, stopper, ALLOWED_UPDATES, webhook))
+    except OSError as exc:  # only the webhook server binds a port
+        return _fail(_listen_failed(settings, exc), EXIT_CONFIG)
     except InvalidToken:
         return _fail(rejected, EXIT_CONFIG)
     except NetworkError as exc:
@@ -152,6 +171,37 @@ def cmd_run(args: argparse.Namespace) -> int:
     if code == EXIT_TOKEN:
         return _fail(f"{rejected} (401 Unauthorized: revoked or replaced?)", EXIT_CONFIG)
     return code
+
+
+def _webhook(settings: Settings) -> "Webhook":
+    from bot.tg.webhook import Webhook
+
+    return Webhook.from_settings(settings)  # ConfigError when public_url or secret_token is missing
+
+
+def _listen_failed(settings: Settings, exc: OSError) -> str:
+    hook = settings.webhook
+    return f"[webhook] port: cannot listen on {hook.listen}:{hook.port}: {exc.strerror or exc}"
+
+
+def cmd_webhook(args: argparse.Namespace) -> int:
+    """`webhook delete`: Telegram stops posting updates; they wait for getUpdates instead."""
+    from telegram import Bot
+    from telegram.error import InvalidToken, TelegramError
+
+    from bot.tg.webhook import delete_webhook
+
+    settings = _settings(args.config)
+    telegram = settings.telegram
+    bot = Bot(settings.require_token(), base_url=telegram.base_url, base_file_url=telegram.base_file_url)
+    try:
+        url = asyncio.run(delete_webhook(bot))
+    except InvalidToken:
+        return _fail("[telegram] token: Telegram rejected this token (401 Unauthorized)", EXIT_CONFIG)
+    except TelegramError as exc:
+        return _fail(f"could not delete the webhook: {exc}", EXIT_PROBLEMS)
+    print(f"Webhook deleted (it was {url})." if url else "No webhook was set.")
+    return 0
 
 
 def _chat_user(given: str | None) -> str:
@@ -352,7 +402,13 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = {"run": cmd_run, "chat": cmd_chat, "questions": cmd_questions, "db": cmd_db}
+    handlers = {
+        "run": cmd_run,
+        "chat": cmd_chat,
+        "questions": cmd_questions,
+        "db": cmd_db,
+        "webhook": cmd_webhook,
+    }
     try:
         return handlers[args.command](args)
     except ConfigError as exc:

@@ -11,6 +11,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -31,6 +32,7 @@ from questions.wording import describe_setting_error, lower_first
 CONFIG_ENV_VAR = "INTERVIEW_BOT_CONFIG"
 TOKEN_ENV_VAR = "TELEGRAM_BOT_TOKEN"
 DATABASE_URL_ENV_VAR = "DATABASE_URL"
+WEBHOOK_SECRET_ENV_VAR = "TELEGRAM_WEBHOOK_SECRET"
 DEFAULT_CONFIG_NAME = "config.toml"
 
 MISSING_TOKEN_MESSAGE = (
@@ -45,10 +47,13 @@ _ENDPOINT_URL = re.compile(r"https?://(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 
 # Keys whose values never appear in an error message (a typo'd URL may carry a password too).
-_SECRET_KEYS: frozenset[tuple[str, ...]] = frozenset({("telegram", "token"), ("database", "url")})
+_SECRET_KEYS: frozenset[tuple[str, ...]] = frozenset(
+    {("telegram", "token"), ("database", "url"), ("webhook", "secret_token")}
+)
 _ENV_OVERRIDES: tuple[tuple[str, tuple[str, str]], ...] = (
     (TOKEN_ENV_VAR, ("telegram", "token")),
     (DATABASE_URL_ENV_VAR, ("database", "url")),
+    (WEBHOOK_SECRET_ENV_VAR, ("webhook", "secret_token")),
 )
 
 
@@ -111,6 +116,9 @@ class InterviewSettings(_Section):
 
 
 class SchedulerSettings(_Section):
+    # Off in all but one of several processes sharing a database (see the README): prompts are
+    # sent exactly once either way, but each process paces only its own sends.
+    enabled: bool = True
     default_timezone: str = "UTC"
     tick_seconds: int = Field(30, ge=1, le=3600)
     grace_minutes: int = Field(120, ge=0, le=24 * 60)
@@ -125,6 +133,67 @@ class SchedulerSettings(_Section):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Europe/Berlin") from None
         return value
+
+
+# What Telegram accepts as a webhook's secret_token.
+_WEBHOOK_SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,256}")
+_LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+class WebhookSettings(_Section):
+    """`interview-bot run --webhook`: where the bot listens, and what Telegram is told."""
+
+    model_config = ConfigDict(hide_input_in_errors=True)
+
+    listen: str = Field("127.0.0.1", min_length=1)
+    port: int = Field(8443, ge=1, le=65535)
+    url_path: str = "/telegram"
+    public_url: str | None = None
+    secret_token: SecretStr | None = None
+
+    @field_validator("url_path")
+    @classmethod
+    def _path_shape(cls, value: str) -> str:
+        if not value.startswith("/") or any(c in value for c in "?# ") or "//" in value:
+            raise ValueError(f'expected a path such as "/telegram", got "{value}"')
+        return value.rstrip("/") or "/"
+
+    @field_validator("public_url")
+    @classmethod
+    def _https_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        parts = urlsplit(value)
+        local = parts.scheme == "http" and (parts.hostname or "") in _LOCAL_HOSTS
+        if parts.scheme != "https" and not local:
+            raise ValueError(
+                f'expected an https:// URL such as "https://bot.example.com" (Telegram posts '
+                f'updates only over HTTPS), got "{value}"'
+            )
+        if not parts.hostname or parts.query or parts.fragment:
+            raise ValueError(f'expected a URL such as "https://bot.example.com", got "{value}"')
+        return value.rstrip("/")
+
+    @field_validator("secret_token")
+    @classmethod
+    def _secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        secret = value.get_secret_value().strip()
+        if not _WEBHOOK_SECRET_SHAPE.fullmatch(secret):
+            # Never echo the value.
+            raise ValueError(
+                'must be 1 to 256 characters, each a letter A-Z or a-z, a digit, "_" or "-" '
+                "(as Telegram requires)"
+            )
+        return SecretStr(secret)
+
+    @property
+    def webhook_url(self) -> str:
+        """The URL Telegram posts to: public_url followed by url_path."""
+        assert self.public_url is not None
+        return self.public_url + ("" if self.url_path == "/" else self.url_path)
 
 
 class LoggingSettings(_Section):
@@ -202,6 +271,7 @@ class Settings(BaseModel):
     questions: QuestionsSettings = Field(default_factory=QuestionsSettings)
     interview: InterviewSettings = Field(default_factory=InterviewSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+    webhook: WebhookSettings = Field(default_factory=WebhookSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     speech: SpeechSettings = Field(default_factory=SpeechSettings)
     llm: LlmSettings = Field(default_factory=LlmSettings)
@@ -219,6 +289,22 @@ class Settings(BaseModel):
         if not value.strip():
             raise ConfigError(MISSING_TOKEN_MESSAGE)
         return value
+
+    def require_webhook(self) -> tuple[str, str]:
+        """The webhook's URL and secret for `run --webhook`; ConfigError when one is missing."""
+        hook = self.webhook
+        if hook.public_url is None:
+            raise ConfigError(
+                "[webhook] public_url: missing; --webhook needs the https:// address Telegram "
+                'posts to, e.g. public_url = "https://bot.example.com"'
+            )
+        secret = hook.secret_token.get_secret_value() if hook.secret_token is not None else ""
+        if not secret:
+            raise ConfigError(
+                f"[webhook] secret_token: missing; --webhook needs one (1-256 characters of "
+                f"A-Z a-z 0-9 _ -) in the config file or {WEBHOOK_SECRET_ENV_VAR}"
+            )
+        return hook.webhook_url, secret
 
 
 def find_config_path(cli_path: Path | None, env: Mapping[str, str], cwd: Path) -> Path | None:

@@ -132,10 +132,15 @@ class InterviewSummary:
 
 @dataclass(frozen=True, slots=True)
 class NotAsked:
-    """Text arrived while no question was waiting for an answer. `repeated`: this very message
-    was stored as an answer already (an update handled again after a crash): nothing to say."""
+    """Text arrived while no question was waiting for an answer.
+
+    `repeated`: this very message was stored as an answer already (an update handled again
+    after a crash). `answered_already`: one was waiting, but another update (of this user,
+    perhaps handled by another process) answered it first; the next question is on its way.
+    """
 
     repeated: bool = False
+    answered_already: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -552,7 +557,7 @@ class InterviewService:
                 )
         except (Conflict, _AlreadyAnswered):
             # Another process (or a redelivered update) answered this question first.
-            return NotAsked()
+            return NotAsked(answered_already=True)
         except StorageError:
             # Never disguised as "no question waiting": the question still waits. The error
             # carries the driver's message, not the answer's text.

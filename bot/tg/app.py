@@ -144,6 +144,9 @@ def register_handlers(app: BotApplication, services: Services) -> None:
     app.add_error_handler(fallback.on_error)
 
     assert app.job_queue is not None, "python-telegram-bot[job-queue] is required"
+    if not services.settings.scheduler.enabled:  # another process sends the daily prompts
+        log.info("daily prompts are off in this process ([scheduler] enabled = false)")
+        return
     app.job_queue.run_repeating(
         SweepRunner(),  # a shutdown finds it by the job's name (bot/tg/run.py)
         interval=services.settings.scheduler.tick_seconds,

@@ -25,11 +25,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from telegram.error import InvalidToken, NetworkError, TelegramError, TimedOut
+from telegram.ext import Updater
 from telegram.request import BaseRequest, RequestData
 
 from bot.tg.app import BotApplication
 from bot.tg.jobs import SweepRunner
 from bot.tg.updates import PerChatUpdates
+from bot.tg.webhook import Webhook, start_webhook
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +139,15 @@ def _polling_error(exc: TelegramError) -> None:
     log.warning("getting updates failed, retrying: %s", exc)
 
 
-async def _start(app: BotApplication, allowed_updates: Sequence[str]) -> None:
+async def _receive_updates(updater: Updater, allowed_updates: Sequence[str], webhook: Webhook | None) -> None:
+    """Long polling (which deletes any webhook first), or the webhook server when one is given."""
+    if webhook is not None:
+        await start_webhook(updater, allowed_updates, webhook)
+    else:
+        await updater.start_polling(allowed_updates=allowed_updates, error_callback=_polling_error)
+
+
+async def _start(app: BotApplication, allowed_updates: Sequence[str], webhook: Webhook | None = None) -> None:
     delay = 1.0
     for attempt in range(1, START_ATTEMPTS + 1):
         try:
@@ -154,7 +164,7 @@ async def _start(app: BotApplication, allowed_updates: Sequence[str]) -> None:
     if app.post_init:
         await app.post_init(app)
     assert app.updater is not None
-    await app.updater.start_polling(allowed_updates=allowed_updates, error_callback=_polling_error)
+    await _receive_updates(app.updater, allowed_updates, webhook)
     await app.start()
     log.info("the bot is running")
 
@@ -207,17 +217,20 @@ def _watchdog(stopper: Stopper) -> None:
     timer.start()
 
 
-async def serve(app: BotApplication, stopper: Stopper, allowed_updates: Sequence[str]) -> int:
+async def serve(
+    app: BotApplication, stopper: Stopper, allowed_updates: Sequence[str], webhook: Webhook | None = None
+) -> int:
     """Run until SIGTERM/SIGINT or a 401; returns the exit code (see the module docstring).
+    Updates come by long polling, or by `webhook` when one is given (bot/tg/webhook.py).
 
     Raises InvalidToken when start-up finds the token malformed, NetworkError when the Bot API
-    stayed unreachable through every start-up attempt.
+    stayed unreachable through every start-up attempt, OSError when the webhook's port is taken.
     """
     loop = asyncio.get_running_loop()
     stopper.attach(loop)
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopper.signal, signum)
-    starting = asyncio.create_task(_start(app, allowed_updates))
+    starting = asyncio.create_task(_start(app, allowed_updates, webhook))
     stopping = asyncio.create_task(stopper.wait())
     try:
         await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)

@@ -30,6 +30,7 @@ _INT_PARAMS = frozenset(
         "from_chat_id",
         "reply_to_message_id",
         "message_thread_id",
+        "max_connections",
     ]
 )
 _BOOL_PARAMS = frozenset(
@@ -46,7 +47,10 @@ _BOOL_PARAMS = frozenset(
     ]
 )
 # Free text is never JSON-decoded, even when it happens to look like JSON.
-_TEXT_PARAMS = frozenset({"text", "caption", "parse_mode", "callback_query_id", "url", "language_code"})
+_TEXT_PARAMS = frozenset(
+    {"text", "caption", "parse_mode", "callback_query_id", "url", "language_code"}
+    | {"secret_token", "ip_address"}
+)
 
 
 def check_markup(raw: Any) -> JSONDict | None:

@@ -62,6 +62,13 @@ from tests.fake_telegram.records import (
     UploadedFile,
 )
 from tests.fake_telegram.telegram_html import HtmlParseError, parse_html, utf16_len
+from tests.fake_telegram.webhook import (
+    ERR_WEBHOOK_ACTIVE,
+    WebhookDelivery,
+    WebhookSettings,
+    WebhookState,
+    post_update,
+)
 
 _CHAT_ACTIONS = frozenset(
     [
@@ -117,6 +124,7 @@ _METHODS = tuple(
         "getUpdates",
         "deleteWebhook",
         "getWebhookInfo",
+        "setWebhook",
         "setMyCommands",
         "getMyCommands",
         "deleteMyCommands",
@@ -208,6 +216,7 @@ class FakeTelegram:
         self._update_event = asyncio.Event()
         self._call_event = asyncio.Event()
         self._ids = itertools.count(1)
+        self._webhook = WebhookState()
 
     # ---------------------------------------------------------------------------------- lifecycle
 
@@ -232,6 +241,7 @@ class FakeTelegram:
     async def stop(self) -> None:
         """Wake pending long polls and shut the server down."""
         self._closing = True
+        await self._webhook.cancel()
         self.drop_held()
         event, self._update_event = self._update_event, asyncio.Event()
         event.set()
@@ -917,9 +927,12 @@ class FakeTelegram:
         if method == "deleteWebhook":
             if p.get("drop_pending_updates") is True:
                 self._updates.clear()
+            self._stop_webhook()
             return True
         if method == "getWebhookInfo":
-            return {"url": "", "has_custom_certificate": False, "pending_update_count": len(self._updates)}
+            return self._webhook.info(len(self._updates))
+        if method == "setWebhook":
+            return self._set_webhook(p)
         if method == "setMyCommands":
             return self._set_my_commands(p)
         if method == "getMyCommands":
@@ -931,9 +944,80 @@ class FakeTelegram:
             return self._get_file(p)
         return True  # close, logOut
 
+    # ------------------------------------------------------------------------------- webhook
+
+    @property
+    def webhook(self) -> WebhookSettings | None:
+        """What the bot last told setWebhook; None when no webhook is set."""
+        return self._webhook.settings
+
+    @property
+    def webhook_deliveries(self) -> list[WebhookDelivery]:
+        """Every POST of an update to the bot's webhook (by this fake on its own), in order."""
+        return self._webhook.deliveries
+
+    def text_update(self, user: FakeUser, text: str) -> JSONDict:
+        """A private text update from ``user``, built but not queued: for ``post_update``."""
+        message = self._new_incoming(user, "private", None)
+        message["text"] = text
+        entities = _command_entities(text)
+        if entities:
+            message["entities"] = entities
+        update_id = self._next_update_id
+        self._next_update_id += 1
+        return {"update_id": update_id, "message": message}
+
+    async def post_update(self, update: JSONDict, *, secret: str | None, url: str | None = None) -> int:
+        """POST ``update`` to the webhook (or ``url``) with ``secret`` in the secret header (None: no
+        header), as anyone reaching the bot's address could; returns the HTTP status."""
+        target = url or (self._webhook.settings.url if self._webhook.settings else None)
+        if target is None:
+            raise RuntimeError("no webhook is set and no url was given")
+        return await post_update(target, update, secret)
+
+    def _set_webhook(self, p: JSONDict) -> bool:
+        settings = self._webhook.configure(p)
+        if settings is None:
+            self._stop_webhook()
+            return True
+        self._webhook.settings = settings
+        allowed = settings.allowed_updates
+        if allowed is not None:
+            self._allowed_updates = frozenset(allowed) or None
+        if self._webhook.task is None or self._webhook.task.done():
+            self._webhook.task = asyncio.get_running_loop().create_task(self._deliver_webhook())
+        return True
+
+    def _stop_webhook(self) -> None:
+        self._webhook.settings = None
+        task, self._webhook.task = self._webhook.task, None
+        if task is not None:
+            task.cancel()
+
+    async def _deliver_webhook(self) -> None:
+        """Telegram's side of a webhook: post the oldest update until the bot answers 200."""
+        while (hook := self._webhook.settings) is not None and not self._closing:
+            batch = self._take_updates(1)
+            if not batch:
+                await self._update_event.wait()
+                continue
+            update = batch[0]
+            status = await post_update(hook.url, update, hook.secret_token)
+            self._webhook.deliveries.append(WebhookDelivery(update["update_id"], status, hook.secret_token))
+            if status == HTTPStatus.OK:
+                self._updates = deque(u for u in self._updates if u[0] != update["update_id"])
+                self._webhook.last_error = ""
+            else:
+                self._webhook.last_error = f"Wrong response from the webhook: {status}"
+            self._signal_call()
+            if status != HTTPStatus.OK:
+                await asyncio.sleep(0.05)
+
     # ---------------------------------------------------------------------------- getUpdates
 
     async def _get_updates(self, p: JSONDict) -> list[JSONDict]:
+        if self._webhook.settings is not None:
+            raise ApiError(409, ERR_WEBHOOK_ACTIVE)
         offset = opt_int(p.get("offset"))
         limit = min(max(opt_int(p.get("limit")) or 100, 1), 100)
         timeout = max(opt_float(p.get("timeout")) or 0.0, 0.0)

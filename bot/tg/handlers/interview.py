@@ -138,6 +138,8 @@ class InterviewHandlers:
         )
         if isinstance(outcome, NotAsked) and outcome.repeated:
             await self._saved_before(update, context, who)
+        elif isinstance(outcome, NotAsked) and outcome.answered_already:
+            await reply(update, context, "answered_already")
         elif isinstance(outcome, NotAsked):
             await reply(update, context, "not_asked", topics=self.interviews.topics())
         else:
