@@ -128,6 +128,14 @@ class LoggingSettings(_Section):
     include_user_content: bool = False
 
 
+class HealthSettings(_Section):
+    # Off unless a port is given; 0 takes any free port (the start-up log names it).
+    port: int | None = Field(None, ge=0, le=65535)
+    listen: str = Field("127.0.0.1", min_length=1)
+    # /healthz turns 503 once getting updates has failed for longer than this.
+    max_polling_outage_seconds: int = Field(120, ge=1, le=24 * 3600)
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, hide_input_in_errors=True)
 
@@ -137,6 +145,7 @@ class Settings(BaseModel):
     interview: InterviewSettings = Field(default_factory=InterviewSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    health: HealthSettings = Field(default_factory=HealthSettings)
 
     _source: Path | None = PrivateAttr(default=None)
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot import metrics
 from bot.core.clock import Clock
 from bot.core.feedback import Feedback, FeedbackMatcher, Focus, next_focus, tone
 from bot.core.feedback.stored import from_stored, to_stored
@@ -358,6 +359,7 @@ class InterviewService:
             # carries the driver's message, not the answer's text.
             log.exception("could not store an answer; its question stays waiting")
             return NotSaved()
+        metrics.answer_stored()
         nxt = None
         if summary is None:
             nxt = QuestionPrompt(

@@ -7,7 +7,10 @@ same steps itself:
 
 - start-up retries an unreachable Bot API with backoff (a few times), then gives up;
 - any 401 from Telegram (a revoked token) stops the bot, and `interview-bot run` exits 2;
-- transient errors while polling keep being retried by PTB, with its backoff, logged in a line;
+- transient errors while polling keep being retried by PTB, with its backoff: an outage is one
+  WARNING (what failed, when the next try comes) and one INFO when getting updates works again;
+- once running it logs one line with the bot's @username, the database and the mode, and serves
+  `[health] port` (bot/health.py) until it stops;
 - SIGTERM or SIGINT stops it in under 10 seconds whatever it is doing: updates stop coming,
   handlers and a sweep under way get a short grace period and are then cancelled (and logged),
   messages still waiting out flood control are logged as not sent; a watchdog ends the process
@@ -21,12 +24,17 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from telegram.error import InvalidToken, NetworkError, TelegramError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
+from bot import metrics
+from bot.health import HealthServer
+from bot.metrics import VITALS
 from bot.tg.app import BotApplication
 from bot.tg.jobs import SweepRunner
 from bot.tg.updates import PerChatUpdates
@@ -118,26 +126,105 @@ class WatchedRequest(BaseRequest):
     ) -> tuple[int, bytes]:
         if self._stopper.refusal is not None:
             return self._stopper.refusal
-        code, payload = await self._inner.do_request(
-            url,
-            method,
-            request_data,
-            read_timeout=read_timeout,
-            write_timeout=write_timeout,
-            connect_timeout=connect_timeout,
-            pool_timeout=pool_timeout,
-        )
+        api_method = url.rsplit("/", 1)[-1]
+        try:
+            code, payload = await self._inner.do_request(
+                url,
+                method,
+                request_data,
+                read_timeout=read_timeout,
+                write_timeout=write_timeout,
+                connect_timeout=connect_timeout,
+                pool_timeout=pool_timeout,
+            )
+        except TimedOut as exc:
+            metrics.telegram_error("timed_out", api_method)
+            if api_method == "getUpdates":
+                _polling_failed(exc, timed_out=True)
+            raise
+        except NetworkError:  # reported by PTB's polling loop through _polling_error
+            metrics.telegram_error("network", api_method)
+            raise
         if code == 401:
             self._stopper.unauthorized((code, payload))
+        if not 200 <= code <= 299:
+            metrics.telegram_error(metrics.error_kind(code), api_method)
+        elif api_method == "getUpdates":
+            _polling_works()
         return code, payload
 
 
+# --- polling outages: one WARNING when getUpdates starts failing, one INFO when it works again --
+
+# PTB's retry loop (telegram.ext._utils.networkloop) waits 1 s after a first failure, then 1.5
+# times longer after each one, at most 30 s; a timeout is retried at once.
+_FIRST_DELAY = 1.0
+_MAX_DELAY = 30.0
+
+
 def _polling_error(exc: TelegramError) -> None:
-    # PTB retries with backoff after this; its default callback logs a whole traceback each time.
-    log.warning("getting updates failed, retrying: %s", exc)
+    """PTB's error callback for getUpdates (it retries after this; a timeout never comes here).
+
+    PTB's default callback logs every retry as an ERROR with a traceback."""
+    if isinstance(exc, InvalidToken):
+        return  # the Stopper ends the bot and the CLI says why
+    _polling_failed(exc, timed_out=False)
 
 
-async def _start(app: BotApplication, allowed_updates: Sequence[str]) -> None:
+def _polling_failed(exc: TelegramError, *, timed_out: bool) -> None:
+    vitals = VITALS
+    vitals.polling_delay = (
+        0.0
+        if timed_out
+        else _FIRST_DELAY
+        if vitals.polling_delay == 0
+        else min(_MAX_DELAY, vitals.polling_delay * 1.5)
+    )
+    vitals.polling_failures += 1
+    log.debug("getting updates failed (attempt %d)", vitals.polling_failures, exc_info=exc)
+    if vitals.polling_failing_since is not None:
+        return
+    vitals.polling_failing_since = time.monotonic()
+    when = "at once" if timed_out else f"in {vitals.polling_delay:.0f}s, then ever later up to 30s"
+    log.warning("getting updates from Telegram failed: %s; retrying %s until it works", exc, when)
+
+
+def _polling_works() -> None:
+    vitals = VITALS
+    vitals.last_poll = time.monotonic()
+    vitals.polling_delay = 0.0
+    since, failures = vitals.polling_failing_since, vitals.polling_failures
+    vitals.polling_failing_since, vitals.polling_failures = None, 0
+    if since is not None:
+        log.info(
+            "getting updates from Telegram works again, after %.0fs and %d failed attempt(s)",
+            vitals.last_poll - since,
+            failures,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Operations:
+    """What the operator sees besides the bot: the start-up line and the health endpoint."""
+
+    database: str  # the database URL without its password
+    mode: str = "polling"
+    health: HealthServer | None = None
+
+
+async def _open_operations(ops: Operations) -> None:
+    if ops.health is not None:
+        await ops.health.start()  # OSError (the port is taken): the CLI says so in a line
+
+
+def _announce(app: BotApplication, ops: Operations) -> None:
+    VITALS.started = time.monotonic()
+    log.info("running as @%s; database %s; mode %s", app.bot.username, ops.database, ops.mode)
+    if ops.health is not None:
+        log.info("health and metrics on %s/healthz and %s/metrics", ops.health.url, ops.health.url)
+
+
+async def _start(app: BotApplication, allowed_updates: Sequence[str], ops: Operations) -> None:
     delay = 1.0
     for attempt in range(1, START_ATTEMPTS + 1):
         try:
@@ -148,7 +235,14 @@ async def _start(app: BotApplication, allowed_updates: Sequence[str]) -> None:
         except (NetworkError, TimedOut) as exc:
             if attempt == START_ATTEMPTS:
                 raise
-            log.warning("cannot reach the Bot API (attempt %d/%d): %s", attempt, START_ATTEMPTS, exc)
+            log.warning(
+                "cannot reach the Bot API (attempt %d/%d, next in %.0fs): %s",
+                attempt,
+                START_ATTEMPTS,
+                delay,
+                exc,
+                exc_info=exc,  # shown at DEBUG only (bot/logs.py)
+            )
             await asyncio.sleep(delay)
             delay = min(delay * 2, 30.0)
     if app.post_init:
@@ -156,7 +250,7 @@ async def _start(app: BotApplication, allowed_updates: Sequence[str]) -> None:
     assert app.updater is not None
     await app.updater.start_polling(allowed_updates=allowed_updates, error_callback=_polling_error)
     await app.start()
-    log.info("the bot is running")
+    _announce(app, ops)
 
 
 async def _step(what: str, coro: Any) -> None:
@@ -207,17 +301,22 @@ def _watchdog(stopper: Stopper) -> None:
     timer.start()
 
 
-async def serve(app: BotApplication, stopper: Stopper, allowed_updates: Sequence[str]) -> int:
+async def serve(
+    app: BotApplication, stopper: Stopper, allowed_updates: Sequence[str], ops: Operations | None = None
+) -> int:
     """Run until SIGTERM/SIGINT or a 401; returns the exit code (see the module docstring).
 
     Raises InvalidToken when start-up finds the token malformed, NetworkError when the Bot API
-    stayed unreachable through every start-up attempt.
+    stayed unreachable through every start-up attempt, another TelegramError when it refused
+    to start the bot, OSError when the health port cannot be opened.
     """
+    ops = ops if ops is not None else Operations(database="?")
     loop = asyncio.get_running_loop()
     stopper.attach(loop)
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopper.signal, signum)
-    starting = asyncio.create_task(_start(app, allowed_updates))
+    await _open_operations(ops)
+    starting = asyncio.create_task(_start(app, allowed_updates, ops))
     stopping = asyncio.create_task(stopper.wait())
     try:
         await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -232,5 +331,7 @@ async def serve(app: BotApplication, stopper: Stopper, allowed_updates: Sequence
                 await starting
         stopping.cancel()
         log.info("stopping: %s", stopper.reason or "start-up failed")
+        if ops.health is not None:
+            await ops.health.stop()
         await _stop(app)
     return stopper.code

@@ -12,11 +12,14 @@ confirmed to Telegram already, so they are not delivered again.
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable
 from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
+
+from bot import metrics
 
 log = logging.getLogger(__name__)
 
@@ -88,10 +91,12 @@ class PerChatUpdates(BaseUpdateProcessor):
         if self._stopping:
             return
         self._active.add(task)
+        started = time.monotonic()
         try:
             await coroutine
         finally:
             self._active.discard(task)
+            metrics.update_handled(time.monotonic() - started)
 
     async def stop(self, grace: float) -> None:
         """Take no more updates; give running handlers `grace` seconds, then cancel the rest."""
