@@ -18,14 +18,19 @@ class OneLineForKnownFailures(logging.Filter):
     - Network trouble (Telegram unreachable, a 5xx, a timeout) is the network's fault, not a bug:
       its records say what failed in one line; the traceback shows only when DEBUG is on.
     - PTB's retry loop logs an "Aborting" record with a traceback whenever it gives up, then
-      raises to its caller, which reports the failure itself (the CLI's one line at start-up).
+      raises to its caller, which reports the failure itself (the CLI's one line at start-up);
+      its HTTP layer logs an ERROR with the whole page and a traceback for every answer that is
+      not JSON (a proxy's error page), then raises an error that quotes the page anyway.
+      Both are dropped unless DEBUG is on.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
         debug = logging.getLogger().isEnabledFor(logging.DEBUG)
-        if not debug and record.name == "telegram.ext":
+        if not debug and record.name.startswith("telegram."):
             message = record.getMessage()
             if message.startswith("Network Retry Loop") and "Aborting" in message:
+                return False
+            if message.startswith("Can not load invalid JSON data"):
                 return False
         exc = record.exc_info[1] if record.exc_info else None
         if isinstance(exc, InvalidToken) or (_is_network_trouble(exc) and not debug):
