@@ -8,6 +8,7 @@ makes it 503 too. Ports are always 0 (a free one, read from the start-up log).
 import asyncio
 import json
 import re
+import socket
 import subprocess
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from bot.health import HealthServer, sql_check
 from tests.conftest import write_bot_settings
 from tests.fake_telegram import FakeTelegram
 from tests.test_operator_output import closed_port, stop, wait_running
-from tests.test_run_exit import start_bot, text_of
+from tests.test_run_exit import own_lines, start_bot, text_of, wait_exit
 
 
 async def health_url(fake: FakeTelegram, process: subprocess.Popen[bytes], log: Path) -> str:
@@ -159,3 +160,22 @@ async def test_healthz_is_503_when_the_database_is_unreachable() -> None:
     assert isinstance(database, str) and "Connect call failed" in database, body
     assert f"database: {database}" in body["problems"]
     assert not_found == 404
+
+
+async def test_a_health_port_already_taken_is_one_line_and_exit_2(
+    fake: FakeTelegram, db_url: str, tmp_path: Path
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = int(taken.getsockname()[1])
+        settings = write_bot_settings(tmp_path, db_url, fake, f"[health]\nport = {port}\n")
+        log = tmp_path / "bot.log"
+        process = start_bot(settings, log)
+        await wait_exit(fake, process, log)
+    output = text_of(log)
+    assert process.returncode == 2, output
+    [line] = own_lines(log)
+    assert line.startswith(f"interview-bot: [health] port: cannot listen on 127.0.0.1:{port}: "), line
+    assert "Traceback" not in output
+    assert fake.calls == []  # refused before Telegram was asked anything
