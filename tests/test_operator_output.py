@@ -50,8 +50,7 @@ async def test_start_up_logs_one_line_with_the_bot_the_database_and_the_mode(
     [line] = lines_with(output, "INFO", "running as @")
     assert f"running as @{fake.bot_username};" in line
     assert f"database {db_url};" in line
-    assert line.endswith("mode polling")
-    assert "health and metrics" not in output  # off unless [health] port is set
+    assert line.endswith("; mode polling")  # no health endpoint unless [health] port is set
     assert "Traceback" not in output
 
 

@@ -219,9 +219,8 @@ async def _open_operations(ops: Operations) -> None:
 
 def _announce(app: BotApplication, ops: Operations) -> None:
     VITALS.started = time.monotonic()
-    log.info("running as @%s; database %s; mode %s", app.bot.username, ops.database, ops.mode)
-    if ops.health is not None:
-        log.info("health and metrics on %s/healthz and %s/metrics", ops.health.url, ops.health.url)
+    health = "" if ops.health is None else f"; health and metrics on {ops.health.url}/healthz, /metrics"
+    log.info("running as @%s; database %s; mode %s%s", app.bot.username, ops.database, ops.mode, health)
 
 
 async def _start(app: BotApplication, allowed_updates: Sequence[str], ops: Operations) -> None:
