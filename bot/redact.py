@@ -35,6 +35,7 @@ _BOT_TOKEN = re.compile(r"\d+:\S+")
 # of that variable is a secret. The webhook secret may come from this variable alone.
 _ENV_NAME_SUFFIX = "_env"
 WEBHOOK_SECRET_ENV_VAR = "TELEGRAM_WEBHOOK_SECRET"
+_SECRET_NAMES = ("secret", "token", "password", "api_key")
 
 
 def _spellings(value: str) -> set[str]:
@@ -105,14 +106,17 @@ def mask(text: str) -> str:
 
 def register_settings(settings: BaseModel, env: Mapping[str, str] | None = None) -> None:
     """Every secret the settings know: SecretStr values (the bot token, a webhook secret),
-    the values of environment variables named by `*_env` keys (model API keys), the
-    webhook secret's variable, and the database URL's password."""
+    strings whose key says secret, token, password or api_key, the values of environment
+    variables named by `*_env` keys (model API keys), the webhook secret's variable, and the
+    password of any URL."""
     env = os.environ if env is None else env
     for name, value in _walk(settings):
         if isinstance(value, SecretStr):
             register(value.get_secret_value(), name)
         elif name.endswith(_ENV_NAME_SUFFIX) and isinstance(value, str) and value:
             register(env.get(value), value)
+        elif isinstance(value, str) and any(word in name for word in _SECRET_NAMES):
+            register(value, name)  # a secret kept as a plain string (`secret_token`, `api_key`)
         elif (name == "url" or name.endswith("_url")) and isinstance(value, str):
             _register_url_password(value)
     register(env.get(WEBHOOK_SECRET_ENV_VAR), "webhook secret")

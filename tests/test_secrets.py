@@ -130,9 +130,14 @@ class _Voice(BaseModel):
     api_key_env: str | None = None
 
 
+class _Webhook(BaseModel):
+    secret_token: str | None = None
+
+
 class _WithKeys(BaseModel):
     telegram: Settings
     voice: _Voice
+    webhook: _Webhook
 
 
 TOKEN = "123456789:AAH-secret_half_of_the_token_0123456789"
@@ -149,7 +154,12 @@ def test_every_secret_the_config_names_is_masked_in_every_spelling(tmp_path: Pat
         tmp_path,
     )
     env = {"MY_MODEL_KEY": "sk-model-key-abcdef123456", "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET}
-    redact.register_settings(_WithKeys(telegram=settings, voice=_Voice(api_key_env="MY_MODEL_KEY")), env)
+    config = _WithKeys(
+        telegram=settings,
+        voice=_Voice(api_key_env="MY_MODEL_KEY"),
+        webhook=_Webhook(secret_token="file-webhook-secret-42"),
+    )
+    redact.register_settings(config, env)
     half = TOKEN.split(":", 1)[1]
     cases = {
         f"https://api.telegram.org/bot{TOKEN}/getMe": "https://api.telegram.org/bot[token]/getMe",
@@ -161,6 +171,7 @@ def test_every_secret_the_config_names_is_masked_in_every_spelling(tmp_path: Pat
         "Authorization: Bearer sk-model-key-abcdef123456": "Authorization: Bearer [MY_MODEL_KEY]",
         f"Secret-Token: {WEBHOOK_SECRET}": "Secret-Token: [webhook secret]",
         "password p%40ss-word-9 or p@ss-word-9": "password [password] or [password]",
+        "header file-webhook-secret-42": "header [secret_token]",
     }
     for text, masked in cases.items():
         assert redact.mask(text) == masked

@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import re
 import signal
 import sys
 import threading
@@ -126,7 +127,7 @@ class WatchedRequest(BaseRequest):
     ) -> tuple[int, bytes]:
         if self._stopper.refusal is not None:
             return self._stopper.refusal
-        api_method = url.rsplit("/", 1)[-1]
+        api_method = _api_method(url)
         try:
             code, payload = await self._inner.do_request(
                 url,
@@ -152,6 +153,15 @@ class WatchedRequest(BaseRequest):
         elif api_method == "getUpdates":
             _polling_works()
         return code, payload
+
+
+_API_METHOD = re.compile(r"/bot[^/]+/([A-Za-z]+)$")
+
+
+def _api_method(url: str) -> str:
+    """The Bot API method a URL calls; "file" for a download (its path may name a user's file)."""
+    match = _API_METHOD.search(url)
+    return match.group(1) if match else "file"
 
 
 # --- polling outages: one WARNING when getUpdates starts failing, one INFO when it works again --
