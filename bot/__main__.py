@@ -14,6 +14,7 @@ from bot.config import ConfigError, Settings, load_settings
 
 if TYPE_CHECKING:  # importing the core loads SQLAlchemy: not worth it for --help or a config error
     from bot.core.services import Services
+    from bot.tg.run import Operations
     from bot.tg.webhook import Webhook
 
 EXIT_PROBLEMS = 1
@@ -101,12 +102,27 @@ def _version() -> str:
 
 
 def _settings(path: Path | None) -> Settings:
-    return load_settings(path, os.environ, Path.cwd())
+    from bot import redact
+
+    settings = load_settings(path, os.environ, Path.cwd())
+    redact.register_settings(settings, os.environ)  # from now on no output shows them
+    return settings
 
 
 def _fail(message: str, code: int) -> int:
-    print(f"interview-bot: {message}", file=sys.stderr)
+    from bot import redact
+
+    print(f"interview-bot: {redact.mask(message)}", file=sys.stderr)
     return code
+
+
+def _detail(exc: BaseException, limit: int = 300) -> str:
+    """An exception's text for a one-line error: masked first, then cut (a cut token would
+    no longer match its mask)."""
+    from bot import redact
+
+    text = " ".join(redact.mask(str(exc)).split()) or type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _first_line(exc: Exception) -> str:
@@ -133,10 +149,10 @@ def _open_services(settings: Settings) -> "Services | int":
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from telegram.error import InvalidToken, NetworkError
+    from telegram.error import InvalidToken, NetworkError, TelegramError
     from telegram.request import HTTPXRequest
 
-    from bot.core.services import api_keys
+    from bot import redact
     from bot.logs import configure_logging
     from bot.tg.app import ALLOWED_UPDATES, build_application
     from bot.tg.run import EXIT_TOKEN, Stopper, WatchedRequest, serve
@@ -144,11 +160,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(args.config)
     token = settings.require_token()
     webhook = _webhook(settings) if args.webhook else None
-    configure_logging(
-        settings.logging.level,
-        [token, *api_keys(settings)],
-        include_user_content=settings.logging.include_user_content,
-    )
+    redact.install_excepthooks()
+    configure_logging(settings.logging.level, include_user_content=settings.logging.include_user_content)
     services = _open_services(settings)
     if isinstance(services, int):
         return services
@@ -159,15 +172,19 @@ def cmd_run(args: argparse.Namespace) -> int:
         WatchedRequest(HTTPXRequest(connection_pool_size=1), stopper),
     )
     app = build_application(services, token, requests=requests)
+    ops = _operations(settings, services, "webhook" if webhook else "polling")
     rejected = "[telegram] token: Telegram rejected this token; copy it again from @BotFather"
+    api = settings.telegram.base_url
     try:
-        code = asyncio.run(serve(app, stopper, ALLOWED_UPDATES, webhook))
-    except OSError as exc:  # only the webhook server binds a port
-        return _fail(_listen_failed(settings, exc), EXIT_CONFIG)
+        code = asyncio.run(serve(app, stopper, ALLOWED_UPDATES, webhook, ops))
     except InvalidToken:
         return _fail(rejected, EXIT_CONFIG)
-    except NetworkError as exc:
-        return _fail(f"cannot reach the Telegram Bot API at {services.settings.telegram.base_url}: {exc}", 1)
+    except NetworkError as exc:  # still unreachable after the start-up retries
+        return _fail(f"cannot reach the Telegram Bot API at {api}: {_detail(exc)}", EXIT_CONFIG)
+    except TelegramError as exc:  # e.g. a proxy answering 403 in Telegram's place
+        return _fail(f"the Telegram Bot API at {api} refused to start the bot: {_detail(exc)}", EXIT_CONFIG)
+    except OSError as exc:  # the webhook's port or the health port is taken
+        return _fail(_listen_failed(settings, exc, webhook is not None), EXIT_CONFIG)
     if code == EXIT_TOKEN:
         return _fail(f"{rejected} (401 Unauthorized: revoked or replaced?)", EXIT_CONFIG)
     return code
@@ -179,9 +196,12 @@ def _webhook(settings: Settings) -> "Webhook":
     return Webhook.from_settings(settings)  # ConfigError when public_url or secret_token is missing
 
 
-def _listen_failed(settings: Settings, exc: OSError) -> str:
-    hook = settings.webhook
-    return f"[webhook] port: cannot listen on {hook.listen}:{hook.port}: {exc.strerror or exc}"
+def _listen_failed(settings: Settings, exc: OSError, webhook: bool) -> str:
+    """Which port could not be opened: the health server binds first, then the webhook's."""
+    hook, health = settings.webhook, settings.health
+    if webhook and not (health.port is not None and str(health.port) in str(exc)):
+        return f"[webhook] port: cannot listen on {hook.listen}:{hook.port}: {exc.strerror or exc}"
+    return f"[health] port: cannot listen on {health.listen}:{health.port}: {_detail(exc)}"
 
 
 def cmd_webhook(args: argparse.Namespace) -> int:
@@ -202,6 +222,20 @@ def cmd_webhook(args: argparse.Namespace) -> int:
         return _fail(f"could not delete the webhook: {exc}", EXIT_PROBLEMS)
     print(f"Webhook deleted (it was {url})." if url else "No webhook was set.")
     return 0
+
+
+def _operations(settings: Settings, services: "Services", mode: str) -> "Operations":
+    """The start-up line's facts and the health endpoint, when `[health] port` is set."""
+    from sqlalchemy.engine import make_url
+
+    from bot.health import HealthServer, sql_check
+    from bot.tg.run import Operations
+
+    database = make_url(settings.database.url).render_as_string(hide_password=True)
+    health = None
+    if settings.health.port is not None:
+        health = HealthServer(settings.health, sql_check(services.db.engine), mode)
+    return Operations(database=database, mode=mode, health=health)
 
 
 def _chat_user(given: str | None) -> str:

@@ -263,6 +263,14 @@ class LlmSettings(_Section):
         return self.base_url is not None
 
 
+class HealthSettings(_Section):
+    # Off unless a port is given; 0 takes any free port (the start-up log names it).
+    port: int | None = Field(None, ge=0, le=65535)
+    listen: str = Field("127.0.0.1", min_length=1)
+    # /healthz turns 503 once getting updates has failed for longer than this.
+    max_polling_outage_seconds: int = Field(120, ge=1, le=24 * 3600)
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, hide_input_in_errors=True)
 
@@ -275,6 +283,7 @@ class Settings(BaseModel):
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     speech: SpeechSettings = Field(default_factory=SpeechSettings)
     llm: LlmSettings = Field(default_factory=LlmSettings)
+    health: HealthSettings = Field(default_factory=HealthSettings)
 
     _source: Path | None = PrivateAttr(default=None)
 

@@ -1,41 +1,66 @@
-"""Logging set-up that never prints the bot token, nor (unless the operator asks) user content."""
+"""Logging set-up that never prints a secret, nor (unless the operator asks) user content."""
 
 import hashlib
 import logging
-import re
 import secrets as _secrets
+from collections.abc import Iterable
 
-from telegram.error import InvalidToken
+from telegram.error import BadRequest, InvalidToken, NetworkError
+
+from bot import redact
 
 
-class NoTracebackForInvalidToken(logging.Filter):
-    """A refused token is reported once, in one line, by `interview-bot run` (exit 2); records
-    about it (PTB's polling loop, the error handler) keep their message but lose the traceback."""
+class OneLineForKnownFailures(logging.Filter):
+    """Failures someone else reports in a line lose their tracebacks (kept at DEBUG).
+
+    - A refused token is reported once, in one line, by `interview-bot run` (exit 2): records
+      about it (PTB's polling loop, the error handler) keep their message, not the traceback.
+    - Network trouble (Telegram unreachable, a 5xx, a timeout) is the network's fault, not a bug:
+      its records say what failed in one line; the traceback shows only when DEBUG is on.
+    - PTB's retry loop logs an "Aborting" record with a traceback whenever it gives up, then
+      raises to its caller, which reports the failure itself (the CLI's one line at start-up);
+      its HTTP layer logs an ERROR with the whole page and a traceback for every answer that is
+      not JSON (a proxy's error page), then raises an error that quotes the page anyway.
+      Both are dropped unless DEBUG is on.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info and isinstance(record.exc_info[1], InvalidToken):
-            record.msg = f"{record.getMessage()}: {record.exc_info[1]}"
+        debug = logging.getLogger().isEnabledFor(logging.DEBUG)
+        if not debug and record.name.startswith("telegram."):
+            message = record.getMessage()
+            if message.startswith("Network Retry Loop") and "Aborting" in message:
+                return False
+            if message.startswith("Can not load invalid JSON data"):
+                return False
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, InvalidToken) or (_is_network_trouble(exc) and not debug):
+            record.msg = f"{record.getMessage()}: {exc}"
             record.args = None
             record.exc_info = None
             record.exc_text = None
         return True
 
 
+def _is_network_trouble(exc: BaseException | None) -> bool:
+    # BadRequest is a NetworkError to PTB, but a rejected request is worth its traceback.
+    return isinstance(exc, NetworkError) and not isinstance(exc, BadRequest)
+
+
 class RedactSecrets(logging.Filter):
-    def __init__(self, secrets: list[str]) -> None:
-        super().__init__()
-        self._pattern = re.compile("|".join(re.escape(s) for s in secrets if s)) if any(secrets) else None
+    """Every secret in bot/redact.py's registry is masked in the message and the traceback."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self._pattern is not None:
-            message = record.getMessage()
-            if self._pattern.search(message):
-                record.msg = self._pattern.sub("[token]", message)
-                record.args = None
-            if record.exc_info and not record.exc_text:
-                record.exc_text = logging.Formatter().formatException(record.exc_info)
-            if record.exc_text:
-                record.exc_text = self._pattern.sub("[token]", record.exc_text)
+        message = record.getMessage()
+        masked = redact.mask(message)
+        if masked != message:
+            record.msg = masked
+            record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact.mask(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact.mask(record.stack_info)
         return True
 
 
@@ -75,11 +100,14 @@ class HideUserContent(logging.Filter):
         return record.levelno > logging.DEBUG
 
 
-def configure_logging(level: str, secrets: list[str], *, include_user_content: bool = False) -> None:
+def configure_logging(level: str, secrets: Iterable[str] = (), *, include_user_content: bool = False) -> None:
+    """One handler on stderr; `secrets` join those bot/redact.py's registry masks already."""
+    for secret in secrets:
+        redact.register(secret)
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(NoTracebackForInvalidToken())  # before RedactSecrets formats the traceback
-    handler.addFilter(RedactSecrets(secrets))
+    handler.addFilter(OneLineForKnownFailures())  # before RedactSecrets formats the traceback
+    handler.addFilter(RedactSecrets())
     if not include_user_content:
         handler.addFilter(HideUserContent())
     root = logging.getLogger()

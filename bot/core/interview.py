@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Final
 
+from bot import metrics
 from bot.core.clock import Clock
 from bot.core.feedback import Feedback, FeedbackMatcher, Focus, PointResult, next_focus, tone
 from bot.core.feedback.stored import from_stored, to_stored
@@ -602,6 +603,7 @@ class InterviewService:
                 last_part_at=sent_at,
             )
         )
+        metrics.answer_stored()
         probe = None
         if follow_ups and session.kind == SessionKind.INTERVIEW and await uow.users.follow_ups(user_id):
             probe = choose_probe(question, feedback)

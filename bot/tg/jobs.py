@@ -2,10 +2,12 @@
 
 import asyncio
 import logging
+import time
 
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
+from bot import metrics
 from bot.core.services import Services
 from bot.core.sweep import Outgoing, SendResult
 from bot.tg.handlers.practice import prompt_keyboard, render_daily_prompt
@@ -75,7 +77,10 @@ async def sweep_prompts(context: ContextTypes.DEFAULT_TYPE) -> None:
             return SendResult.FAILED, None
         return SendResult.SENT, message.message_id
 
+    started = time.monotonic()
     report = await services.sweep.tick(send)
+    metrics.sweep_done(time.monotonic() - started)
+    metrics.prompts(report.sent, report.failed, report.blocked, report.missed)
     if (
         report.scheduled
         or report.sent

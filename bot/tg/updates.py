@@ -12,11 +12,14 @@ confirmed to Telegram already, so they are not delivered again.
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
+
+from bot import metrics
 
 log = logging.getLogger(__name__)
 
@@ -94,10 +97,12 @@ class PerChatUpdates(BaseUpdateProcessor):
         if self._stopping:
             return False
         self._active.add(task)
+        started = time.monotonic()
         try:
             await coroutine
         finally:
             self._active.discard(task)
+            metrics.update_handled(time.monotonic() - started)
         return True
 
     async def stop(self, grace: float) -> None:

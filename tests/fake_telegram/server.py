@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from types import TracebackType
 from typing import Any, Literal
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -94,6 +95,7 @@ class _Failure:
     status: int
     description: str
     retry_after: int | None
+    html: bool = False  # an HTML page echoing the URL, as a proxy answers, instead of Telegram's JSON
 
 
 @dataclass(slots=True)
@@ -208,6 +210,7 @@ class FakeTelegram:
         self._held = 0
         self._flooded: dict[int, float] = {}  # chat id -> end of its 429 window (monotonic)
         self._revoked = False
+        self._proxy_status: int | None = None
 
         self._updates: deque[tuple[int, str, JSONDict]] = deque()
         self._next_update_id = _FIRST_UPDATE_ID
@@ -286,11 +289,14 @@ class FakeTelegram:
         status: int = 429,
         retry_after: int | None = 1,
         description: str | None = None,
+        html: bool = False,
     ) -> None:
         """Make the next ``count`` calls of ``method`` fail with ``status`` (nothing is sent).
 
         429 answers "Too Many Requests: retry after N" with ``parameters.retry_after`` (PTB raises
         ``RetryAfter``); other statuses get Telegram's texts ("Internal Server Error", "Bad Gateway").
+        With ``html``, the answer is instead an HTML error page that quotes the requested URL,
+        token included, as-is and percent-encoded (what a proxy in between may answer).
         """
         canonical = _CANONICAL.get(method.lower())
         if canonical is None:
@@ -305,6 +311,7 @@ class FakeTelegram:
         else:
             text = description or DEFAULT_DESCRIPTIONS.get(status) or HTTPStatus(status).phrase
             failure = _Failure(status, text, None)
+        failure.html = html
         queue = self._failures.setdefault(canonical, deque())
         queue.extend(failure for _ in range(count))
 
@@ -353,6 +360,12 @@ class FakeTelegram:
     def flood_left(self, chat_id: int) -> float:
         """Seconds left in the chat's 429 window (0 once it ended)."""
         return max(0.0, self._flooded.get(chat_id, 0.0) - time.monotonic())
+
+    def proxy_errors(self, status: int | None = 502) -> None:
+        """From now on every request (any path) gets an HTML error page with ``status`` that
+        quotes the requested URL, token included, as a misconfigured proxy or ``base_url`` would
+        answer; ``None`` ends it. Such calls are recorded with the description "html error page"."""
+        self._proxy_status = status
 
     def revoke_token(self) -> None:
         """From now on every request answers 401 Unauthorized, as after /revoke in @BotFather."""
@@ -855,6 +868,8 @@ class FakeTelegram:
         params: JSONDict = {}
         try:
             params = await read_params(request)
+            if self._proxy_status is not None:
+                return self._html_error(request, method, params, at, self._proxy_status)
             if request.match_info["token"] != self._token or self._revoked:
                 raise ApiError(401, ERR_UNAUTHORIZED)
             if method not in _SERVED:
@@ -864,6 +879,8 @@ class FakeTelegram:
             queued = self._failures.get(method)
             if queued:
                 failure = queued.popleft()
+                if failure.html:
+                    return self._html_error(request, method, params, at, failure.status)
                 raise ApiError(failure.status, failure.description, failure.retry_after)
             if method == "getUpdates":
                 result: Any = await self._get_updates(params)
@@ -880,7 +897,24 @@ class FakeTelegram:
         self._signal_call()
         return json_response({"ok": True, "result": result}, 200)
 
+    def _html_error(
+        self, request: web.Request, method: str, params: JSONDict, at: float, status: int
+    ) -> web.Response:
+        phrase = HTTPStatus(status).phrase
+        url = str(request.url)
+        page = (
+            f"<html><head><title>{status} {phrase}</title></head><body>\n"
+            f"<h1>{phrase}</h1>\n<p>The upstream server failed to answer {request.method} {url}</p>\n"
+            f"<p>Request: {quote(request.path, safe='/')}</p>\n<hr><center>nginx</center>\n"
+            "</body></html>\n"
+        )
+        self.calls.append(Call(method, params, at, False, status, "html error page"))
+        self._signal_call()
+        return web.Response(text=page, status=status, content_type="text/html")
+
     async def _handle_file(self, request: web.Request) -> web.Response:
+        if self._proxy_status is not None:
+            return self._html_error(request, "file", {}, time.monotonic(), self._proxy_status)
         if request.match_info["token"] != self._token:
             return json_response({"ok": False, "error_code": 401, "description": ERR_UNAUTHORIZED}, 401)
         stored = self._files_by_path.get(request.match_info["path"])
