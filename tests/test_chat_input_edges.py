@@ -16,7 +16,7 @@ def test_a_refused_save_says_so_and_nothing_is_stored(tmp_path: Path) -> None:
             "BEGIN SELECT RAISE(ABORT, 'answer refused by the test'); END"
         )
         conn.commit()
-    result = chat(tmp_path, db, "ann", ["/interview", "I map the stakeholders first.", "/quit"])
+    result = chat(tmp_path, db, "ann", ["/interview", "I map the stakeholders first.", "", "/quit"])
     assert result.code == 0
     assert "I couldn't save that; please send it again." in result.out
     assert "There's no question waiting" not in result.out
@@ -30,7 +30,14 @@ def test_an_unknown_slash_word_is_the_answer_while_a_question_waits(tmp_path: Pa
         tmp_path,
         db,
         "ann",
-        ["/nosuchcommand", "/interview", "/etc/ansible was our source of truth for every server.", "/quit"],
+        [
+            "/nosuchcommand",
+            "",
+            "/interview",
+            "/etc/ansible was our source of truth for every server.",
+            "",
+            "/quit",
+        ],
     )
     assert result.code == 0
     assert "/nosuchcommand" in result.out  # nothing waited yet: the unknown-command reply
