@@ -7,6 +7,7 @@ check the database against that, rather than expecting particular questions.
 import json
 import os
 import re
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -291,3 +292,36 @@ def test_help_lists_the_terminals_commands_and_each_one_works(tmp_path: Path, db
         assert f"/{name} — {description}" in help_text
     assert "/start —" not in help_text  # Telegram-only commands are not offered here
     assert "I don't know the command" not in result.out
+
+
+def test_ctrl_c_leaves_at_once_while_waiting_for_input_on_a_pipe(tmp_path: Path, db: Path) -> None:
+    """SIGINT while the chat waits on a pipe that stays open (a terminal without prompt_toolkit,
+    e.g. with its output redirected): it says goodbye and exits with 0 instead of hanging."""
+    env = {key: value for key, value in os.environ.items() if key not in CONTROLLED_ENV}
+    env |= {"PYTHONIOENCODING": "utf-8", "DATABASE_URL": f"sqlite+aiosqlite:///{db}"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "chat", "--user", "ivy"],
+        cwd=tmp_path,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert proc.stdout is not None and proc.stdin is not None
+        printed = b""
+        while b"you> " not in printed:  # the prompt: it is reading now
+            chunk = os.read(proc.stdout.fileno(), 4096)
+            assert chunk, printed.decode()
+            printed += chunk
+        proc.send_signal(signal.SIGINT)
+        # stdin stays open: end of input must not be what ends the chat. The bound is for a hang.
+        assert proc.wait(timeout=60) == 0
+        out, err = printed + proc.stdout.read(), proc.stderr.read() if proc.stderr else b""
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0
+    assert err == b""
+    assert out.decode().rstrip().endswith("Bye! Your answers are saved.")

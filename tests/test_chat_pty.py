@@ -17,6 +17,7 @@ import struct
 import subprocess
 import sys
 import termios
+import time
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from pathlib import Path
@@ -89,9 +90,10 @@ class Terminal:
     def expect(self, pattern: str, *, after: int = 0) -> re.Match[str]:
         """Wait until the plain output (from `after` on) matches `pattern`."""
         regex = re.compile(pattern)
-        while (found := regex.search(self.out, after)) is None:
+        deadline = time.monotonic() + BOUND
+        while (found := regex.search(self.out, after)) is None and time.monotonic() < deadline:
             try:
-                self._pump(BOUND)
+                self._pump(1.0)
             except EOFError:
                 break
             if self.proc.poll() is not None and not select.select([self.master], [], [], 0)[0]:
@@ -101,16 +103,21 @@ class Terminal:
 
     def type(self, keys: str) -> int:
         """Wait for the next prompt, then type `keys`; the output position where the reply starts."""
+        deadline = time.monotonic() + BOUND
         while self.raw.count(READY) <= self.ready_seen:
+            if time.monotonic() > deadline:
+                pytest.fail(f"no prompt came; the chat printed:\n{self.out[-3000:]}")
             try:
-                self._pump(BOUND)
+                self._pump(1.0)
             except EOFError:
                 pytest.fail(f"the chat exited before its prompt; it printed:\n{self.out[-3000:]}")
         self.ready_seen = self.raw.count(READY)
         start = len(self.out)
         data = keys.encode()
         while data:
-            data = self._pump(BOUND, data)
+            if time.monotonic() > deadline + BOUND:
+                pytest.fail("the chat stopped reading its input")
+            data = self._pump(1.0, data)
         return start
 
     def wait_exit(self) -> int:

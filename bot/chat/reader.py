@@ -14,7 +14,9 @@ Two readers, picked by what standard input is:
 """
 
 import asyncio
+import contextlib
 import re
+import threading
 from collections.abc import Callable
 from typing import Protocol, TextIO
 
@@ -101,7 +103,7 @@ class PipeReader:
         self.stdout = stdout
 
     async def _line(self) -> str | None:
-        line = await asyncio.to_thread(self.stdin.readline)
+        line = await _readline(self.stdin)
         return None if line == "" else _ESCAPES.sub("", line.rstrip("\r\n"))
 
     async def read(self, prompt: str, stands_alone: StandsAlone) -> str | None:
@@ -117,6 +119,33 @@ class PipeReader:
                 return line
             lines.append(line)
         return "\n".join(lines) if lines else None
+
+
+async def _readline(stream: TextIO) -> str:
+    """stream.readline() in a daemon thread. Not asyncio.to_thread: at Ctrl-C, asyncio.run waits
+    for its executor's threads, and one blocked reading a pipe that stays open never returns."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[str] = loop.create_future()
+
+    def settle(line: str | None, error: BaseException | None) -> None:
+        if future.done():  # cancelled meanwhile
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(line or "")
+
+    def work() -> None:
+        line, error = None, None
+        try:
+            line = stream.readline()
+        except Exception as exc:  # handed to the awaiting coroutine
+            error = exc
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody waits
+            loop.call_soon_threadsafe(settle, line, error)
+
+    threading.Thread(target=work, name="chat-stdin", daemon=True).start()
+    return await future
 
 
 def open_reader(stdin: TextIO, stdout: TextIO) -> Reader:
