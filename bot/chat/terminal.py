@@ -90,11 +90,11 @@ class TerminalChat:
 
     async def handle(self, text: str) -> bool:
         """One message from the user; False means leave."""
+        if not text.strip():  # Enter on an empty line: nothing sent, the choices stay
+            return True
         choice = self.screen.take(text)
         if choice is not None:
             await choice.action()
-            return True
-        if not text.strip():
             return True
         command = self._command(text)
         if command is None:
