@@ -26,7 +26,7 @@ def test_daily_shows_the_setting_and_says_why_it_is_not_set_here(tmp_path: Path)
     assert result.out.count("Daily practice is off here.") == 2
     assert "which a terminal can't receive, so here /daily only shows the setting" in result.out
     with closing(sqlite3.connect(db)) as conn:
-        assert conn.execute("SELECT count(*) FROM schedule").fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM practice_schedule").fetchone() == (0,)
 
 
 def test_topics_toggle_by_number_and_the_interview_date_is_set(tmp_path: Path) -> None:
