@@ -72,3 +72,16 @@ def test_commands_with_nothing_to_show_and_an_unknown_export_format(tmp_path: Pa
     assert "You have no reviews scheduled yet." in result.out
     assert "saved to" not in result.out.lower()
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("chat.db")) == []
+
+
+def test_history_filters_by_topic_from_its_choices(tmp_path: Path) -> None:
+    db = tmp_path / "chat.db"
+    lines = ["/interview agile", "I kept the backlog ordered with the product owner.", "", "/cancel"]
+    result = chat(tmp_path, db, "hui", [*lines, "/history", "topic", "1", "all", "topic", "2", "/quit"])
+    assert_clean_exit(result)
+    out = result.out
+    menu = out.index("Show answers from one topic:")
+    assert "  1  Cloud rollout and migration" in out[menu:]
+    assert "You haven't answered any Cloud rollout and migration questions yet." in out[menu:]
+    assert "(all: All topics)" in out[menu:]
+    assert "Your answers · Agile and Scrum — 1 answer" in out[menu:]

@@ -39,23 +39,48 @@ class ProgressChat:
         self._offer_page(page)
 
     def _offer_page(self, page: HistoryPage) -> None:
-        if not page.items:
+        """The page's buttons: a number per entry, next and prev, and the topic filter."""
+        if not page.items and not page.topic:
             return
         choices = [
             Choice(str(i), "", self._opener(item.answer_id, page))
             for i, item in enumerate(page.items, start=1)
         ]
-        hint = labels.TERMINAL_HISTORY_OPEN
         if page.has_next:
             choices.append(Choice(labels.TERMINAL_HISTORY_NEXT, labels.NEXT_PAGE, self._turn(page, 1)))
         if page.has_prev:
             choices.append(Choice(labels.TERMINAL_HISTORY_PREV, labels.PREVIOUS_PAGE, self._turn(page, -1)))
-        turns = [f"{c.key}: {c.label}" for c in choices if not c.key.isdigit()]
-        self.screen.offer(choices, " · ".join([hint, *turns]), listed=False)
+        if page.topic:
+            choices.append(Choice(labels.TERMINAL_HISTORY_ALL, labels.ALL_TOPICS, self._turn(page, None)))
+        else:
+            choices.append(Choice(labels.TERMINAL_HISTORY_TOPIC, labels.FILTER_BY_TOPIC, self._topic_menu))
+        words = [f"{c.key}: {c.label}" for c in choices if not c.key.isdigit()]
+        hint = [labels.TERMINAL_HISTORY_OPEN] if page.items else []
+        self.screen.offer(choices, " · ".join([*hint, *words]), listed=False)
 
-    def _turn(self, page: HistoryPage, step: int) -> Action:
+    async def _topic_menu(self) -> None:
+        self.screen.say("history_topics")
+        self.screen.offer(
+            [
+                Choice(str(i), name, self._filter(slug))
+                for i, (slug, name) in enumerate(self.services.interviews.topics(), start=1)
+            ]
+        )
+
+    def _filter(self, topic: str) -> Action:
+        async def show() -> None:
+            await self.history(topic)
+
+        return show
+
+    def _turn(self, page: HistoryPage, step: int | None) -> Action:
+        """Turn `step` pages; None: page 1 of every topic."""
+
         async def turn() -> None:
-            await self.history(page.topic, page.page + step)
+            if step is None:
+                await self.history(None)
+            else:
+                await self.history(page.topic, page.page + step)
 
         return turn
 
