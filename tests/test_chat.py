@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.present.labels import TERMINAL_COMMANDS
+from bot.present.labels import TERMINAL_COMMANDS, TERMINAL_INTRO_PIPE
 from questions.loader import QuestionBank, load_bank
 
 CONTROLLED_ENV = ("INTERVIEW_BOT_CONFIG", "TELEGRAM_BOT_TOKEN", "DATABASE_URL")
@@ -291,6 +291,7 @@ def test_help_lists_the_terminals_commands_and_each_one_works(tmp_path: Path, db
     for name, description in TERMINAL_COMMANDS:
         assert f"/{name} — {description}" in help_text
     assert "/start —" not in help_text  # Telegram-only commands are not offered here
+    assert TERMINAL_INTRO_PIPE in help_text  # how messages are read here
     assert "I don't know the command" not in result.out
 
 

@@ -58,6 +58,11 @@ class TerminalChat:
 
     async def help(self) -> None:
         self.screen.say("help", commands=labels.TERMINAL_COMMANDS, topics=self.services.interviews.topics())
+        self.screen.note(self._keys())
+
+    def _keys(self) -> str:
+        """How to send, edit and leave, for this kind of input."""
+        return labels.TERMINAL_INTRO_PIPE if isinstance(self.reader, PipeReader) else labels.TERMINAL_INTRO
 
     def _command(self, line: str) -> tuple[str, str] | None:
         """(name, argument) when the line is one of our commands (or a way to quit)."""
@@ -76,8 +81,7 @@ class TerminalChat:
         new = await self.services.interviews.register(self.who)
         per_session = self.services.settings.interview.questions_per_session
         self.screen.say("start", new=new, name=self.who.display_name, per_session=per_session)
-        pipe = isinstance(self.reader, PipeReader)
-        self.screen.note(labels.TERMINAL_INTRO_PIPE if pipe else labels.TERMINAL_INTRO)
+        self.screen.note(self._keys())
         pending = await self.services.interviews.resume(self.who)
         if pending is not None:
             self.screen.note(labels.TERMINAL_RESUMING)
