@@ -30,7 +30,7 @@ from tests.test_chat import CONTROLLED_ENV, answers_of, assert_clean_exit, chat
 BOUND = 60.0  # seconds: only a hang ever gets near this
 READY = b"\x1b[?2004h"  # prompt_toolkit reading in raw mode
 ESCAPES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|[@-Z\\-_])|\r")
-ENTER, ALT_ENTER, CTRL_C, CTRL_D, LEFT = "\r", "\x1b\r", "\x03", "\x04", "\x1b[D"
+ENTER, ALT_ENTER, CTRL_C, CTRL_D, LEFT, UP = "\r", "\x1b\r", "\x03", "\x04", "\x1b[D", "\x1b[A"
 
 
 def paste(text: str) -> str:
@@ -233,6 +233,9 @@ def test_ctrl_c_clears_the_line_and_twice_in_a_row_leaves(terminal: Terminal, db
     terminal.expect(r"Line cleared\. Press Ctrl-C again, or Ctrl-D, to leave\.", after=at)
     # The line was emptied: what is typed next is a command of its own.
     at = terminal.type("/history" + ENTER)
+    terminal.expect(r"You haven't answered any questions yet\.", after=at)
+    # Up recalls the line sent before.
+    at = terminal.type(UP + ENTER)
     terminal.expect(r"You haven't answered any questions yet\.", after=at)
     # Typing between two Ctrl-Cs means they are not in a row: the second only clears again.
     at = terminal.type("more" + CTRL_C)
