@@ -46,3 +46,16 @@ def test_an_unknown_slash_word_is_the_answer_while_a_question_waits(tmp_path: Pa
         assert conn.execute("SELECT text FROM answer").fetchall() == [
             ("/etc/ansible was our source of truth for every server.",)
         ]
+
+
+def test_a_piped_answer_runs_to_the_blank_line_and_recorded_arrow_keys_are_dropped(tmp_path: Path) -> None:
+    db = tmp_path / "chat.db"
+    # As a terminal without line editing records it: arrow keys as escape sequences.
+    lines = ["/interview", "I map the stakeholders\x1b[D\x1b[C first.", "/history is where I keep notes.", ""]
+    result = chat(tmp_path, db, "ann", [*lines, "/quit"])
+    assert result.code == 0
+    assert "Feedback on question 1 of 5" in result.out
+    with closing(sqlite3.connect(db)) as conn:
+        assert conn.execute("SELECT text FROM answer").fetchall() == [
+            ("I map the stakeholders first.\n/history is where I keep notes.",)
+        ]
