@@ -1,6 +1,8 @@
 """/interview, /review, /cancel, answers and self-ratings in the terminal: the same core calls
 and templates as bot/tg/handlers/interview.py, with the buttons as numbered choices."""
 
+from typing import assert_never
+
 from bot.chat.screen import Choice, Screen
 from bot.core.interview import (
     AlreadyRunning,
@@ -46,6 +48,8 @@ class InterviewChat:
                 self.offer_continue(sid, topic)
             case UnknownTopic(given=given, topics=topics):
                 self.screen.say("unknown_topic", given=given, topics=topics)
+            case _:
+                assert_never(outcome)
 
     def offer_continue(self, session_id: int, topic: str | None) -> None:
         async def resume() -> None:
@@ -103,6 +107,9 @@ class InterviewChat:
                     self.ask(result.next)
                 elif result.summary is not None and result.kind != "daily":
                     self.screen.say("summary", summary=result.summary)
+            case _:
+                # A new outcome of the core is a mypy error here, not a message left unanswered.
+                assert_never(outcome)
 
     def offer_ratings(self, answer_id: int) -> None:
         def rate(rating: Rating) -> Choice:
