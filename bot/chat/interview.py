@@ -77,6 +77,8 @@ class InterviewChat:
                 zone = await self.services.daily_settings.zone_for(self.who)
                 next_local = format_local(next_due, zone) if next_due else ""
                 self.screen.say("review_nothing", next_due=next_due, next_local=next_local)
+            case _:
+                assert_never(outcome)
 
     async def cancel(self) -> None:
         summary = await self.interviews.cancel(self.who)
