@@ -5,6 +5,7 @@ is saved as a file in the chat's folder, and its path is printed."""
 import asyncio
 import importlib
 import sys
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -21,6 +22,8 @@ from bot.present.filters import format_local
 from bot.present.labels import chart_title
 
 PAGE_SIZE = 10
+# As on Telegram: a confirmation left on screen longer than this deletes nothing.
+CONFIRM_WITHIN = timedelta(minutes=15)
 
 
 class ProgressChat:
@@ -189,8 +192,12 @@ class ProgressChat:
 
     async def delete_data(self) -> None:
         self.screen.say("delete_confirm")
+        asked_at = self.services.clock()
 
         async def confirm() -> None:
+            if not timedelta(0) <= self.services.clock() - asked_at <= CONFIRM_WITHIN:
+                self.screen.say("stale_button")
+                return
             # Only ever this user's own data.
             deleted = await self.progress.delete_everything(self.who)
             self.screen.say("deleted", deleted=deleted)
