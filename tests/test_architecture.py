@@ -163,6 +163,9 @@ def sample_context(bank: QuestionBank) -> dict[str, dict[str, object]]:
             "changed": True,
             "next_local": "Fri 2 Jan, 07:30",
         },
+        "daily_terminal": {
+            "setting": DailySetting(False, time(7, 30), "UTC", QuietHours(), None, None, None),
+        },
         "schedule_error": {"message": "'25:00' is not a valid time."},
         "topics": {"all_selected": True},
         "level_status": {"level_name": "Project manager"},

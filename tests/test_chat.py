@@ -7,6 +7,7 @@ check the database against that, rather than expecting particular questions.
 import json
 import os
 import re
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.present.labels import TERMINAL_COMMANDS
+from bot.present.labels import TERMINAL_COMMANDS, TERMINAL_INTRO_PIPE
 from questions.loader import QuestionBank, load_bank
 
 CONTROLLED_ENV = ("INTERVIEW_BOT_CONFIG", "TELEGRAM_BOT_TOKEN", "DATABASE_URL")
@@ -28,7 +29,7 @@ FEEDBACK = re.compile(
 SUMMARY = re.compile(
     r"^Interview complete — 5 of 5 questions answered, (\d+) of (\d+) talking points covered", re.MULTILINE
 )
-RATING_REASK = "Please type 1, 2, 3 or 4"
+RATINGS_LINE = "1 Again · 2 Hard · 3 Good · 4 Easy — type a number"
 # Odd but valid text: an emoji ZWJ sequence, RTL mark and override, zero-width joiner and space,
 # combining accents, markup that must stay text, and an entity that must not be decoded.
 ODD_ANSWER = (
@@ -58,7 +59,8 @@ def chat(
     stdin: bytes | None = None,
     io_encoding: str = "utf-8",
 ) -> Chat:
-    """One `chat --user USER` session: each line is typed and sent with Enter, then stdin closes."""
+    """One `chat --user USER` session through a pipe, then stdin closes. Each line is written
+    with a newline: a command or a choice's number is one line, an answer ends at a blank line."""
     env = {key: value for key, value in os.environ.items() if key not in CONTROLLED_ENV}
     # Fixed, so the test does not depend on the locale of the machine running it.
     env["PYTHONIOENCODING"] = io_encoding
@@ -122,8 +124,8 @@ ANSWERS = [
     "the budget against the forecast, ran sprint planning and retrospectives, and measured lead time."
     for n in ("one", "two", "three", "four", "five")
 ]
-# What is typed at each rating prompt, and what must be stored (Enter skips).
-RATINGS = [("1", 1), ("good", 3), ("", None), ("Hard", 2), ("4", 4)]
+# What is typed after each feedback, and what must be stored (nothing typed: no rating).
+RATINGS = [("1", 1), ("good", 3), (None, None), ("Hard", 2), ("4", 4)]
 
 
 def test_full_mock_interview_is_asked_rated_stored_and_listed(
@@ -131,7 +133,7 @@ def test_full_mock_interview_is_asked_rated_stored_and_listed(
 ) -> None:
     lines = ["/interview"]
     for answer, (typed, _) in zip(ANSWERS, RATINGS, strict=True):
-        lines += [answer, typed]
+        lines += [answer, ""] + ([typed] if typed is not None else [])
     lines.append("/history")
 
     result = chat(tmp_path, db, "ann", [*lines, "/quit"])
@@ -179,7 +181,7 @@ def test_full_mock_interview_is_asked_rated_stored_and_listed(
 
 
 def test_second_run_resumes_the_pending_question_and_users_stay_apart(tmp_path: Path, db: Path) -> None:
-    first = chat(tmp_path, db, "bea", ["/interview", "Bea's first answer about stakeholders.", "2"])
+    first = chat(tmp_path, db, "bea", ["/interview", "Bea's first answer about stakeholders.", "", "2"])
     assert_clean_exit(first)
     first_questions = asked(first.out)
     assert [number for number, _ in first_questions] == [1, 2]
@@ -189,14 +191,14 @@ def test_second_run_resumes_the_pending_question_and_users_stay_apart(tmp_path: 
         tmp_path,
         db,
         "bea",
-        ["/interview", "c", "Bea's second answer about budgets.", "", "/history", "/quit"],
+        ["/interview", "1", "Bea's second answer about budgets.", "", "/history", "/quit"],
     )
     assert_clean_exit(second)
     out = second.out
     assert "Welcome back, bea!" in out
     left_off = out.index("where you left off")
     assert asked(out[left_off:])[0] == (2, pending)
-    # /interview while one is running offers to continue; "c" shows the same question again.
+    # /interview while one is running offers to continue; "1" shows the same question again.
     running = out.index("You're in the middle of an interview (question 2 of 5)")
     assert asked(out[running:])[0] == (2, pending)
     assert "Feedback on question 2 of 5" in out
@@ -220,12 +222,15 @@ def test_bad_input_gets_a_reply_and_never_crashes(tmp_path: Path, db: Path) -> N
     user = "Zoë 🙂\u200f"
     lines = [
         "/frobnicate now",
+        "",
         "Hello? Is anyone there?",
+        "",
         "/interview",
         "x" * 13_000,
+        "",
         ODD_ANSWER,
-        "7",
-        "again",
+        "",
+        "again",  # a rating's name picks it too
         "/history",
         # stdin ends here, in the middle of the interview.
     ]
@@ -242,8 +247,8 @@ def test_bad_input_gets_a_reply_and_never_crashes(tmp_path: Path, db: Path) -> N
     first_feedback = out.index("Feedback on question 1 of 5")
     assert too_long < first_feedback
     assert "Question 2 of 5" not in out[:first_feedback]
-    reask = out.index(RATING_REASK)
-    assert first_feedback < reask < out.index("Saved: Again")
+    ratings = out.index(RATINGS_LINE)
+    assert first_feedback < ratings < out.index("Question 2 of 5") < out.index("Saved: Again")
     # Shown as typed: markup is not stripped and the entity is not decoded.
     history = out[out.index("Your answers — 1 answer") :]
     assert '<script>alert("x")</script> <b>bold?</b> &amp;' in history
@@ -262,12 +267,11 @@ def test_bytes_that_are_not_utf8_do_not_crash(tmp_path: Path, db: Path, encoding
     assert "Feedback on question 1 of 5" in result.out
 
 
-def test_quit_at_the_rating_prompt_leaves_at_once(tmp_path: Path, db: Path) -> None:
-    result = chat(tmp_path, db, "quinn", ["/interview", "my answer about risk registers", "/quit"])
+def test_quit_while_the_ratings_are_offered_leaves_at_once(tmp_path: Path, db: Path) -> None:
+    result = chat(tmp_path, db, "quinn", ["/interview", "my answer about risk registers", "", "/quit"])
     assert_clean_exit(result)
     assert "Feedback on question 1 of 5" in result.out
-    assert "Question 2 of 5" not in result.out
-    assert "Please type 1, 2, 3 or 4" not in result.out
+    assert RATINGS_LINE in result.out
     [row] = answers_of(db, "chat:quinn")
     assert row["rating"] is None and row["text"] == "my answer about risk registers"
 
@@ -286,5 +290,39 @@ def test_help_lists_the_terminals_commands_and_each_one_works(tmp_path: Path, db
     help_text = result.out[result.out.index("/interview") :]
     for name, description in TERMINAL_COMMANDS:
         assert f"/{name} — {description}" in help_text
-    assert "/stats" not in result.out  # Telegram-only commands are not offered here
+    assert "/start —" not in help_text  # Telegram-only commands are not offered here
+    assert TERMINAL_INTRO_PIPE in help_text  # how messages are read here
     assert "I don't know the command" not in result.out
+
+
+def test_ctrl_c_leaves_at_once_while_waiting_for_input_on_a_pipe(tmp_path: Path, db: Path) -> None:
+    """SIGINT while the chat waits on a pipe that stays open (a terminal without prompt_toolkit,
+    e.g. with its output redirected): it says goodbye and exits with 0 instead of hanging."""
+    env = {key: value for key, value in os.environ.items() if key not in CONTROLLED_ENV}
+    env |= {"PYTHONIOENCODING": "utf-8", "DATABASE_URL": f"sqlite+aiosqlite:///{db}"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "chat", "--user", "ivy"],
+        cwd=tmp_path,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert proc.stdout is not None and proc.stdin is not None
+        printed = b""
+        while b"you> " not in printed:  # the prompt: it is reading now
+            chunk = os.read(proc.stdout.fileno(), 4096)
+            assert chunk, printed.decode()
+            printed += chunk
+        proc.send_signal(signal.SIGINT)
+        # stdin stays open: end of input must not be what ends the chat. The bound is for a hang.
+        assert proc.wait(timeout=60) == 0
+        out, err = printed + proc.stdout.read(), proc.stderr.read() if proc.stderr else b""
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0
+    assert err == b""
+    assert out.decode().rstrip().endswith("Bye! Your answers are saved.")

@@ -26,7 +26,7 @@ def test_the_chat_prints_the_same_analysis(tmp_path: Path, bank: QuestionBank) -
     db = tmp_path / "chat.db"
     lines = ["/interview"]
     for text in ANSWERS:
-        lines += [text, "2"]
+        lines += [text, "", "2"]
     result = chat(tmp_path, db, "carol", lines)
     assert_clean_exit(result)
     questions = [next(q for q in bank.questions if q.text == text) for _, text in asked(result.out)]

@@ -16,7 +16,7 @@ def test_a_refused_save_says_so_and_nothing_is_stored(tmp_path: Path) -> None:
             "BEGIN SELECT RAISE(ABORT, 'answer refused by the test'); END"
         )
         conn.commit()
-    result = chat(tmp_path, db, "ann", ["/interview", "I map the stakeholders first.", "/quit"])
+    result = chat(tmp_path, db, "ann", ["/interview", "I map the stakeholders first.", "", "/quit"])
     assert result.code == 0
     assert "I couldn't save that; please send it again." in result.out
     assert "There's no question waiting" not in result.out
@@ -30,7 +30,14 @@ def test_an_unknown_slash_word_is_the_answer_while_a_question_waits(tmp_path: Pa
         tmp_path,
         db,
         "ann",
-        ["/nosuchcommand", "/interview", "/etc/ansible was our source of truth for every server.", "/quit"],
+        [
+            "/nosuchcommand",
+            "",
+            "/interview",
+            "/etc/ansible was our source of truth for every server.",
+            "",
+            "/quit",
+        ],
     )
     assert result.code == 0
     assert "/nosuchcommand" in result.out  # nothing waited yet: the unknown-command reply
@@ -38,4 +45,17 @@ def test_an_unknown_slash_word_is_the_answer_while_a_question_waits(tmp_path: Pa
     with closing(sqlite3.connect(db)) as conn:
         assert conn.execute("SELECT text FROM answer").fetchall() == [
             ("/etc/ansible was our source of truth for every server.",)
+        ]
+
+
+def test_a_piped_answer_runs_to_the_blank_line_and_recorded_arrow_keys_are_dropped(tmp_path: Path) -> None:
+    db = tmp_path / "chat.db"
+    # As a terminal without line editing records it: arrow keys as escape sequences.
+    lines = ["/interview", "I map the stakeholders\x1b[D\x1b[C first.", "/history is where I keep notes.", ""]
+    result = chat(tmp_path, db, "ann", [*lines, "/quit"])
+    assert result.code == 0
+    assert "Feedback on question 1 of 5" in result.out
+    with closing(sqlite3.connect(db)) as conn:
+        assert conn.execute("SELECT text FROM answer").fetchall() == [
+            ("I map the stakeholders first.\n/history is where I keep notes.",)
         ]

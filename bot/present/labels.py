@@ -36,21 +36,39 @@ _COMMANDS: Final[tuple[Command, ...]] = (
     ),
     Command("cancel", "Stop the running interview; answers so far are kept", ("telegram", "terminal")),
     Command("review", "Practise every question due for review", ("telegram", "terminal")),
-    Command("daily", "A practice question every day at your time: /daily 07:30 Europe/Berlin"),
-    Command("topics", "Choose topics for new practice questions"),
+    Command(
+        "daily",
+        "A practice question every day at your time: /daily 07:30 Europe/Berlin",
+        ("telegram", "terminal"),
+        terminal_description="Your daily-practice setting (daily questions arrive in Telegram only)",
+    ),
+    Command("topics", "Choose topics for new practice questions", ("telegram", "terminal")),
     Command("level", "Your role level, for the questions you get: /level coordinator, pm or senior"),
     Command("jobad", "Practise for a job ad: /jobad and paste the ad (/jobad off to stop)"),
-    Command("interviewdate", "Count down to your real interview: /interviewdate 2026-12-15"),
+    Command(
+        "interviewdate",
+        "Count down to your real interview: /interviewdate 2026-12-15",
+        ("telegram", "terminal"),
+    ),
     Command("settings", "Your preferences: follow-up questions on or off"),
     Command(
         "history",
         "Your answers, page by page (add a topic: /history agile)",
         ("telegram", "terminal"),
-        terminal_description="Your 10 most recent answers",
     ),
-    Command("stats", "Your progress: streaks, coverage by topic, a chart"),
-    Command("export", "Your whole history as a file: /export, /export html, /export csv"),
-    Command("deletedata", "Delete everything the bot stores about you"),
+    Command(
+        "stats",
+        "Your progress: streaks, coverage by topic, a chart",
+        ("telegram", "terminal"),
+        terminal_description="Your progress: streaks, coverage by topic, a chart saved as a PNG file",
+    ),
+    Command(
+        "export",
+        "Your whole history as a file: /export, /export html, /export csv",
+        ("telegram", "terminal"),
+        terminal_description="Your whole history saved as a file here: /export, /export html, /export csv",
+    ),
+    Command("deletedata", "Delete everything the bot stores about you", ("telegram", "terminal")),
     Command("privacy", "What the bot stores and what, if anything, leaves this server"),
     Command("help", "What I can do", ("telegram", "terminal")),
     Command("start", "Introduction"),
@@ -59,7 +77,7 @@ _COMMANDS: Final[tuple[Command, ...]] = (
         "A deeper review of your last answer by the language model the operator set up",
         ("terminal",),
     ),
-    Command("quit", "Leave the chat (your answers are saved)", ("terminal",)),
+    Command("quit", "Leave the chat (your answers are saved; Ctrl-D works too)", ("terminal",)),
 )
 
 
@@ -236,15 +254,34 @@ def chart_title(display_name: str) -> str:
 
 # --- the terminal's own lines (the rest of what it says comes from the templates) -------------------
 
-TERMINAL_INTRO: Final = "(In this terminal: type /quit to leave; press Enter to send a message.)"
+TERMINAL_INTRO: Final = (
+    "(In this terminal: Enter sends, Alt-Enter or Esc Enter starts a new line, and a pasted block is"
+    " one message. Ctrl-C clears the line; /quit, Ctrl-D or Ctrl-C twice leaves.)"
+)
+TERMINAL_INTRO_PIPE: Final = (
+    "(Reading from a pipe: a message is the lines up to a blank line; a command is one line.)"
+)
+TERMINAL_LINE_CLEARED: Final = "(Line cleared. Press Ctrl-C again, or Ctrl-D, to leave.)"
 TERMINAL_RESUMING: Final = "\nYou have an interview in progress — here's where you left off:"
 TERMINAL_BYE: Final = "\nBye! Your answers are saved."
-TERMINAL_CONTINUE_OR_NEW: Final = "Continue (c) or start a new one (n)? "
-TERMINAL_RATING_HINT: Final = (
-    "  " + " · ".join(f"{int(r)} {label}" for r, label in RATING_LABELS.items()) + "   (Enter to skip)"
-)
-TERMINAL_RATING_AGAIN: Final = (
-    "Please type 1, 2, 3 or 4 (or "
-    + " / ".join(label.lower() for label in RATING_LABELS.values())
-    + "), or press Enter to skip."
-)
+TERMINAL_PROMPT: Final = "you> "
+# Buttons become numbered choices; the hint closes the line that lists them.
+TERMINAL_CHOOSE: Final = "type a number"
+TERMINAL_HISTORY_OPEN: Final = "type a number to open that answer with every attempt"
+TERMINAL_HISTORY_NEXT: Final = "next"
+TERMINAL_HISTORY_PREV: Final = "prev"
+TERMINAL_HISTORY_BACK: Final = "back"
+TERMINAL_HISTORY_TOPIC: Final = "topic"
+TERMINAL_HISTORY_ALL: Final = "all"
+TERMINAL_BACK_TO_LIST: Final = "to the list"
+TERMINAL_SAVED: Final = "Saved to {path}"
+TERMINAL_CHART_SAVED: Final = "Chart saved to {path}"
+TERMINAL_NOT_WRITTEN: Final = "I couldn't write {path}: {reason}"
+
+
+def terminal_choices(options: Sequence[tuple[str, str]], hint: str = TERMINAL_CHOOSE) -> str:
+    """Buttons as one line of numbered choices ("1 Again · 2 Hard · 3 Good · 4 Easy — type a
+    number"), or one choice per line when there are many."""
+    if len(options) > 4:
+        return "\n".join(f"  {key}  {label}" for key, label in options) + f"\n  ({hint})"
+    return "  " + " · ".join(f"{key} {label}" for key, label in options) + f" — {hint}"
