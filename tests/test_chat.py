@@ -29,7 +29,7 @@ FEEDBACK = re.compile(
 SUMMARY = re.compile(
     r"^Interview complete — 5 of 5 questions answered, (\d+) of (\d+) talking points covered", re.MULTILINE
 )
-RATINGS_LINE = "1 Again · 2 Hard · 3 Good · 4 Easy — type a number"
+RATINGS_LINE = "1 Again · 2 Hard · 3 Good · 4 Easy · 5 Try again — type a number"
 # Odd but valid text: an emoji ZWJ sequence, RTL mark and override, zero-width joiner and space,
 # combining accents, markup that must stay text, and an entity that must not be decoded.
 ODD_ANSWER = (

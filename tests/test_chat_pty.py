@@ -184,7 +184,7 @@ def test_a_pasted_answer_is_one_answer_and_editing_keys_stay_out_of_it(terminal:
     three_lines = "I agreed the goals with the sponsor.\nI mapped the stakeholders.\nI ran a pilot first."
     at = terminal.type(paste(three_lines) + ENTER)
     terminal.expect(r"Feedback on question 1 of 5", after=at)
-    terminal.expect(r"1 Again · 2 Hard · 3 Good · 4 Easy — type a number", after=at)
+    terminal.expect(r"1 Again · 2 Hard · 3 Good · 4 Easy · 5 Try again — type a number", after=at)
     terminal.expect(r"Question 2 of 5", after=at)
     assert texts(db) == [three_lines]
 

@@ -90,6 +90,9 @@ async def test_two_answers_at_once_in_two_processes_store_exactly_one(
             await fake.post_update(fake.text_update(ann, "/interview"), secret=SECRET, url=first_url) == 200
         )
         await fake.wait_for_messages(ann.id, 1)
+        # This test is about two processes and one pending question, not follow-up questions.
+        async with engine.begin() as conn:
+            await conn.execute(text('UPDATE "user" SET follow_ups = false'))
         for round_ in range(ROUNDS):
             before = len(fake.messages(ann.id))
             async with engine.begin() as lock:

@@ -73,7 +73,13 @@ class InterviewChat:
         kind: str,
         choices: Sequence[Choice] = (),
     ) -> None:
-        """After a feedback: what the session waits for now, or the summary once it ended."""
+        """After a feedback: what the session waits for now, or the summary once it ended. The
+        feedback's `choices` come under it, before the next question; with a follow-up next,
+        after it, together with its Skip (the last message shown holds every open choice)."""
+        if nxt is not None and nxt.probe is None and choices:
+            self.screen.offer(list(choices))
+            self.ask(nxt)
+            return
         if nxt is not None:
             self.ask(nxt, choices)
             return
@@ -136,8 +142,8 @@ class InterviewChat:
     async def answer(self, text: str, unknown_command: str | None = None) -> None:
         """Take `text` as the answer to the waiting question. `unknown_command` is set when the
         text looked like a command: with no question waiting it gets the unknown-command reply."""
-        follow_ups = await self.interviews.follow_ups(self.who)
-        outcome = await self.interviews.answer(self.who, text, follow_ups=follow_ups)
+        # Follow-up questions come to the terminal with its /settings; until then it asks none.
+        outcome = await self.interviews.answer(self.who, text)
         match outcome:
             case NotAsked() if unknown_command is not None:
                 self.screen.say("unknown_command", command=unknown_command)

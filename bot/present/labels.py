@@ -282,6 +282,6 @@ TERMINAL_NOT_WRITTEN: Final = "I couldn't write {path}: {reason}"
 def terminal_choices(options: Sequence[tuple[str, str]], hint: str = TERMINAL_CHOOSE) -> str:
     """Buttons as one line of numbered choices ("1 Again · 2 Hard · 3 Good · 4 Easy — type a
     number"), or one choice per line when there are many."""
-    if len(options) > 4:
+    if len(options) > 5:
         return "\n".join(f"  {key}  {label}" for key, label in options) + f"\n  ({hint})"
     return "  " + " · ".join(f"{key} {label}" for key, label in options) + f" — {hint}"
