@@ -565,6 +565,45 @@ class InterviewService:
             log.exception("could not store an answer; its question stays waiting")
             return NotSaved()
 
+    async def _store(
+        self,
+        uow: UnitOfWork,
+        user_id: int,
+        session: SessionRecord,
+        position: int | None,
+        question: Question,
+        text: str,
+        message_id: int | None,
+        sent_at: datetime | None,
+        now: datetime,
+        voice: tuple[str, int] | None = None,
+    ) -> tuple[int, Feedback, int]:
+        """Assess `text` and store it as an answer; (answer id, feedback, seconds taken)."""
+        # Synchronous and a few ms: nothing is awaited while the transaction is open.
+        feedback, analysis = self._assess(question, text)
+        seconds = max(0, int((now - session.asked_at).total_seconds()))
+        answer_id = await uow.answers.add(
+            NewAnswer(
+                user_id=user_id,
+                session_id=session.id,
+                position=position,
+                question_id=question.id,
+                text=text,
+                word_count=feedback.word_count,
+                covered=feedback.covered,
+                points_total=feedback.total,
+                asked_at=session.asked_at,
+                answered_at=now,
+                seconds_taken=seconds,
+                source_message_id=message_id,
+                analysis=analysis,
+                voice_file_id=voice[0] if voice else None,
+                voice_seconds=voice[1] if voice else None,
+                last_part_at=sent_at,
+            )
+        )
+        return answer_id, feedback, seconds
+
     async def _main_answer(
         self,
         uow: UnitOfWork,
@@ -580,28 +619,8 @@ class InterviewService:
     ) -> Answered:
         assert session.pending_question_id is not None
         question = self.question(session.pending_question_id)
-        # Synchronous and a few ms: nothing is awaited while the transaction is open.
-        feedback, analysis = self._assess(question, text)
-        seconds = max(0, int((now - session.asked_at).total_seconds()))
-        answer_id = await uow.answers.add(
-            NewAnswer(
-                user_id=user_id,
-                session_id=session.id,
-                position=session.position,
-                question_id=question.id,
-                text=text,
-                word_count=feedback.word_count,
-                covered=feedback.covered,
-                points_total=feedback.total,
-                asked_at=session.asked_at,
-                answered_at=now,
-                seconds_taken=seconds,
-                source_message_id=message_id,
-                analysis=analysis,
-                voice_file_id=voice[0] if voice else None,
-                voice_seconds=voice[1] if voice else None,
-                last_part_at=sent_at,
-            )
+        answer_id, feedback, seconds = await self._store(
+            uow, user_id, session, session.position, question, text, message_id, sent_at, now, voice
         )
         metrics.answer_stored()
         probe = None
@@ -702,27 +721,10 @@ class InterviewService:
         prompt = self.prompt_for(session)
         assert prompt is not None
         question = prompt.question
-        feedback, analysis = self._assess(question, text)
-        seconds = max(0, int((now - session.asked_at).total_seconds()))
         # Another attempt at the question: in the session but at no position, so the summary
         # and the unique (session, position) index count the interview's own answers only.
-        answer_id = await uow.answers.add(
-            NewAnswer(
-                user_id=user_id,
-                session_id=session.id,
-                position=None,
-                question_id=question.id,
-                text=text,
-                word_count=feedback.word_count,
-                covered=feedback.covered,
-                points_total=feedback.total,
-                asked_at=session.asked_at,
-                answered_at=now,
-                seconds_taken=seconds,
-                source_message_id=message_id,
-                analysis=analysis,
-                last_part_at=sent_at,
-            )
+        answer_id, feedback, seconds = await self._store(
+            uow, user_id, session, None, question, text, message_id, sent_at, now
         )
         if not await uow.sessions.set_retry(session.id, None, now):
             raise _AlreadyAnswered

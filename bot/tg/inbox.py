@@ -17,47 +17,21 @@ from typing import Any
 
 from telegram import Update
 from telegram.ext import Application
-from telegram.request import BaseRequest, RequestData
+from telegram.request import BaseRequest
 
 from bot.core.inbox import Inbox
+from bot.tg.requests import Send, WrappedRequest
 
 log = logging.getLogger(__name__)
 
 
-class InboxRequest(BaseRequest):
+class InboxRequest(WrappedRequest):
     def __init__(self, inner: BaseRequest, inbox: Inbox) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._inbox = inbox
 
-    @property
-    def read_timeout(self) -> float | None:
-        return self._inner.read_timeout
-
-    async def initialize(self) -> None:
-        await self._inner.initialize()
-
-    async def shutdown(self) -> None:
-        await self._inner.shutdown()
-
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: Any = BaseRequest.DEFAULT_NONE,
-        write_timeout: Any = BaseRequest.DEFAULT_NONE,
-        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
-        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
-    ) -> tuple[int, bytes]:
-        code, payload = await self._inner.do_request(
-            url,
-            method,
-            request_data,
-            read_timeout=read_timeout,
-            write_timeout=write_timeout,
-            connect_timeout=connect_timeout,
-            pool_timeout=pool_timeout,
-        )
+    async def call(self, url: str, send: Send) -> tuple[int, bytes]:
+        code, payload = await send()
         if code != 200 or not url.endswith("/getUpdates"):
             return code, payload
         return code, await self._record(payload)

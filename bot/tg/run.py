@@ -32,13 +32,14 @@ from typing import Any
 
 from telegram.error import InvalidToken, NetworkError, TelegramError, TimedOut
 from telegram.ext import Updater
-from telegram.request import BaseRequest, RequestData
+from telegram.request import BaseRequest
 
 from bot import metrics
 from bot.health import HealthServer
 from bot.metrics import VITALS
 from bot.tg.app import BotApplication
 from bot.tg.jobs import SweepRunner
+from bot.tg.requests import Send, WrappedRequest
 from bot.tg.updates import PerChatUpdates
 from bot.tg.webhook import Webhook, start_webhook
 
@@ -96,7 +97,7 @@ class Stopper:
         await self._event.wait()
 
 
-class WatchedRequest(BaseRequest):
+class WatchedRequest(WrappedRequest):
     """An HTTP client that tells the Stopper about any 401 before PTB turns it into InvalidToken.
 
     After a 401 every request gets the same answer without reaching the network: PTB's last
@@ -104,42 +105,15 @@ class WatchedRequest(BaseRequest):
     """
 
     def __init__(self, inner: BaseRequest, stopper: Stopper) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._stopper = stopper
 
-    @property
-    def read_timeout(self) -> float | None:
-        return self._inner.read_timeout
-
-    async def initialize(self) -> None:
-        await self._inner.initialize()
-
-    async def shutdown(self) -> None:
-        await self._inner.shutdown()
-
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: Any = BaseRequest.DEFAULT_NONE,
-        write_timeout: Any = BaseRequest.DEFAULT_NONE,
-        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
-        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
-    ) -> tuple[int, bytes]:
+    async def call(self, url: str, send: Send) -> tuple[int, bytes]:
         if self._stopper.refusal is not None:
             return self._stopper.refusal
         api_method = _api_method(url)
         try:
-            code, payload = await self._inner.do_request(
-                url,
-                method,
-                request_data,
-                read_timeout=read_timeout,
-                write_timeout=write_timeout,
-                connect_timeout=connect_timeout,
-                pool_timeout=pool_timeout,
-            )
+            code, payload = await send()
         except TimedOut as exc:
             metrics.telegram_error("timed_out", api_method)
             if api_method == "getUpdates":
