@@ -85,3 +85,23 @@ def test_history_filters_by_topic_from_its_choices(tmp_path: Path) -> None:
     assert "You haven't answered any Cloud rollout and migration questions yet." in out[menu:]
     assert "(all: All topics)" in out[menu:]
     assert "Your answers · Agile and Scrum — 1 answer" in out[menu:]
+
+
+def test_level_and_job_ad_are_set_as_on_telegram(tmp_path: Path) -> None:
+    db = tmp_path / "chat.db"
+    ad = "Senior IT PM: Scrum and SAFe, AWS migration, vendor management and SLAs, RAID log, UAT."
+    lines = ["/level", "3", "/level wizard", "/level pm", f"/jobad {ad}", "/jobad", "/jobad off", "/quit"]
+    result = chat(tmp_path, db, "lev", lines)
+    assert_clean_exit(result)
+    out = result.out
+    # Buttons as numbered choices: "3" picks the third level.
+    assert out.index("1 Coordinator") < out.index("Level set: Senior") < out.index("I don't know the level")
+    assert "Level set: Project manager" in out
+    with closing(sqlite3.connect(db)) as conn:
+        level, weights = conn.execute(
+            'SELECT level, topic_weights FROM "user" WHERE external_id = ?', ("chat:lev",)
+        ).fetchone()
+    assert level == "project_manager"
+    assert weights is None  # /jobad off cleared it
+    assert "Job ad read." in out and "Scrum" in out and "AWS" in out
+    assert "Job ad cleared: questions come from every topic again." in out

@@ -12,6 +12,7 @@ from typing import TextIO
 
 from bot.chat.interview import InterviewChat
 from bot.chat.practice import PracticeChat
+from bot.chat.profile import ProfileChat
 from bot.chat.progress import ProgressChat
 from bot.chat.reader import PipeReader, Reader, open_reader
 from bot.chat.screen import Screen
@@ -40,6 +41,7 @@ class TerminalChat:
         self.interview = InterviewChat(services, who, self.screen)
         self.progress = ProgressChat(services, who, self.screen, folder or Path.cwd())
         self.practice = PracticeChat(services, who, self.screen)
+        self.profile = ProfileChat(services, who, self.screen)
         # Every command by name: the argument (the rest of the line) goes to the feature.
         self.commands: dict[str, Callable[[str], Awaitable[None]]] = {
             "interview": self.interview.start,
@@ -53,6 +55,8 @@ class TerminalChat:
             "topics": lambda _: self.practice.topics(),
             "interviewdate": self.practice.interview_date,
             "deeper": lambda _: self.interview.deeper(),
+            "level": self.profile.level,
+            "jobad": self.profile.jobad,
             "help": lambda _: self.help(),
             "start": lambda _: self.help(),
         }

@@ -43,8 +43,16 @@ _COMMANDS: Final[tuple[Command, ...]] = (
         terminal_description="Your daily-practice setting (daily questions arrive in Telegram only)",
     ),
     Command("topics", "Choose topics for new practice questions", ("telegram", "terminal")),
-    Command("level", "Your role level, for the questions you get: /level coordinator, pm or senior"),
-    Command("jobad", "Practise for a job ad: /jobad and paste the ad (/jobad off to stop)"),
+    Command(
+        "level",
+        "Your role level, for the questions you get: /level coordinator, pm or senior",
+        ("telegram", "terminal"),
+    ),
+    Command(
+        "jobad",
+        "Practise for a job ad: /jobad and paste the ad (/jobad off to stop)",
+        ("telegram", "terminal"),
+    ),
     Command(
         "interviewdate",
         "Count down to your real interview: /interviewdate 2026-12-15",
