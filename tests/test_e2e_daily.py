@@ -14,9 +14,6 @@ limiter without the pacing (it still retries after a 429), so hundreds of prompt
 import asyncio
 import inspect
 import json
-import os
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -39,6 +36,7 @@ from questions.topics import TOPICS
 from tests.conftest import FakeClock, running_bot, write_bot_settings
 from tests.fake_telegram import FakeTelegram, FakeUser, SentMessage
 from tests.follow_up_helpers import follow_ups_off
+from tests.processes import start_bot
 from tests.test_e2e_interview import message, rows, say
 
 ANSWER = (
@@ -323,25 +321,6 @@ async def test_the_rate_limiter_paces_a_burst_of_prompts_to_about_30_a_second(
     assert span >= (90 - 30) / 30 * 0.9, f"90 prompts in {span:.1f}s"
 
 
-def bot_process(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
-    """`python -m bot run` on the system clock, as an operator starts it (output to `log`)."""
-    assert settings.source is not None
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("INTERVIEW_BOT_CONFIG", "TELEGRAM_BOT_TOKEN", "DATABASE_URL")
-    }
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "bot", "run", "--config", str(settings.source)],
-            cwd=settings.source.parent,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-
-
 async def test_killed_mid_sweep_and_restarted_every_user_gets_exactly_one(
     fake: FakeTelegram,
     daily_settings: Settings,
@@ -370,7 +349,7 @@ async def test_killed_mid_sweep_and_restarted_every_user_gets_exactly_one(
     concurrency = inspect.signature(PromptSweep.tick).parameters["concurrency"].default
     in_flight = min(concurrency, daily_settings.scheduler.batch_size - answered)
     log = tmp_path / "killed-bot.log"
-    process = bot_process(daily_settings, log)
+    process = start_bot(daily_settings, log)
     try:
         await fake.wait_for(lambda: fake.held == in_flight or process.poll() is not None, timeout=30)
         assert process.poll() is None, log.read_text()

@@ -19,8 +19,9 @@ from bot.config import HealthSettings
 from bot.health import HealthServer, sql_check
 from tests.conftest import write_bot_settings
 from tests.fake_telegram import FakeTelegram
+from tests.processes import start_bot
 from tests.test_operator_output import closed_port, stop, wait_running
-from tests.test_run_exit import own_lines, start_bot, text_of, wait_exit
+from tests.test_run_exit import own_lines, text_of, wait_exit
 
 
 async def health_url(fake: FakeTelegram, process: subprocess.Popen[bytes], log: Path) -> str:

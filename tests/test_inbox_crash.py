@@ -13,8 +13,9 @@ from pathlib import Path
 from bot.config import Settings
 from tests.fake_telegram import FakeTelegram
 from tests.follow_up_helpers import follow_ups_off
+from tests.processes import start_bot
 from tests.test_e2e_interview import answer_text, rows
-from tests.test_run_exit import start_bot, wait_exit
+from tests.test_run_exit import wait_exit
 
 USERS = 6
 

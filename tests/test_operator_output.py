@@ -14,7 +14,8 @@ from pathlib import Path
 from bot.config import Settings, load_settings
 from tests.conftest import write_bot_settings
 from tests.fake_telegram import FakeTelegram
-from tests.test_run_exit import own_lines, start_bot, text_of, wait_exit
+from tests.processes import start_bot
+from tests.test_run_exit import own_lines, text_of, wait_exit
 
 
 async def wait_running(fake: FakeTelegram, process: subprocess.Popen[bytes], log: Path) -> None:

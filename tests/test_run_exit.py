@@ -5,10 +5,8 @@ exit 2 and one clear line; SIGTERM stops it promptly even while a chat is held b
 control and another chat's request hangs. The seconds each stop took are printed, not asserted.
 """
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,28 +16,10 @@ from bot.config import Settings
 from bot.core.services import Services
 from tests.conftest import FakeClock, write_bot_settings
 from tests.fake_telegram import FakeTelegram
+from tests.processes import start_bot
 from tests.test_e2e_daily import seed_daily, sent_per_status
 
 EXIT_WAIT = 30.0
-
-
-def start_bot(settings: Settings, stderr: Path) -> subprocess.Popen[bytes]:
-    """`python -m bot run --config ...`, its stdout and stderr (logs included) into `stderr`."""
-    assert settings.source is not None
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("INTERVIEW_BOT_CONFIG", "TELEGRAM_BOT_TOKEN", "DATABASE_URL")
-    }
-    with stderr.open("wb") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "bot", "run", "--config", str(settings.source)],
-            cwd=settings.source.parent,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
 
 
 async def wait_exit(fake: FakeTelegram, process: subprocess.Popen[bytes], log: Path) -> float:

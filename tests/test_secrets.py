@@ -8,9 +8,7 @@ The registry behind it (bot/redact.py) is tested in-process on the other secrets
 """
 
 import logging
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -24,6 +22,7 @@ from bot.config import Settings, load_settings
 from bot.logs import configure_logging
 from tests.conftest import write_bot_settings
 from tests.fake_telegram import FakeTelegram
+from tests.processes import start_bot
 from tests.test_operator_output import stop, wait_running
 from tests.test_run_exit import own_lines, text_of, wait_exit
 
@@ -39,20 +38,8 @@ def leaks(output: str, token: str) -> list[str]:
 
 
 def start(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
-    """`interview-bot run` as test_run_exit starts it, with a webhook secret in the environment."""
-    assert settings.source is not None
-    env = {k: v for k, v in os.environ.items() if k not in ("INTERVIEW_BOT_CONFIG", "TELEGRAM_BOT_TOKEN")}
-    env.pop("DATABASE_URL", None)
-    env["TELEGRAM_WEBHOOK_SECRET"] = WEBHOOK_SECRET
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "bot", "run", "--config", str(settings.source)],
-            cwd=settings.source.parent,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    """`interview-bot run`, with a webhook secret in the environment."""
+    return start_bot(settings, log, env={"TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET})
 
 
 async def test_an_echoing_502_at_start_up_gives_one_line_without_the_token(

@@ -10,7 +10,6 @@ import random
 import signal
 import socket
 import subprocess
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -30,6 +29,7 @@ from storage.db import Database
 from storage.models import Answer, InterviewSession, User
 from tests.conftest import FakeClock, http_client, running_bot, write_bot_settings
 from tests.fake_telegram import FakeTelegram
+from tests.processes import start_bot
 from tests.test_run_exit import own_lines, text_of, wait_exit
 
 SECRET = "s3cret_for-the_TESTS"
@@ -186,21 +186,7 @@ async def test_the_sweep_can_be_turned_off_in_a_process(
 
 
 def start_cli(settings: Settings, log: Path, *args: str) -> subprocess.Popen[bytes]:
-    assert settings.source is not None
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("INTERVIEW_BOT_CONFIG", "TELEGRAM_BOT_TOKEN", "DATABASE_URL", "TELEGRAM_WEBHOOK_SECRET")
-    }
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "bot", *args, "--config", str(settings.source)],
-            cwd=settings.source.parent,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    return start_bot(settings, log, *args)
 
 
 async def started(fake: FakeTelegram, process: subprocess.Popen[bytes], log: Path) -> None:
