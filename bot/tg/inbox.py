@@ -73,7 +73,7 @@ async def replay_pending(app: Application[Any, Any, Any, Any, Any, Any], inbox: 
             update = Update.de_json(json.loads(payload), app.bot)
         except (ValueError, TypeError, KeyError) as exc:
             log.warning("update %d in the inbox cannot be read, dropped: %s", update_id, exc)
-            inbox.handled(update_id)
+            await inbox.handled(update_id)
             continue
         await app.update_queue.put(update)
     if pending:

@@ -49,7 +49,9 @@ class _Turn:
 
 
 class PerChatUpdates(BaseUpdateProcessor):
-    def __init__(self, max_running: int = 32, on_handled: Callable[[int], None] | None = None) -> None:
+    def __init__(
+        self, max_running: int = 32, on_handled: Callable[[int], Awaitable[None]] | None = None
+    ) -> None:
         super().__init__(_QUEUED_LIMIT)
         # Told each update handled to the end (not cancelled): the inbox forgets it then.
         self._on_handled = on_handled
@@ -83,7 +85,7 @@ class PerChatUpdates(BaseUpdateProcessor):
                 async with turn.lock, self._running:
                     ran = await self._run(task, coroutine)
             if ran and self._on_handled is not None and isinstance(update, Update):
-                self._on_handled(update.update_id)
+                await self._on_handled(update.update_id)
         finally:
             _close(coroutine)
             self._tasks.discard(task)
