@@ -80,12 +80,10 @@ class PerChatUpdates(BaseUpdateProcessor):
         try:
             if key is None:  # nothing to order it by
                 async with self._running:
-                    ran = await self._run(task, coroutine)
+                    await self._run(task, update, coroutine)
             else:
                 async with turn.lock, self._running:
-                    ran = await self._run(task, coroutine)
-            if ran and self._on_handled is not None and isinstance(update, Update):
-                await self._on_handled(update.update_id)
+                    await self._run(task, update, coroutine)
         finally:
             _close(coroutine)
             self._tasks.discard(task)
@@ -93,19 +91,21 @@ class PerChatUpdates(BaseUpdateProcessor):
             if turn.users == 0 and self._turns.get(key) is turn:
                 del self._turns[key]
 
-    async def _run(self, task: asyncio.Task[Any], coroutine: Awaitable[Any]) -> bool:
-        """True once the handler has run to its end (errors included: PTB's error handler
-        has answered them); False if a stop came first."""
+    async def _run(self, task: asyncio.Task[Any], update: object, coroutine: Awaitable[Any]) -> None:
+        """Run the handler unless a stop came first; once it has run to its end (errors
+        included: PTB's error handler has answered them), the update is marked handled, within
+        the stop's grace period like the handler itself."""
         if self._stopping:
-            return False
+            return
         self._active.add(task)
         started = time.monotonic()
         try:
             await coroutine
+            metrics.update_handled(time.monotonic() - started)
+            if self._on_handled is not None and isinstance(update, Update):
+                await self._on_handled(update.update_id)
         finally:
             self._active.discard(task)
-            metrics.update_handled(time.monotonic() - started)
-        return True
 
     async def stop(self, grace: float) -> None:
         """Take no more updates; give running handlers `grace` seconds, then cancel the rest."""
