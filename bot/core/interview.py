@@ -679,18 +679,8 @@ class InterviewService:
         if answer is None or probe is None:  # deleted or unreadable: nothing to add it to
             raise _AlreadyAnswered
         question = self.question(answer.question_id)
-        feedback, analysis = self._assess(question, text)
-        before = _own_covered(answer)
-        covered = tuple(sorted(set(before) | set(feedback.covered)))
-        await uow.answers.record_probe_answer(
-            answer.id,
-            text=text,
-            probe_covered=feedback.covered,
-            covered=covered,
-            analysis=analysis,
-            at=now,
-            message_id=message_id,
-            part_at=sent_at,
+        feedback, before, covered = await self._store_probe_answer(
+            uow, answer, question, text, now, message_id, sent_at
         )
         nxt, summary = await self._advance(uow, session, now)
         return FollowUpAnswered(
@@ -706,6 +696,36 @@ class InterviewService:
             summary,
             session.kind,
         )
+
+    async def _store_probe_answer(
+        self,
+        uow: UnitOfWork,
+        answer: AnswerRecord,
+        question: Question,
+        text: str,
+        at: datetime,
+        message_id: int | None,
+        sent_at: datetime | None,
+        *,
+        parts: int | None = None,
+    ) -> tuple[Feedback, tuple[int, ...], tuple[int, ...]]:
+        """Assess the follow-up's answer and store it with `answer`; (its feedback, what the
+        answer alone covered, what both cover)."""
+        feedback, analysis = self._assess(question, text)
+        before = _own_covered(answer)
+        covered = tuple(sorted(set(before) | set(feedback.covered)))
+        await uow.answers.record_probe_answer(
+            answer.id,
+            text=text,
+            probe_covered=feedback.covered,
+            covered=covered,
+            analysis=analysis,
+            at=at,
+            message_id=message_id,
+            part_at=sent_at,
+            parts=parts,
+        )
+        return feedback, before, covered
 
     async def _retry_answer(
         self,
@@ -782,18 +802,14 @@ class InterviewService:
             joined = f"{latest.probe_answer}\n{text}"
             if len(joined) > MAX_ANSWER_CHARS:
                 return TooLong(len(joined), MAX_ANSWER_CHARS)
-            feedback, analysis = self._assess(question, joined)
-            before = _own_covered(latest)
-            covered = tuple(sorted(set(before) | set(feedback.covered)))
-            await uow.answers.record_probe_answer(
-                latest.id,
-                text=joined,
-                probe_covered=feedback.covered,
-                covered=covered,
-                analysis=analysis,
-                at=latest.probe_answered_at or now,
-                message_id=message_id,
-                part_at=sent_at,
+            feedback, before, covered = await self._store_probe_answer(
+                uow,
+                latest,
+                question,
+                joined,
+                latest.probe_answered_at or now,
+                message_id,
+                sent_at,
                 parts=latest.parts + 1,
             )
             return FollowUpAnswered(
