@@ -39,6 +39,8 @@ def process_settings(tmp_path: Path, name: str, url: str, fake: FakeTelegram, sw
 
 async def waiting_on_locks(conn: AsyncConnection) -> int:
     """Other sessions of this database waiting for a lock (the two answer inserts)."""
+    # pg_stat_activity is a snapshot taken once per transaction: drop it so each call sees now.
+    await conn.execute(text("SELECT pg_stat_clear_snapshot()"))
     return int(
         (
             await conn.execute(
