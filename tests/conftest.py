@@ -20,6 +20,7 @@ from bot.tg.app import ALLOWED_UPDATES, BotApplication, build_application
 from questions.loader import QuestionBank, load_bank
 from storage.db import Database
 from storage.migrate import upgrade
+from tests import loop_guard
 from tests.fake_telegram import FakeTelegram
 
 
@@ -188,6 +189,10 @@ async def running_bot(
 async def bot(bot_settings: Settings, bank: QuestionBank, clock: FakeClock) -> AsyncIterator[BotApplication]:
     async with running_bot(bot_settings, bank, clock) as app:
         yield app
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    loop_guard.install()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
