@@ -50,3 +50,19 @@ def test_the_image_installs_the_package_and_runs_as_a_non_root_user() -> None:
     users = [line.split()[1] for line in lines if line.startswith("USER ")]
     assert users and users[-1] not in ("root", "0")
     assert lines[-2:] == ['ENTRYPOINT ["interview-bot"]', 'CMD ["run"]']
+
+
+def test_the_systemd_unit_runs_the_installed_command_privately_and_stops_on_exit_2() -> None:
+    settings: dict[str, str] = {}
+    for line in (ROOT / "deploy" / "interview-bot.service").read_text(encoding="utf-8").splitlines():
+        key, sep, value = line.partition("=")
+        if sep and not line.startswith("#"):
+            settings[key.strip()] = value.strip()
+    assert settings["ExecStart"].split()[:2] == ["/opt/interview-bot/.venv/bin/interview-bot", "run"]
+    # Exit status 2 is a configuration problem: restarting cannot help.
+    assert settings["Restart"] == "on-failure"
+    assert settings["RestartPreventExitStatus"] == "2"
+    assert settings["UMask"] == "0077"  # the SQLite files hold every user's answers
+    assert settings["User"] not in ("root", "0")
+    # Longer than the bot's 10 s stop, so SIGTERM gets to finish what is in flight.
+    assert int(settings["TimeoutStopSec"]) > 10
