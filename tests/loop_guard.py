@@ -3,7 +3,12 @@
 When a test ends, pytest-asyncio closes its loop through asyncio's `_cancel_all_tasks`, which
 waits without limit for every cancelled task to finish: one task that ignores its cancellation
 hangs the whole run with no word of which test or task it was. This replacement waits a bounded
-time, then prints each stuck task's stack and raises, so the run goes on and says why.
+time, then prints each stuck task's stack and raises (pytest-asyncio reports it as a warning on
+that test), so the run goes on and says why.
+
+One such task seen: SQLAlchemy tears down an aiosqlite connection whose task was cancelled in
+the middle of a statement by closing it in a shielded task; once aiosqlite's thread has been
+stopped, a second cancel leaves that close waiting forever.
 """
 
 import asyncio
@@ -11,7 +16,11 @@ import asyncio.runners
 import io
 import sys
 
-STUCK_AFTER = 30.0  # seconds a cancelled task may take to finish
+STUCK_AFTER = 10.0  # seconds a cancelled task may take to finish
+
+# Stuck tasks are kept here for good: destroyed with their loop closed, their coroutines would
+# be closed by the garbage collector in some later test and complain there instead.
+_stuck: list["asyncio.Task[object]"] = []
 
 
 def _cancel_all_tasks(loop: asyncio.AbstractEventLoop) -> None:
@@ -33,6 +42,7 @@ def _cancel_all_tasks(loop: asyncio.AbstractEventLoop) -> None:
                 }
             )
     if pending:
+        _stuck.extend(pending)
         stacks = io.StringIO()
         for task in pending:
             task.print_stack(file=stacks)

@@ -17,6 +17,7 @@ transaction.
 """
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -91,18 +92,23 @@ class PromptSweep:
             report.recovered = await uow.deliveries.recover_stale(now - SENDING_LEASE)
         gate = asyncio.Semaphore(concurrency)
         in_flight: set[int] = set()
-        heartbeat = asyncio.create_task(self._renew_claims(in_flight))
+        done = asyncio.Event()
+        heartbeat = asyncio.create_task(self._renew_claims(in_flight, done))
         try:
             await self._send_claimed(send, now, gate, in_flight, report)
         finally:
-            heartbeat.cancel()
+            # Told to stop rather than cancelled: a cancel in the middle of a renewal would
+            # leave its database connection to be torn down in the background.
+            done.set()
+            await heartbeat
         return report
 
-    async def _renew_claims(self, in_flight: set[int]) -> None:
+    async def _renew_claims(self, in_flight: set[int], done: asyncio.Event) -> None:
         """Keep this process's claims fresh while their sends are under way."""
-        while True:
-            await asyncio.sleep(self.heartbeat_seconds)
-            if not in_flight:
+        while not done.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), self.heartbeat_seconds)
+            if not in_flight or done.is_set():
                 continue
             try:
                 async with self.db.unit() as uow:
