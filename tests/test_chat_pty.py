@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.interview import MAX_ANSWER_CHARS
-from tests.test_chat import CONTROLLED_ENV, answers_of, assert_clean_exit, chat
+from tests.test_chat import CONTROLLED_ENV, answers_of, assert_clean_exit, chat, write_config
 
 BOUND = 60.0  # seconds: only a hang ever gets near this
 READY = b"\x1b[?2004h"  # prompt_toolkit reading in raw mode
@@ -140,6 +140,13 @@ class Terminal:
             self.proc.stderr.close()
         os.close(self.master)
 
+    def follow_ups_off(self) -> None:
+        """/settings and its one choice, for tests whose subject is not follow-up questions."""
+        at = self.type("/settings" + ENTER)
+        self.expect(r"1 Follow-up questions: on — type a number", after=at)
+        at = self.type("1" + ENTER)
+        self.expect(r"Follow-up questions: off", after=at)
+
     @property
     def err(self) -> str:
         assert self.proc.stderr is not None
@@ -153,7 +160,9 @@ def db(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def open_terminal(tmp_path: Path, db: Path) -> Iterator[Callable[[], Terminal]]:
-    """Starts the chat when called (after any seeding); it is stopped at the end of the test."""
+    """Starts the chat when called (after any seeding); it is stopped at the end of the test.
+    A first /interview starts at once: the level question is the subject of other tests."""
+    write_config(tmp_path)
     opened: list[Terminal] = []
 
     def start() -> Terminal:
@@ -178,6 +187,7 @@ def texts(db: Path, user: str = "tess") -> list[str]:
 
 def test_a_pasted_answer_is_one_answer_and_editing_keys_stay_out_of_it(terminal: Terminal, db: Path) -> None:
     terminal.expect(r"Ctrl-C clears the line")
+    terminal.follow_ups_off()
     at = terminal.type("/interview" + ENTER)
     terminal.expect(r"Question 1 of 5", after=at)
 
@@ -209,6 +219,7 @@ def test_a_pasted_answer_is_one_answer_and_editing_keys_stay_out_of_it(terminal:
 def test_an_answer_over_the_limit_is_refused_with_the_limit_and_nothing_is_cut(
     terminal: Terminal, db: Path
 ) -> None:
+    terminal.follow_ups_off()
     at = terminal.type("/interview" + ENTER)
     terminal.expect(r"Question 1 of 5", after=at)
     too_long = ("I would plan the migration in waves. " * 400)[: MAX_ANSWER_CHARS + 500]
