@@ -63,8 +63,9 @@ def shown_follow_up(bank: QuestionBank, row: sqlite3.Row, number: int) -> str:
     return "\n" + to_plain(render("question", prompt=prompt)) + "\n"
 
 
-def run(tmp_path: Path, user: str, lines: list[str], **options: bool) -> Chat:
-    result = chat(tmp_path, tmp_path / "chat.db", user, lines, follow_ups=True, **options)
+def run(tmp_path: Path, user: str, lines: list[str], *, ask_level: bool = False) -> Chat:
+    """A chat session starting with follow-ups on (as for a new user)."""
+    result = chat(tmp_path, tmp_path / "chat.db", user, lines, follow_ups=True, ask_level=ask_level)
     assert_clean_exit(result)
     return result
 
