@@ -159,6 +159,7 @@ def test_settings_choice_is_stored_for_the_next_run(tmp_path: Path) -> None:
     run(tmp_path, "sue", ["/settings", "1", "/quit"])
     assert stored_user(tmp_path / "chat.db", "sue") == (False, None)
     out = chat(tmp_path, tmp_path / "chat.db", "sue", ["/interview", WEAK, "", "/quit"]).out
+    assert "Settings" not in out  # stored off: the helper had nothing to turn off
     assert "Follow-up ·" not in out and "Question 2 of 5" in out
 
 
