@@ -50,6 +50,29 @@ def db(tmp_path: Path) -> Path:
     return tmp_path / "chat.db"
 
 
+def write_config(folder: Path, *, ask_level: bool = False) -> None:
+    """config.toml in the folder a chat starts from: unless `ask_level`, a first /interview
+    starts at once instead of asking the user's level (the tests of that question turn it on)."""
+    (folder / "config.toml").write_text(
+        f"[interview]\nask_level = {str(ask_level).lower()}\n", encoding="utf-8"
+    )
+
+
+def follow_ups_stored(db: Path, user: str) -> bool:
+    """The user's follow-up setting as stored: on for someone not stored yet, as for a new user."""
+    if not db.exists():  # sqlite3.connect would create it
+        return True
+    external_id = "chat:" + " ".join(user.split())[:64]  # as `chat --user` names them
+    with closing(sqlite3.connect(db)) as conn:
+        try:
+            row = conn.execute(
+                'SELECT follow_ups FROM "user" WHERE external_id = ?', (external_id,)
+            ).fetchone()
+        except sqlite3.OperationalError:  # not migrated yet
+            return True
+    return row is None or bool(row[0])
+
+
 def chat(
     tmp_path: Path,
     db: Path,
@@ -58,18 +81,28 @@ def chat(
     *,
     stdin: bytes | None = None,
     io_encoding: str = "utf-8",
+    follow_ups: bool = False,
+    ask_level: bool = False,
 ) -> Chat:
     """One `chat --user USER` session through a pipe, then stdin closes. Each line is written
-    with a newline: a command or a choice's number is one line, an answer ends at a blank line."""
+    with a newline: a command or a choice's number is one line, an answer ends at a blank line.
+
+    Follow-up questions and the level question are what a few tests are about and would only
+    get in the way of the others: unless `follow_ups`, the session starts by turning them off
+    in /settings (when they are on: its one choice flips them), and unless `ask_level`, the
+    config file turns the level question off."""
+    write_config(tmp_path, ask_level=ask_level)
+    first = b"/settings\n1\n" if follow_ups_stored(db, user) != follow_ups else b""
     env = {key: value for key, value in os.environ.items() if key not in CONTROLLED_ENV}
     # Fixed, so the test does not depend on the locale of the machine running it.
     env["PYTHONIOENCODING"] = io_encoding
     env["DATABASE_URL"] = f"sqlite+aiosqlite:///{db}"
+    typed = stdin if stdin is not None else "".join(f"{line}\n" for line in lines).encode()
     result = subprocess.run(
         [sys.executable, "-m", "bot", "chat", "--user", user],
         cwd=tmp_path,
         env=env,
-        input=stdin if stdin is not None else "".join(f"{line}\n" for line in lines).encode(),
+        input=first + typed,
         capture_output=True,
         timeout=60,
         check=False,

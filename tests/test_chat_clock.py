@@ -6,11 +6,15 @@ import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+import pytest
+
 from bot.chat.reader import StandsAlone
 from bot.chat.terminal import TerminalChat
+from bot.config import Settings
 from bot.core.interview import Identity
 from bot.core.services import Services
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, make_settings
+from tests.test_chat import write_config
 
 WHO = Identity("chat:cleo", None, "cleo")
 
@@ -29,7 +33,17 @@ class Script:
         return None
 
 
+@pytest.fixture
+def settings(tmp_path: Path, db_url: str) -> Settings:
+    """A first /interview starts at once: the level question is the subject of other tests."""
+    write_config(tmp_path)
+    return make_settings(tmp_path, db_url)
+
+
 async def run(services: Services, tmp_path: Path, steps: Iterable[str | Callable[[], object]]) -> str:
+    # Follow-up questions are the subject of other tests.
+    await services.interviews.register(WHO)
+    await services.interviews.set_follow_ups(WHO, False)
     out = io.StringIO()
     chat = TerminalChat(services, WHO, io.StringIO(), out, reader=Script(steps), folder=tmp_path)
     assert await chat.run() == 0

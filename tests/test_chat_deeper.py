@@ -12,7 +12,10 @@ from tests.test_chat import CONTROLLED_ENV
 
 async def chat(tmp_path: Path, config: str, lines: list[str]) -> str:
     (tmp_path / "config.toml").write_text(
-        f'[database]\nurl = "sqlite+aiosqlite:///{tmp_path / "chat.db"}"\n\n{config}', encoding="utf-8"
+        # A first /interview starts at once: the level question is the subject of other tests.
+        f'[database]\nurl = "sqlite+aiosqlite:///{tmp_path / "chat.db"}"\n\n'
+        f"[interview]\nask_level = false\n\n{config}",
+        encoding="utf-8",
     )
     env = {key: value for key, value in os.environ.items() if key not in CONTROLLED_ENV}
     env["PYTHONIOENCODING"] = "utf-8"
@@ -41,7 +44,9 @@ ANSWER = "I would agree the business case with the sponsor, then run a pilot wit
 async def test_deeper_reviews_the_last_answer(tmp_path: Path) -> None:
     async with FakeOpenAI() as server:
         out = await chat(
-            tmp_path, f'[llm]\nbase_url = "{server.base_url}"\n', ["/interview", ANSWER, "", "/deeper"]
+            tmp_path,
+            f'[llm]\nbase_url = "{server.base_url}"\n',
+            ["/settings", "1", "/interview", ANSWER, "", "/deeper"],
         )
         [call] = server.calls_to("chat/completions")
     assert "Deeper review —" in out

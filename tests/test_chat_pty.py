@@ -25,7 +25,8 @@ from pathlib import Path
 import pytest
 
 from bot.core.interview import MAX_ANSWER_CHARS
-from tests.test_chat import CONTROLLED_ENV, answers_of, assert_clean_exit, chat
+from tests.test_chat import CONTROLLED_ENV, answers_of, assert_clean_exit, chat, write_config
+from tests.test_chat_follow_ups import WEAK
 
 BOUND = 60.0  # seconds: only a hang ever gets near this
 READY = b"\x1b[?2004h"  # prompt_toolkit reading in raw mode
@@ -140,6 +141,13 @@ class Terminal:
             self.proc.stderr.close()
         os.close(self.master)
 
+    def follow_ups_off(self) -> None:
+        """/settings and its one choice, for tests whose subject is not follow-up questions."""
+        at = self.type("/settings" + ENTER)
+        self.expect(r"1 Follow-up questions: on — type a number", after=at)
+        at = self.type("1" + ENTER)
+        self.expect(r"Follow-up questions: off", after=at)
+
     @property
     def err(self) -> str:
         assert self.proc.stderr is not None
@@ -153,7 +161,9 @@ def db(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def open_terminal(tmp_path: Path, db: Path) -> Iterator[Callable[[], Terminal]]:
-    """Starts the chat when called (after any seeding); it is stopped at the end of the test."""
+    """Starts the chat when called (after any seeding); it is stopped at the end of the test.
+    A first /interview starts at once: the level question is the subject of other tests."""
+    write_config(tmp_path)
     opened: list[Terminal] = []
 
     def start() -> Terminal:
@@ -178,6 +188,7 @@ def texts(db: Path, user: str = "tess") -> list[str]:
 
 def test_a_pasted_answer_is_one_answer_and_editing_keys_stay_out_of_it(terminal: Terminal, db: Path) -> None:
     terminal.expect(r"Ctrl-C clears the line")
+    terminal.follow_ups_off()
     at = terminal.type("/interview" + ENTER)
     terminal.expect(r"Question 1 of 5", after=at)
 
@@ -209,6 +220,7 @@ def test_a_pasted_answer_is_one_answer_and_editing_keys_stay_out_of_it(terminal:
 def test_an_answer_over_the_limit_is_refused_with_the_limit_and_nothing_is_cut(
     terminal: Terminal, db: Path
 ) -> None:
+    terminal.follow_ups_off()
     at = terminal.type("/interview" + ENTER)
     terminal.expect(r"Question 1 of 5", after=at)
     too_long = ("I would plan the migration in waves. " * 400)[: MAX_ANSWER_CHARS + 500]
@@ -341,3 +353,47 @@ def test_stats_export_and_deletedata_write_files_and_ask_first(
     terminal.type("/quit" + ENTER)
     assert terminal.wait_exit() == 0
     assert terminal.err == ""
+
+
+def probe_answers(db: Path, user: str = "tess") -> list[str | None]:
+    with closing(sqlite3.connect(db)) as conn:
+        return [
+            row[0]
+            for row in conn.execute(
+                'SELECT a.probe_answer FROM answer a JOIN "user" u ON u.id = a.user_id'
+                " WHERE u.external_id = ? ORDER BY a.id",
+                (f"chat:{user}",),
+            )
+        ]
+
+
+def test_a_follow_up_waiting_at_a_restart_is_asked_again_and_answered_or_skipped(
+    tmp_path: Path, db: Path, open_terminal: Callable[[], Terminal]
+) -> None:
+    # Left with a follow-up waiting (reached through the pipe: how is not the subject here).
+    assert_clean_exit(chat(tmp_path, db, "tess", ["/interview", WEAK, ""], follow_ups=True))
+    terminal = open_terminal()
+    terminal.expect(r"where you left off")
+    shown = terminal.expect(r"Follow-up · question 1 of 5")
+    terminal.expect(r"press Skip to move on\.\n  1 Skip — type a number", after=shown.start())
+    # Answered in two lines (Alt-Enter): one answer to the follow-up, stored with the answer.
+    at = terminal.type("I would ask the sponsor first." + ALT_ENTER + "Then the budget." + ENTER)
+    terminal.expect(r"Feedback on your follow-up · question 1 of 5", after=at)
+    terminal.expect(r"Question 2 of 5", after=at)
+    assert probe_answers(db) == ["I would ask the sponsor first.\nThen the budget."]
+
+    # Another follow-up, and the chat left while it waits.
+    at = terminal.type(WEAK + ENTER)
+    terminal.expect(r"Follow-up · question 2 of 5", after=at)
+    terminal.expect(r"6 Skip — type a number", after=at)
+    terminal.type(CTRL_D)
+    assert terminal.wait_exit() == 0
+
+    again = open_terminal()
+    again.expect(r"Follow-up · question 2 of 5")
+    at = again.type("1" + ENTER)  # Skip, the one choice now
+    again.expect(r"Question 3 of 5", after=at)
+    again.type("/quit" + ENTER)
+    assert again.wait_exit() == 0
+    assert probe_answers(db) == ["I would ask the sponsor first.\nThen the budget.", None]
+    assert again.err == ""

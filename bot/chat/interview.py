@@ -1,8 +1,7 @@
 """/interview, /review, /cancel, answers and self-ratings in the terminal: the same core calls
 and templates as bot/tg/handlers/interview.py, with the buttons as numbered choices."""
 
-from collections.abc import Sequence
-from typing import assert_never
+from typing import Final, assert_never
 
 from bot.chat.screen import Choice, Screen
 from bot.core.deeper import (
@@ -36,6 +35,9 @@ from bot.present import labels
 from bot.present.feedback import feedback_message
 from bot.present.filters import format_local
 
+# The choices under a feedback are the four ratings and Try again (5); a follow-up's Skip is next.
+SKIP_AFTER_FEEDBACK: Final = str(len(labels.RATING_LABELS) + 2)
+
 
 class InterviewChat:
     def __init__(self, services: Services, who: Identity, screen: Screen) -> None:
@@ -46,15 +48,13 @@ class InterviewChat:
         # The answer /deeper reviews: the last one given in this chat.
         self.last_answer_id: int | None = None
 
-    def ask(self, prompt: QuestionPrompt, choices: Sequence[Choice] = ()) -> None:
-        """Show what waits; a follow-up gets a Skip choice (as the Telegram button), after any
-        `choices` still open for the feedback above it."""
+    def ask(self, prompt: QuestionPrompt, *, after: int = 0) -> None:
+        """Show what waits. A follow-up gets Skip (its Telegram button) as a choice of its own,
+        numbered after the `after` choices still open under the feedback above it, which stay
+        open (the ratings and Try again under a Telegram feedback stay while its follow-up waits)."""
         self.screen.say("question", prompt=prompt)
-        offered = list(choices)
         if prompt.probe is not None:
-            offered.append(self._skip(prompt.session_id, key=str(len(offered) + 1)))
-        if offered:
-            self.screen.offer(offered)
+            self.screen.offer([self._skip(prompt.session_id, key=str(after + 1))], keep=after > 0)
 
     def _skip(self, session_id: int, key: str) -> Choice:
         async def skip() -> None:
@@ -71,22 +71,21 @@ class InterviewChat:
         nxt: QuestionPrompt | None,
         summary: InterviewSummary | None,
         kind: str,
-        choices: Sequence[Choice] = (),
+        answer_id: int | None = None,
     ) -> None:
-        """After a feedback: what the session waits for now, or the summary once it ended. The
-        feedback's `choices` come under it, before the next question; with a follow-up next,
-        after it, together with its Skip (the last message shown holds every open choice)."""
-        if nxt is not None and nxt.probe is None and choices:
-            self.screen.offer(list(choices))
-            self.ask(nxt)
+        """After a feedback on `answer_id` (its ratings and Try again go under it): what the
+        session waits for now, or the summary once it ended (with the choices after it, so that
+        they stand last on the screen)."""
+        choices = self.feedback_choices(answer_id, nxt) if answer_id is not None else []
+        if nxt is None:
+            if summary is not None and kind != "daily":
+                self.screen.say("summary", summary=summary)
+            if choices:
+                self.screen.offer(choices)
             return
-        if nxt is not None:
-            self.ask(nxt, choices)
-            return
-        if summary is not None and kind != "daily":
-            self.screen.say("summary", summary=summary)
         if choices:
-            self.screen.offer(list(choices))
+            self.screen.offer(choices)
+        self.ask(nxt, after=len(choices))
 
     async def start(self, topic: str) -> None:
         await self.started(await self.interviews.start(self.who, topic))
@@ -142,8 +141,8 @@ class InterviewChat:
     async def answer(self, text: str, unknown_command: str | None = None) -> None:
         """Take `text` as the answer to the waiting question. `unknown_command` is set when the
         text looked like a command: with no question waiting it gets the unknown-command reply."""
-        # Follow-up questions come to the terminal with its /settings; until then it asks none.
-        outcome = await self.interviews.answer(self.who, text)
+        # As on Telegram: a mock interview asks follow-ups if the user has them on (/settings).
+        outcome = await self.interviews.answer(self.who, text, follow_ups=True)
         match outcome:
             case NotAsked() if unknown_command is not None:
                 self.screen.say("unknown_command", command=unknown_command)
@@ -158,25 +157,28 @@ class InterviewChat:
             case Answered() as result:
                 self.last_answer_id = result.answer_id
                 self.screen.say_html(feedback_message(result))
-                self.then(result.next, result.summary, result.kind, self.feedback_choices(result.answer_id))
+                self.then(result.next, result.summary, result.kind, result.answer_id)
             case FollowUpAnswered() as result:
                 self.last_answer_id = result.answer_id
                 self.screen.say("follow_up_feedback", result=result)
-                self.then(result.next, result.summary, result.kind, self.feedback_choices(result.answer_id))
+                self.then(result.next, result.summary, result.kind, result.answer_id)
             case _:
                 # A new outcome of the core is a mypy error here, not a message left unanswered.
                 assert_never(outcome)
 
-    def feedback_choices(self, answer_id: int) -> list[Choice]:
-        """Under a feedback: the self-ratings and Try again, as the Telegram buttons."""
+    def feedback_choices(self, answer_id: int, waiting: QuestionPrompt | None = None) -> list[Choice]:
+        """Under a feedback: the self-ratings and Try again, as the Telegram buttons. A rating
+        leaves a `waiting` follow-up waiting, and its Skip stays offered, as its button stays."""
 
         def rate(rating: Rating) -> Choice:
             async def action() -> None:
                 rated = await self.interviews.rate(self.who, answer_id, rating)
                 if rated is None:
                     self.screen.say("stale_button")
-                else:
-                    self.screen.say("rated", rated=rated)
+                    return
+                self.screen.say("rated", rated=rated)
+                if waiting is not None and waiting.probe is not None:
+                    self.screen.offer([self._skip(waiting.session_id, key=SKIP_AFTER_FEEDBACK)])
 
             label = labels.RATING_LABELS[rating]
             return Choice(str(int(rating)), label, action, also=(label,))

@@ -38,10 +38,18 @@ class Screen:
         self.stdout.flush()
 
     def offer(
-        self, choices: Sequence[Choice], hint: str = labels.TERMINAL_CHOOSE, *, listed: bool = True
+        self,
+        choices: Sequence[Choice],
+        hint: str = labels.TERMINAL_CHOOSE,
+        *,
+        listed: bool = True,
+        keep: bool = False,
     ) -> None:
-        """Show `choices` (unless the message listed them already) and let the next line pick one."""
-        self._choices = {}
+        """Show `choices` (unless the message listed them already) and let the next line pick one.
+        With `keep`, the choices offered under an earlier message stay open too (as Telegram's
+        buttons under the feedback stay while the follow-up under it waits)."""
+        if not keep:
+            self._choices = {}
         for choice in choices:
             for key in (choice.key, *choice.also):
                 self._choices.setdefault(key.lower(), choice)

@@ -16,6 +16,7 @@ from bot.chat.profile import ProfileChat
 from bot.chat.progress import ProgressChat
 from bot.chat.reader import PipeReader, Reader, open_reader
 from bot.chat.screen import Screen
+from bot.chat.settings import SettingsChat
 from bot.core.interview import Identity
 from bot.core.services import Services
 from bot.present import labels
@@ -41,10 +42,11 @@ class TerminalChat:
         self.interview = InterviewChat(services, who, self.screen)
         self.progress = ProgressChat(services, who, self.screen, folder or Path.cwd())
         self.practice = PracticeChat(services, who, self.screen)
-        self.profile = ProfileChat(services, who, self.screen)
+        self.profile = ProfileChat(services, who, self.screen, self.interview)
+        self.settings = SettingsChat(services, who, self.screen)
         # Every command by name: the argument (the rest of the line) goes to the feature.
         self.commands: dict[str, Callable[[str], Awaitable[None]]] = {
-            "interview": self.interview.start,
+            "interview": self.profile.interview_command,  # asks a new user's level first
             "cancel": lambda _: self.interview.cancel(),
             "review": lambda _: self.interview.review(),
             "history": lambda arg: self.progress.history(arg or None),
@@ -56,6 +58,7 @@ class TerminalChat:
             "interviewdate": self.practice.interview_date,
             "deeper": lambda _: self.interview.deeper(),
             "level": self.profile.level,
+            "settings": lambda _: self.settings.settings(),
             "jobad": self.profile.jobad,
             "help": lambda _: self.help(),
             "start": lambda _: self.help(),

@@ -58,7 +58,7 @@ _COMMANDS: Final[tuple[Command, ...]] = (
         "Count down to your real interview: /interviewdate 2026-12-15",
         ("telegram", "terminal"),
     ),
-    Command("settings", "Your preferences: follow-up questions on or off"),
+    Command("settings", "Your preferences: follow-up questions on or off", ("telegram", "terminal")),
     Command(
         "history",
         "Your answers, page by page (add a topic: /history agile)",
