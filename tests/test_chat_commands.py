@@ -106,3 +106,11 @@ def test_level_and_job_ad_are_set_as_on_telegram(tmp_path: Path) -> None:
     assert weights is None  # /jobad off cleared it
     assert "Job ad read." in out and "Scrum" in out and "AWS" in out
     assert "Job ad cleared: questions come from every topic again." in out
+
+
+def test_privacy_says_what_is_stored_and_that_nothing_leaves_without_services(tmp_path: Path) -> None:
+    result = chat(tmp_path, tmp_path / "chat.db", "pia", ["/privacy", "/quit"])
+    assert_clean_exit(result)
+    assert "Your answers, ratings, interviews and practice schedule are stored" in result.out
+    assert "so your answers are never sent to one" in result.out
+    assert "<b>" not in result.out  # Telegram's markup is stripped for the terminal

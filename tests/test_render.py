@@ -108,8 +108,8 @@ def test_buttons_take_their_labels_from_the_labels_module() -> None:
 
 def test_one_command_list_serves_both_front_ends() -> None:
     telegram, terminal = dict(labels.TELEGRAM_COMMANDS), dict(labels.TERMINAL_COMMANDS)
-    # Telegram only: /start (the terminal greets by itself) and the privacy note.
-    telegram_only = {"start", "privacy"}
+    # Telegram only: /start (the terminal greets by itself).
+    telegram_only = {"start"}
     assert list(terminal) == [name for name in telegram if name not in telegram_only] + ["deeper", "quit"]
     # Shared commands keep one description, except where the terminal does less or otherwise.
     assert {n for n in terminal.keys() & telegram.keys() if terminal[n] != telegram[n]} == {

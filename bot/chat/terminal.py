@@ -60,6 +60,7 @@ class TerminalChat:
             "level": self.profile.level,
             "settings": lambda _: self.settings.settings(),
             "jobad": self.profile.jobad,
+            "privacy": lambda _: self.privacy(),
             "help": lambda _: self.help(),
             "start": lambda _: self.help(),
         }
@@ -67,6 +68,10 @@ class TerminalChat:
     async def help(self) -> None:
         self.screen.say("help", commands=labels.TERMINAL_COMMANDS, topics=self.services.interviews.topics())
         self.screen.note(self._keys())
+
+    async def privacy(self) -> None:
+        configured = self.services.settings
+        self.screen.say("privacy", speech=configured.speech.configured, llm=configured.llm.configured)
 
     def _keys(self) -> str:
         """How to send, edit and leave, for this kind of input."""

@@ -77,7 +77,9 @@ _COMMANDS: Final[tuple[Command, ...]] = (
         terminal_description="Your whole history saved as a file here: /export, /export html, /export csv",
     ),
     Command("deletedata", "Delete everything the bot stores about you", ("telegram", "terminal")),
-    Command("privacy", "What the bot stores and what, if anything, leaves this server"),
+    Command(
+        "privacy", "What the bot stores and what, if anything, leaves this server", ("telegram", "terminal")
+    ),
     Command("help", "What I can do", ("telegram", "terminal")),
     Command("start", "Introduction"),
     Command(
