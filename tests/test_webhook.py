@@ -26,7 +26,7 @@ from bot.tg.app import ALLOWED_UPDATES, BotApplication, build_application
 from bot.tg.webhook import Webhook, start_webhook
 from questions.loader import QuestionBank
 from storage.db import Database
-from storage.models import Answer, InterviewSession, User
+from storage.models import Answer, InboxUpdate, InterviewSession, User
 from tests.conftest import FakeClock, http_client, running_bot, write_bot_settings
 from tests.fake_telegram import FakeTelegram
 from tests.processes import start_bot
@@ -122,6 +122,47 @@ async def test_updates_posted_with_the_secret_are_handled_and_answered(
     assert all(d.secret == SECRET for d in fake.webhook_deliveries)
     assert await count(db_url, InterviewSession) == 1
     assert await count(db_url, Answer) == 1
+
+
+async def inbox_rows(db_url: str) -> dict[int, bool]:
+    """Update id -> handled, as recorded in the inbox."""
+    db = Database(db_url)
+    try:
+        async with db.engine.connect() as conn:
+            rows = (await conn.execute(select(InboxUpdate.update_id, InboxUpdate.handled_at))).all()
+    finally:
+        await db.dispose()
+    return {update_id: handled is not None for update_id, handled in rows}
+
+
+async def test_an_update_is_in_the_inbox_before_telegram_gets_its_200(
+    fake: FakeTelegram, hook_settings: Settings, bank: QuestionBank, clock: FakeClock, db_url: str
+) -> None:
+    async with webhook_bot(hook_settings, bank, clock):
+        ann = fake.user(7002, "Ann")
+        update = fake.text_update(ann, "/help")
+        # Telegram counts the update delivered at the 200: by then it must survive a crash.
+        assert await fake.post_update(update, secret=SECRET) == 200
+        assert update["update_id"] in await inbox_rows(db_url)
+        await fake.wait_for_messages(ann.id, 1)
+    assert (await inbox_rows(db_url))[update["update_id"]] is True  # handled, then marked
+
+
+async def test_a_copy_telegram_sends_again_is_answered_200_and_handled_once(
+    fake: FakeTelegram, hook_settings: Settings, bank: QuestionBank, clock: FakeClock
+) -> None:
+    async with webhook_bot(hook_settings, bank, clock):
+        ann = fake.user(7003, "Ann")
+        update = fake.text_update(ann, "/help")
+        assert await fake.post_update(update, secret=SECRET) == 200
+        await fake.wait_for_messages(ann.id, 1)
+        assert await fake.post_update(update, secret=SECRET) == 200
+        later = fake.text_update(ann, "/settings")
+        assert await fake.post_update(later, secret=SECRET) == 200
+        await fake.wait_for_messages(ann.id, 2)
+    texts = [m.text for m in fake.messages(ann.id)]
+    assert len(texts) == 2, texts  # /help once, then /settings
+    assert "Settings" in texts[1]
 
 
 @pytest.mark.parametrize("secret", [None, "", "wrong", SECRET + "x", SECRET[:-1]])

@@ -32,7 +32,7 @@ from bot.tg.handlers.settings import SettingsHandlers
 from bot.tg.handlers.start import GroupHandlers, StartHandlers
 from bot.tg.handlers.stats import StatsHandlers
 from bot.tg.handlers.voice import VoiceHandlers
-from bot.tg.inbox import InboxRequest, replay_pending
+from bot.tg.inbox import InboxQueue, InboxRequest, replay_pending
 from bot.tg.jobs import SweepRunner
 from bot.tg.pacing import ChatPacer
 from bot.tg.updates import PerChatUpdates
@@ -77,6 +77,8 @@ def build_application(
         .request(api)
         # Every batch of updates is recorded before it can be confirmed (bot/tg/inbox.py).
         .get_updates_request(InboxRequest(polling, services.inbox))
+        # ... and by webhook, each update before Telegram gets its 200 (bot/tg/webhook.py).
+        .update_queue(InboxQueue(services.inbox))
         .token(token)
         .base_url(settings.base_url)
         .base_file_url(settings.base_file_url)

@@ -8,9 +8,13 @@ tell users what was not saved). A copy
 Telegram sends again (it was recorded, but the process died before confirming it) reaches PTB
 as a bare update id, which no handler takes: the offset still moves past it.
 
-`replay_pending` queues what a previous process recorded and never handled, before polling.
+By webhook, `InboxQueue` records each update before PTB's webhook server answers Telegram 200
+(it awaits the queue's `put` first), so an update Telegram counts as delivered is in the inbox.
+
+`replay_pending` queues what a previous process recorded and never handled, before updates come.
 """
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -63,6 +67,34 @@ class InboxRequest(WrappedRequest):
             for u in updates
         ]
         return json.dumps(answer).encode()
+
+
+class InboxQueue(asyncio.Queue[object]):
+    """The Application's update queue; after `record_first()` (webhook mode) every update is
+    recorded in the inbox before `put` returns. Long polling leaves it off: InboxRequest records
+    whole batches there, and a second record would take each update for a copy."""
+
+    def __init__(self, inbox: Inbox) -> None:
+        super().__init__()
+        self._inbox = inbox
+        self._recording = False
+
+    def record_first(self) -> None:
+        self._recording = True
+
+    async def put(self, item: object) -> None:
+        if self._recording and isinstance(item, Update):
+            payload = json.dumps(item.to_dict(), ensure_ascii=False)
+            try:
+                fresh = await self._inbox.record([(item.update_id, payload)])
+            except Exception as exc:
+                # As for a batch by polling: handled unprotected, so the user hears what was not saved.
+                log.warning("could not record update %d in the inbox: %s", item.update_id, exc)
+            else:
+                if item.update_id not in fresh:
+                    # A copy Telegram sent again: the first was handled, or waits for its replay.
+                    return
+        await super().put(item)
 
 
 async def replay_pending(app: Application[Any, Any, Any, Any, Any, Any], inbox: Inbox) -> int:

@@ -6,6 +6,10 @@ reading the body, so such an update is never processed; it calls setWebhook with
 the allowed updates before it listens; and Updater.stop() closes it, so bot/tg/run.py stops a
 webhook bot exactly as it stops a polling one (within 10 s of SIGTERM, exit 2 after a 401).
 
+Telegram counts an update delivered once it gets our 200, which the server sends once the
+update is queued: the queue (bot/tg/inbox.py, InboxQueue) records it in the inbox first, so an
+update is never lost in a crash by webhook either.
+
 The webhook is left in place when the bot stops: other processes behind the same proxy may
 still be serving it, and Telegram keeps updates for a while until one answers again.
 """
@@ -18,10 +22,11 @@ from telegram import Bot
 from telegram.ext import Updater
 
 from bot.config import Settings
+from bot.tg.inbox import InboxQueue
 
 log = logging.getLogger(__name__)
 
-# Telegram's default; each connection waits for our 200, which comes as soon as an update is queued.
+# Telegram's default; each connection waits for our 200, which comes once an update is recorded.
 MAX_CONNECTIONS = 40
 
 
@@ -48,6 +53,8 @@ class Webhook:
 
 async def start_webhook(updater: Updater, allowed_updates: Sequence[str], hook: Webhook) -> None:
     """setWebhook(url, secret, allowed updates), then listen. Raises OSError if the port is taken."""
+    if isinstance(updater.update_queue, InboxQueue):
+        updater.update_queue.record_first()
     await updater.start_webhook(
         listen=hook.listen,
         port=hook.port,
