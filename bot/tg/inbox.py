@@ -4,7 +4,10 @@ PTB confirms a batch of updates to Telegram with its next getUpdates call, which
 soon as the batch is queued, not once it is handled. `InboxRequest` wraps the getUpdates HTTP
 client: every batch is recorded in the database before PTB sees it, so before it can be
 confirmed (if the database cannot record them, they are handled unprotected, and the handlers
-tell users what was not saved). A copy
+tell users what was not saved). A database that does not answer within `RECORD_WAIT` is
+treated the same way: the polling loop serves every user, so it must not wait out the
+database's own timeouts (a hung server costs 10 s or more per batch) before anyone, even a
+user asking for /help, hears back. A copy
 Telegram sends again (it was recorded, but the process died before confirming it) reaches PTB
 as a bare update id, which no handler takes: the offset still moves past it.
 
@@ -28,11 +31,28 @@ from bot.tg.requests import Send, WrappedRequest
 
 log = logging.getLogger(__name__)
 
+# How long a batch waits to be recorded before it is handled unprotected. A healthy database
+# records a batch in milliseconds.
+RECORD_WAIT = 2.0
+
 
 class InboxRequest(WrappedRequest):
     def __init__(self, inner: BaseRequest, inbox: Inbox) -> None:
         super().__init__(inner)
         self._inbox = inbox
+        # Recordings given up on and cancelled, still rolling back against a slow database.
+        self._abandoned: set[asyncio.Task[set[int]]] = set()
+
+    async def shutdown(self) -> None:
+        for task in self._abandoned:
+            task.cancel()
+        await asyncio.gather(*self._abandoned, return_exceptions=True)
+        await super().shutdown()
+
+    def _forget(self, task: asyncio.Task[set[int]]) -> None:
+        self._abandoned.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved: it was logged when the batch was given up on
 
     async def call(self, url: str, send: Send) -> tuple[int, bytes]:
         code, payload = await send()
@@ -53,8 +73,24 @@ class InboxRequest(WrappedRequest):
             for u in updates
             if isinstance(u, dict) and isinstance(u.get("update_id"), int)
         ]
+        if self._abandoned:
+            # The last recording is still stuck: the database is in trouble, do not wait again.
+            log.warning("not recording %d update(s): the database is not answering", len(batch))
+            return payload
+        recording = asyncio.ensure_future(self._inbox.record(batch))
         try:
-            fresh = await self._inbox.record(batch)
+            fresh = await asyncio.wait_for(asyncio.shield(recording), RECORD_WAIT)
+        except TimeoutError:
+            # Cancelled, so the transaction rolls back rather than marking updates that are
+            # handled now as pending later; it may take the database's timeouts to end.
+            recording.cancel()
+            self._abandoned.add(recording)
+            recording.add_done_callback(self._forget)
+            log.warning("could not record %d update(s) in the inbox within %.0f s", len(batch), RECORD_WAIT)
+            return payload
+        except asyncio.CancelledError:  # polling stopped: leave nothing running
+            recording.cancel()
+            raise
         except Exception as exc:
             # The database is in trouble: handle them anyway, unprotected, so users hear at once
             # that an answer was not saved (and /help still works) rather than nothing at all.
