@@ -75,6 +75,15 @@ def bot_process(settings: Settings, log: Path) -> Iterator[subprocess.Popen[byte
                 process.wait(timeout=10)
 
 
+async def execute(pg_url: str, statement: str) -> None:
+    engine = create_async_engine(pg_url, poolclass=NullPool)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
 async def delivery_rows(pg_url: str) -> list[tuple[int, str, int, datetime | None]]:
     """(chat id, status, attempts, sent_at) of every delivery, read directly."""
     engine = create_async_engine(pg_url, poolclass=NullPool)
@@ -126,14 +135,20 @@ async def test_two_processes_one_killed_mid_sweep_every_prompt_goes_out_exactly_
             assert first.poll() is None, doomed_log.read_text()
             assert second.poll() is None, survivor_log.read_text()
 
-            # From now on the doomed process's sends never arrive, the survivor's wait.
-            to_telegram.hang()
-            fake.hold("sendMessage")
+            # Every user's daily time is this minute, in a zone where it is noon; set while it is
+            # tomorrow's prompt that waits, so the sweeps see nothing due yet.
             zone, local_now = zone_at_noon()
-            clock = FakeClock(datetime.now(UTC) - timedelta(days=1))  # so today's time is due now
+            clock = FakeClock(datetime.now(UTC))
             seeding = open_services(pg_url, tmp_path, bank, clock, seed=1)
             try:
                 await seed_daily(seeding, fake, [(c, local_now.strftime("%H:%M"), zone.key) for c in USERS])
+                # From now on the doomed process's sends never arrive, the survivor's wait; then
+                # all the prompts fall due at once (one statement: no sweep sees only some).
+                to_telegram.hang()
+                fake.hold("sendMessage")
+                await execute(
+                    pg_url, "UPDATE practice_schedule SET next_due_at = next_due_at - interval '1 day'"
+                )
                 # Each process claims one batch, and its sweep waits on the sends.
                 await fake.wait_for(lambda: fake.held >= 1 and to_telegram.holding >= 1, timeout=10)
                 first.kill()
