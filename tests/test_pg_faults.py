@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.config import Settings
-from bot.tg.app import BotApplication
+from bot.tg.app import MAX_RUNNING_UPDATES, BotApplication
 from questions.loader import QuestionBank
 from storage.db import CONNECT_TIMEOUT_SECONDS
 from tests.conftest import FakeClock, running_bot, write_bot_settings
@@ -156,3 +156,21 @@ async def test_postgres_hung_an_answer_is_reported_unsaved_and_help_is_not_held_
     assert bob_after < CONNECT_TIMEOUT_SECONDS, bob_after
     await proxy.resume()
     await answered_once_back(fake, ann, pg_url)
+
+
+@pytest.mark.usefixtures("proxied_bot")
+async def test_postgres_hung_a_crowd_asking_for_help_is_answered_at_once(
+    fake: FakeTelegram, proxy: TcpProxy
+) -> None:
+    """More users than handlers run at once (MAX_RUNNING_UPDATES): marking each update handled
+    waits on the hung database, but not in a handler's slot, so nobody waits behind it."""
+    crowd = [fake.user(1720 + n, f"User {n}") for n in range(MAX_RUNNING_UPDATES + 8)]
+    proxy.hang()
+    sent_at = time.monotonic()
+    for user in crowd:
+        fake.send_text(user, "/help")
+    await fake.wait_for(lambda: all(fake.messages(u.id) for u in crowd), timeout=TROUBLE_REPLY_WITHIN)
+    took = time.monotonic() - sent_at
+    assert all(fake.messages(u.id)[0].plain_text.startswith("What I can do") for u in crowd)
+    assert took < CONNECT_TIMEOUT_SECONDS, took
+    await proxy.resume()

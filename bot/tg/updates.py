@@ -79,10 +79,9 @@ class PerChatUpdates(BaseUpdateProcessor):
         turn.users += 1
         try:
             if key is None:  # nothing to order it by
-                async with self._running:
-                    await self._run(task, update, coroutine)
+                await self._run(task, update, coroutine)
             else:
-                async with turn.lock, self._running:
+                async with turn.lock:
                     await self._run(task, update, coroutine)
         finally:
             _close(coroutine)
@@ -95,13 +94,16 @@ class PerChatUpdates(BaseUpdateProcessor):
         """Run the handler unless a stop came first; once it has run to its end (errors
         included: PTB's error handler has answered them), the update is marked handled, within
         the stop's grace period like the handler itself."""
-        if self._stopping:
-            return
-        self._active.add(task)
-        started = time.monotonic()
         try:
-            await coroutine
-            metrics.update_handled(time.monotonic() - started)
+            async with self._running:
+                if self._stopping:
+                    return
+                self._active.add(task)
+                started = time.monotonic()
+                await coroutine
+                metrics.update_handled(time.monotonic() - started)
+            # Outside the handler's slot (still in the chat's turn): a database that does not
+            # answer delays only this chat's next update, never the other chats' handlers.
             if self._on_handled is not None and isinstance(update, Update):
                 await self._on_handled(update.update_id)
         finally:
