@@ -12,7 +12,8 @@ Telegram sends again (it was recorded, but the process died before confirming it
 as a bare update id, which no handler takes: the offset still moves past it.
 
 By webhook, `InboxQueue` records each update before PTB's webhook server answers Telegram 200
-(it awaits the queue's `put` first), so an update Telegram counts as delivered is in the inbox.
+(it awaits the queue's `put` first), so an update Telegram counts as delivered is in the inbox
+(within the same `RECORD_WAIT`; past it, handled unprotected as above).
 
 `replay_pending` queues what a previous process recorded and never handled, before updates come.
 """
@@ -31,28 +32,65 @@ from bot.tg.requests import Send, WrappedRequest
 
 log = logging.getLogger(__name__)
 
-# How long a batch waits to be recorded before it is handled unprotected. A healthy database
+# How long updates wait to be recorded before they are handled unprotected. A healthy database
 # records a batch in milliseconds.
 RECORD_WAIT = 2.0
 
 
-class InboxRequest(WrappedRequest):
-    def __init__(self, inner: BaseRequest, inbox: Inbox) -> None:
-        super().__init__(inner)
+class BoundedRecorder:
+    """Records updates in the inbox, waiting at most `RECORD_WAIT`. `None` means not recorded
+    (the database failed, or did not answer in time): the caller handles them unprotected."""
+
+    def __init__(self, inbox: Inbox) -> None:
         self._inbox = inbox
         # Recordings given up on and cancelled, still rolling back against a slow database.
         self._abandoned: set[asyncio.Task[set[int]]] = set()
 
-    async def shutdown(self) -> None:
+    async def record(self, batch: list[tuple[int, str]]) -> set[int] | None:
+        """The ids in `batch` not seen before, or None."""
+        if self._abandoned:
+            # The last recording is still stuck: the database is in trouble, do not wait again.
+            log.warning("not recording %d update(s): the database is not answering", len(batch))
+            return None
+        recording = asyncio.ensure_future(self._inbox.record(batch))
+        try:
+            return await asyncio.wait_for(asyncio.shield(recording), RECORD_WAIT)
+        except TimeoutError:
+            # Cancelled, so the transaction rolls back rather than marking updates that are
+            # handled now as pending later; it may take the database's timeouts to end.
+            recording.cancel()
+            self._abandoned.add(recording)
+            recording.add_done_callback(self._forget)
+            log.warning("could not record %d update(s) in the inbox within %.0f s", len(batch), RECORD_WAIT)
+            return None
+        except asyncio.CancelledError:  # our caller stopped: leave nothing running
+            recording.cancel()
+            raise
+        except Exception as exc:
+            # The database is in trouble: handle them anyway, unprotected, so users hear at once
+            # that an answer was not saved (and /help still works) rather than nothing at all.
+            log.warning("could not record %d update(s) in the inbox: %s", len(batch), exc)
+            return None
+
+    async def close(self) -> None:
         for task in self._abandoned:
             task.cancel()
         await asyncio.gather(*self._abandoned, return_exceptions=True)
-        await super().shutdown()
 
     def _forget(self, task: asyncio.Task[set[int]]) -> None:
         self._abandoned.discard(task)
         if not task.cancelled():
             task.exception()  # retrieved: it was logged when the batch was given up on
+
+
+class InboxRequest(WrappedRequest):
+    def __init__(self, inner: BaseRequest, inbox: Inbox) -> None:
+        super().__init__(inner)
+        self._recorder = BoundedRecorder(inbox)
+
+    async def shutdown(self) -> None:
+        await self._recorder.close()
+        await super().shutdown()
 
     async def call(self, url: str, send: Send) -> tuple[int, bytes]:
         code, payload = await send()
@@ -73,30 +111,8 @@ class InboxRequest(WrappedRequest):
             for u in updates
             if isinstance(u, dict) and isinstance(u.get("update_id"), int)
         ]
-        if self._abandoned:
-            # The last recording is still stuck: the database is in trouble, do not wait again.
-            log.warning("not recording %d update(s): the database is not answering", len(batch))
-            return payload
-        recording = asyncio.ensure_future(self._inbox.record(batch))
-        try:
-            fresh = await asyncio.wait_for(asyncio.shield(recording), RECORD_WAIT)
-        except TimeoutError:
-            # Cancelled, so the transaction rolls back rather than marking updates that are
-            # handled now as pending later; it may take the database's timeouts to end.
-            recording.cancel()
-            self._abandoned.add(recording)
-            recording.add_done_callback(self._forget)
-            log.warning("could not record %d update(s) in the inbox within %.0f s", len(batch), RECORD_WAIT)
-            return payload
-        except asyncio.CancelledError:  # polling stopped: leave nothing running
-            recording.cancel()
-            raise
-        except Exception as exc:
-            # The database is in trouble: handle them anyway, unprotected, so users hear at once
-            # that an answer was not saved (and /help still works) rather than nothing at all.
-            log.warning("could not record %d update(s) in the inbox: %s", len(batch), exc)
-            return payload
-        if len(fresh) == len(updates):
+        fresh = await self._recorder.record(batch)
+        if fresh is None or len(fresh) == len(updates):
             return payload
         answer["result"] = [
             u if not isinstance(u, dict) or u.get("update_id") in fresh else {"update_id": u.get("update_id")}
@@ -112,7 +128,7 @@ class InboxQueue(asyncio.Queue[object]):
 
     def __init__(self, inbox: Inbox) -> None:
         super().__init__()
-        self._inbox = inbox
+        self._recorder = BoundedRecorder(inbox)
         self._recording = False
 
     def record_first(self) -> None:
@@ -121,15 +137,12 @@ class InboxQueue(asyncio.Queue[object]):
     async def put(self, item: object) -> None:
         if self._recording and isinstance(item, Update):
             payload = json.dumps(item.to_dict(), ensure_ascii=False)
-            try:
-                fresh = await self._inbox.record([(item.update_id, payload)])
-            except Exception as exc:
-                # As for a batch by polling: handled unprotected, so the user hears what was not saved.
-                log.warning("could not record update %d in the inbox: %s", item.update_id, exc)
-            else:
-                if item.update_id not in fresh:
-                    # A copy Telegram sent again: the first was handled, or waits for its replay.
-                    return
+            # As for a batch by polling: if not recorded, handled unprotected, so the user hears
+            # what was not saved.
+            fresh = await self._recorder.record([(item.update_id, payload)])
+            if fresh is not None and item.update_id not in fresh:
+                # A copy Telegram sent again: the first was handled, or waits for its replay.
+                return
         await super().put(item)
 
 
