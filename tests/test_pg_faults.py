@@ -32,6 +32,7 @@ from tests.tcp_proxy import TcpProxy
 from tests.test_e2e_db_trouble import NOT_SAVED
 from tests.test_e2e_interview import say
 from tests.test_sweep_postgres import pg_url as pg_url  # the fixture: a fresh database per test
+from tests.test_webhook import free_port, webhook_bot, webhook_toml
 
 ANSWER = "I agreed the goals with the sponsor and mapped every stakeholder first."
 # Bounds on each wait, not goals: a hung server costs a statement timeout (10 s) plus a connect
@@ -51,6 +52,19 @@ def proxied_settings(tmp_path: Path, pg_url: str, proxy: TcpProxy, fake: FakeTel
     """The bot's config: its database URL goes through the proxy."""
     url = make_url(pg_url).set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
     return write_bot_settings(tmp_path, url, fake)
+
+
+@pytest.fixture
+async def proxied_webhook_bot(
+    tmp_path: Path, pg_url: str, proxy: TcpProxy, fake: FakeTelegram, bank: QuestionBank, clock: FakeClock
+) -> AsyncIterator[BotApplication]:
+    """The same bot receiving updates by webhook (the fake posts each one, as Telegram does)."""
+    folder = tmp_path / "webhook"
+    folder.mkdir()
+    url = make_url(pg_url).set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    settings = write_bot_settings(folder, url, fake, webhook_toml(free_port()))
+    async with webhook_bot(settings, bank, clock) as app:
+        yield app
 
 
 @pytest.fixture
@@ -174,3 +188,22 @@ async def test_postgres_hung_a_crowd_asking_for_help_is_answered_at_once(
     assert all(fake.messages(u.id)[0].plain_text.startswith("What I can do") for u in crowd)
     assert took < CONNECT_TIMEOUT_SECONDS, took
     await proxy.resume()
+
+
+@pytest.mark.usefixtures("proxied_webhook_bot")
+async def test_postgres_hung_by_webhook_telegram_gets_its_200_and_help_is_not_held_up(
+    fake: FakeTelegram, proxy: TcpProxy, pg_url: str
+) -> None:
+    """By webhook each update is recorded before Telegram gets its 200: with the database hung,
+    that 200 (and so the next update, Bob's) does not wait out the database's timeouts."""
+    ann, bob = fake.user(1781, "Ann"), fake.user(1782, "Bob")
+    await first_question(fake, ann)
+    proxy.hang()
+    ann_reply, bob_reply, ann_after, bob_after = await trouble_replies(fake, ann, bob)
+    assert ann_reply.plain_text == NOT_SAVED
+    assert bob_reply.plain_text.startswith("What I can do")
+    assert bob_after < ann_after, (ann_after, bob_after)
+    assert bob_after < CONNECT_TIMEOUT_SECONDS, bob_after
+    assert all(d.status == 200 for d in fake.webhook_deliveries)
+    await proxy.resume()
+    await answered_once_back(fake, ann, pg_url)
