@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 # How long updates wait to be recorded before they are handled unprotected. A healthy database
 # records a batch in milliseconds.
 RECORD_WAIT = 2.0
+# How long a stop waits for recordings given up on to finish rolling back.
+CLOSE_WAIT = 3.0
 
 
 class BoundedRecorder:
@@ -73,9 +75,11 @@ class BoundedRecorder:
             return None
 
     async def close(self) -> None:
-        for task in self._abandoned:
-            task.cancel()
-        await asyncio.gather(*self._abandoned, return_exceptions=True)
+        """Give recordings still rolling back a moment to end. They were cancelled once already:
+        a second cancel would stop aiosqlite's thread under SQLAlchemy's close of the connection,
+        leaving that close waiting for ever."""
+        if self._abandoned:
+            await asyncio.wait(set(self._abandoned), timeout=CLOSE_WAIT)
 
     def _forget(self, task: asyncio.Task[set[int]]) -> None:
         self._abandoned.discard(task)
