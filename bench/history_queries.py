@@ -339,15 +339,17 @@ async def timed(fn: Callable[[], Awaitable[Any]], runs: int) -> tuple[float, flo
 
 
 async def plan_lines(conn: AsyncConnection, stmt: Select[Any]) -> list[str]:
-    """SQLite's EXPLAIN QUERY PLAN, or PostgreSQL's EXPLAIN (the statement run with its
-    parameters through the driver, so no literal rendering is needed)."""
+    """SQLite's EXPLAIN QUERY PLAN, or PostgreSQL's EXPLAIN of the generic plan (the statement
+    run with its parameters through the driver, so no literal rendering is needed)."""
     if conn.dialect.name == "sqlite":
         return await query_plan(conn, stmt)
-    compiled = stmt.compile(dialect=conn.dialect)
+    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
     params = compiled.construct_params()
     values = [params[name] for name in compiled.positiontup or ()]
     raw = await conn.get_raw_connection()
     driver: Any = raw.driver_connection  # asyncpg's Connection
+    # The plan a prepared statement settles on after five runs, not the first runs' custom one.
+    await driver.execute("SET LOCAL plan_cache_mode = force_generic_plan")
     rows = await driver.fetch(f"EXPLAIN (COSTS OFF) {compiled}", *values)
     return [str(r[0]) for r in rows]
 

@@ -32,9 +32,9 @@ from datetime import UTC, date, datetime
 from itertools import repeat
 from typing import Any
 
-from sqlalchemy import Select, String, Table, func, select, tuple_, type_coerce
+from sqlalchemy import Select, String, Table, bindparam, func, select, tuple_, type_coerce
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from storage.models import Answer, User
 from storage.records import AnswerRecord, HistoryRow, OffsetSpan, QuestionTally, StatRow, StatSeries
@@ -49,6 +49,19 @@ def _by_time(records: list[AnswerRecord]) -> list[AnswerRecord]:
 
 
 EXCERPT_CHARS = 160
+
+
+def _in_questions(question_ids: Collection[str]) -> ColumnElement[bool]:
+    """question_id among those, the ids written into the SQL as literals (they come from the
+    question bank, never from a user). On PostgreSQL a list of parameters, or one array
+    parameter, is a worse plan once a prepared statement switches to its generic plan (after
+    five runs): the array is compared element by element for each index entry instead of
+    looked up in a hash built once, 7 ms instead of 1 for a 633-answer topic of a 10,000-answer
+    user (bench/history_queries.py)."""
+    ids: BindParameter[list[str]] = bindparam(
+        "question_ids", sorted(question_ids), literal_execute=True, expanding=True
+    )
+    return _answer.c.question_id.in_(ids)
 
 
 def page_query(
@@ -66,7 +79,7 @@ def page_query(
     """
     ids = select(_answer.c.id).where(_answer.c.user_id == user_id)
     if question_ids is not None:
-        ids = ids.where(_answer.c.question_id.in_(sorted(question_ids)))
+        ids = ids.where(_in_questions(question_ids))
     order = (
         (_answer.c.answered_at, _answer.c.id)
         if oldest_first
@@ -87,7 +100,7 @@ def page_query(
 def count_query(user_id: int, question_ids: Collection[str] | None = None) -> Select[Any]:
     stmt = select(func.count()).select_from(_answer).where(_answer.c.user_id == user_id)
     if question_ids is not None:
-        stmt = stmt.where(_answer.c.question_id.in_(sorted(question_ids)))
+        stmt = stmt.where(_in_questions(question_ids))
     return stmt
 
 
