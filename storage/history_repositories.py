@@ -32,7 +32,7 @@ from datetime import UTC, date, datetime
 from itertools import repeat
 from typing import Any
 
-from sqlalchemy import Select, String, Table, bindparam, func, select, tuple_, type_coerce
+from sqlalchemy import BigInteger, Select, String, Table, bindparam, cast, func, select, tuple_, type_coerce
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
@@ -152,12 +152,22 @@ def stat_rows_query(user_id: int, dialect: str = "sqlite") -> Select[Any]:
     )
 
 
+def _time_key(dialect: str) -> ColumnElement[Any]:
+    """What orders the answers in time and is cheap to read: SQLite's stored text as it is (no
+    datetime built per row), PostgreSQL's whole seconds since 1970 (decoding 10,000 timestamps
+    costs asyncpg about as much as everything else /stats does). Local days start on whole
+    seconds, so `key >= start` compares exactly either way."""
+    at = _answer.c.answered_at
+    if dialect == "postgresql":
+        return cast(func.floor(func.extract("epoch", at)), BigInteger)
+    return type_coerce(at, String)
+
+
 def stat_series_query(user_id: int, dialect: str = "sqlite") -> Select[Any]:
-    """Per answer, oldest first: when (as stored: text on SQLite, so no datetime is built per
-    row), its question, points covered and asked."""
+    """Per answer, oldest first: when (as _time_key), its question, points covered and asked."""
     return (
         select(
-            type_coerce(_answer.c.answered_at, String).label("at"),
+            _time_key(dialect).label("at"),
             _answer.c.question_id,
             _covered_count(dialect).label("covered_count"),
             _answer.c.points_total,
@@ -254,7 +264,7 @@ def _from_stored_text(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
-def _aware(epoch_second: int) -> datetime:
+def _from_epoch(epoch_second: int) -> datetime:
     return datetime.fromtimestamp(epoch_second, UTC)
 
 
@@ -365,12 +375,12 @@ class HistoryRepository:
         if not rows:
             return StatSeries([], (), (), ())
         keys, question_ids, covered, points_total = zip(*rows, strict=True)
-        # The keys as they come: SQLite's stored text, PostgreSQL's aware datetimes.
+        # The keys as _time_key reads them: SQLite's stored text, PostgreSQL's epoch seconds.
         as_key: Callable[[int], Any]
         if self.conn.dialect.name == "sqlite":
             as_key, first, last = _stored_text, _from_stored_text(keys[0]), _from_stored_text(keys[-1])
         else:
-            as_key, first, last = _aware, keys[0], keys[-1]
+            as_key, first, last = int, _from_epoch(keys[0]), _from_epoch(keys[-1])
         starts = _day_starts(first, last, offsets(first, last))
         bounds = [bisect_left(keys, as_key(at)) for at, _ in starts[1:]] + [len(keys)]
         days: list[date] = []
