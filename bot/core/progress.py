@@ -16,12 +16,12 @@ Streaks, decided once here:
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import partial
 from itertools import pairwise
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from bot.core.clock import Clock
@@ -168,6 +168,9 @@ class ChartPoint(NamedTuple):
     topic: str
     covered: int
     total: int
+
+
+_new_chart_point: Callable[[Iterable[Any]], ChartPoint] = partial(tuple.__new__, ChartPoint)
 
 
 @dataclass(frozen=True, slots=True)
@@ -352,7 +355,6 @@ class ProgressService:
         today = local_date(now, tz)
         days = set(series.days) if series else set()
         runs = streaks(days, today)
-        topic_of = {question_id: q.topic for question_id, q in self.bank.by_id.items()}
         return Stats(
             answers=len(series.days) if series else 0,
             days_practised=len(days),
@@ -365,16 +367,21 @@ class ProgressService:
             topics=self._topic_stats(tallies),
             reviews_due=due.due_now if due else 0,
             next_review_at=due.next_at if due else None,
-            series=tuple(
-                ChartPoint(day, topic_of[question_id], covered, total)
-                for day, question_id, covered, total in zip(
-                    series.days, series.question_ids, series.covered, series.points_total, strict=True
-                )
-                if question_id in topic_of
-            )
-            if series
-            else (),
+            series=self._chart_points(series) if series else (),
         )
+
+    def _chart_points(self, series: StatSeries) -> tuple[ChartPoint, ...]:
+        """One point per answer to a question still in the bank (the others have no topic)."""
+        topic_of = {question_id: q.topic for question_id, q in self.bank.by_id.items()}
+        topics = [topic_of.get(question_id) for question_id in series.question_ids]
+        points: Iterable[tuple[Any, ...]] = zip(
+            series.days, topics, series.covered, series.points_total, strict=True
+        )
+        if None in topics:
+            points = (p for p in points if p[1] is not None)
+        # Built by tuple.__new__ in map, not by calling ChartPoint per answer: half the time
+        # for 10,000 answers (no Python frame per point).
+        return tuple(map(_new_chart_point, points))
 
     def _topic_stats(self, tallies: Iterable[QuestionTally]) -> tuple[TopicStats, ...]:
         # Answers to questions no longer in the bank have no topic: they count as answers
