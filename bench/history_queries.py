@@ -68,7 +68,6 @@ from storage.history_repositories import (  # noqa: E402
     page_query,
     query_plan,
     stat_series_query,
-    stat_tallies_query,
 )
 from storage.migrate import upgrade  # noqa: E402
 
@@ -465,9 +464,6 @@ async def measure(url: str, args: argparse.Namespace, bank: QuestionBank) -> Non
             "count (topic filter)": await plan_lines(conn, count_query(HEAVY_ID, topic_ids)),
             "attempts": await plan_lines(conn, attempts_by_answer_query(HEAVY_ID, busiest.id)),
             "stats: per-answer series": await plan_lines(conn, stat_series_query(HEAVY_ID, dialect)),
-            "stats: tallies per question and rating": await plan_lines(
-                conn, stat_tallies_query(HEAVY_ID, dialect)
-            ),
         }
 
     async def series_only() -> Any:
@@ -476,18 +472,13 @@ async def measure(url: str, args: argparse.Namespace, bank: QuestionBank) -> Non
                 HEAVY_ID, partial(offset_spans, user_zone(HEAVY_ZONE, "UTC"))
             )
 
-    async def tallies_only() -> Any:
-        async with db.unit() as uow:
-            return await uow.history.stat_tallies(HEAVY_ID)
-
     rows: list[tuple[str, Callable[[], Awaitable[Any]], float | None]] = [
         (label, fn, PAGE_GOAL_MS) for label, fn in pages
     ]
     rows += [
         ("attempts (busiest question)", lambda: progress.attempts(heavy, busiest.id), None),
         ("stats", lambda: progress.stats(heavy), STATS_GOAL_MS),
-        ("  of which the per-answer series query", series_only, None),
-        ("  of which the tallies query", tallies_only, None),
+        ("  of which reading the answers", series_only, None),
     ]
     results: dict[str, Any] = {}
     for label, fn, goal in rows:

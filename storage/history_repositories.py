@@ -14,9 +14,9 @@ Every per-user read goes through one of the answer table's indexes, never a full
   topic filter is `question_id IN (...)`, tested on the index entries; the count is
   index-only on ix_answer_user_question;
 - all attempts at one question use ix_answer_user_question (ordered by id, its own order);
-- /stats adds up per question and rating with GROUP BY, and reads one small row per answer for
-  the chart (its local date comes from bisecting the day starts of the zone's offsets, not from
-  per-row date arithmetic), both from ix_answer_user_answered alone;
+- /stats reads one small row per answer from ix_answer_user_answered alone (the chart needs a
+  point per answer; its local date comes from bisecting the day starts of the zone's offsets,
+  not from per-row date arithmetic) and adds them up in the same pass (stat_series);
 - an export reads the user's answers in pages: an outline without the texts, by keyset on
   ix_answer_user_answered ((answered_at, id) after the last page's end, no OFFSET), then the
   full rows a few at a time by primary key (HistoryRepository.export_outline, export_rows).
@@ -37,7 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from storage.models import Answer, User
-from storage.records import AnswerRecord, HistoryRow, OffsetSpan, QuestionTally, StatRow, StatSeries
+from storage.records import AnswerRecord, HistoryRow, OffsetSpan, StatRow, StatSeries
 from storage.repositories import answer_record
 
 _user: Table = User.__table__  # type: ignore[assignment]
@@ -164,33 +164,18 @@ def _time_key(dialect: str) -> ColumnElement[Any]:
 
 
 def stat_series_query(user_id: int, dialect: str = "sqlite") -> Select[Any]:
-    """Per answer, oldest first: when (as _time_key), its question, points covered and asked."""
+    """Per answer, oldest first: when (as _time_key), its question, points covered and asked,
+    its rating."""
     return (
         select(
             _time_key(dialect).label("at"),
             _answer.c.question_id,
             _covered_count(dialect).label("covered_count"),
             _answer.c.points_total,
+            _answer.c.rating,
         )
         .where(_answer.c.user_id == user_id)
         .order_by(_answer.c.answered_at, _answer.c.id)
-    )
-
-
-def stat_tallies_query(user_id: int, dialect: str = "sqlite") -> Select[Any]:
-    """The user's answers summed per question and rating."""
-    return (
-        select(
-            _answer.c.question_id,
-            _answer.c.rating,
-            func.count().label("answers"),
-            func.sum(_covered_count(dialect)).label("covered"),
-            func.sum(_answer.c.points_total).label("points_total"),
-        )
-        .where(_answer.c.user_id == user_id)
-        # Rating first: grouped by question_id first, SQLite's planner prefers the rows in
-        # ix_answer_user_question order and reads a table row per answer.
-        .group_by(_answer.c.rating, _answer.c.question_id)
     )
 
 
@@ -373,8 +358,8 @@ class HistoryRepository:
         """
         rows = await self._driver_rows(stat_series_query(user_id, self.conn.dialect.name))
         if not rows:
-            return StatSeries([], (), (), ())
-        keys, question_ids, covered, points_total = zip(*rows, strict=True)
+            return StatSeries([], (), (), (), ())
+        keys, question_ids, covered, points_total, ratings = zip(*rows, strict=True)
         # The keys as _time_key reads them: SQLite's stored text, PostgreSQL's epoch seconds.
         as_key: Callable[[int], Any]
         if self.conn.dialect.name == "sqlite":
@@ -388,7 +373,7 @@ class HistoryRepository:
         for (_, day), end in zip(starts, bounds, strict=True):
             days.extend(repeat(day, end - begin))
             begin = end
-        return StatSeries(days, question_ids, covered, points_total)
+        return StatSeries(days, question_ids, covered, points_total, ratings)
 
     async def _driver_rows(self, stmt: Select[Any]) -> Sequence[Sequence[Any]]:
         """The statement's rows straight from the driver (sqlite3 tuples, asyncpg Records), in
@@ -406,11 +391,3 @@ class HistoryRepository:
             return list(await cursor.fetchall())
         finally:
             await cursor.close()
-
-    async def stat_tallies(self, user_id: int) -> list[QuestionTally]:
-        """The user's answers summed per question and rating, in no particular order."""
-        rows = await self.conn.execute(stat_tallies_query(user_id, self.conn.dialect.name))
-        return [
-            QuestionTally(question_id, rating, int(answers), int(covered or 0), int(points_total or 0))
-            for question_id, rating, answers, covered, points_total in rows
-        ]

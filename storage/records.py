@@ -176,17 +176,6 @@ class OffsetSpan:
 
 
 @dataclass(frozen=True, slots=True)
-class QuestionTally:
-    """A user's answers to one question with one rating (None: unrated), summed."""
-
-    question_id: str
-    rating: int | None
-    answers: int
-    covered: int
-    points_total: int
-
-
-@dataclass(frozen=True, slots=True)
 class StatSeries:
     """A user's answers oldest first, as parallel columns (thousands of rows: no object each)."""
 
@@ -196,6 +185,7 @@ class StatSeries:
     # Points covered (the follow-up's included) and asked.
     covered: Sequence[int]
     points_total: Sequence[int]
+    ratings: Sequence[int | None]
 
 
 @dataclass(frozen=True, slots=True)

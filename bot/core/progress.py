@@ -15,7 +15,7 @@ Streaks, decided once here:
 """
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -39,7 +39,7 @@ from bot.core.zone_offsets import offset_spans
 from questions.schema import Question
 from questions.topics import TOPICS
 from storage.db import Database
-from storage.records import AnswerRecord, QuestionTally, StatSeries
+from storage.records import AnswerRecord, StatSeries
 
 DEFAULT_PAGE_SIZE = 5
 MAX_PAGE_SIZE = 50
@@ -334,23 +334,22 @@ class ProgressService:
         return QuestionHistory(question, tuple(attempts), answer_id)
 
     async def stats(self, who: Identity) -> Stats:
-        """Totals, streaks and the chart's points, added up by the database.
+        """Totals, streaks and the chart's points from one read of the user's answers.
 
-        Per question and rating the answers are summed in SQL; the chart still needs one small
-        row per answer (read from an index, its local date found from the zone's offsets over
-        the user's answers, bot.core.zone_offsets), which also gives the practice days.
+        The chart needs a point per answer, so one small row per answer is read (from an index
+        alone, storage.history_repositories.stat_series; its local date found from the zone's
+        offsets, bot.core.zone_offsets) and everything else is added up from the same rows. A
+        second pass in SQL (GROUP BY question and rating) cost SQLite 14-15 ms of CPU for 10,000
+        answers, sorting them in a temporary B-tree; the same sums here cost about 5 ms.
         """
         now = self.clock()
         series: StatSeries | None = None
-        tallies: list[QuestionTally] = []
         due = None
         async with self.db.unit() as uow:
             profile = await uow.users.profile(who.external_id)
             tz = self._zone(profile.timezone if profile else None)
             if profile is not None:
                 series = await uow.history.stat_series(profile.user_id, partial(offset_spans, tz))
-                if series.days:
-                    tallies = await uow.history.stat_tallies(profile.user_id)
                 due = await uow.cards.reviews_due(profile.user_id, now)
         today = local_date(now, tz)
         days = set(series.days) if series else set()
@@ -364,7 +363,7 @@ class ProgressService:
             last_practised=runs.last_day,
             today=today,
             timezone=tz.key,
-            topics=self._topic_stats(tallies),
+            topics=self._topic_stats(series) if series else (),
             reviews_due=due.due_now if due else 0,
             next_review_at=due.next_at if due else None,
             series=self._chart_points(series) if series else (),
@@ -383,14 +382,21 @@ class ProgressService:
         # for 10,000 answers (no Python frame per point).
         return tuple(map(_new_chart_point, points))
 
-    def _topic_stats(self, tallies: Iterable[QuestionTally]) -> tuple[TopicStats, ...]:
+    def _topic_stats(self, series: StatSeries) -> tuple[TopicStats, ...]:
         # Answers to questions no longer in the bank have no topic: they count as answers
         # and practice days, but in no topic and not on the chart.
-        by_topic: dict[str, list[QuestionTally]] = defaultdict(list)
-        for t in tallies:
-            question = self.bank.by_id.get(t.question_id)
+        # Per question first (a few hundred keys; the counting runs in C), then per topic.
+        answers = Counter(zip(series.question_ids, series.ratings, strict=True))
+        covered: dict[str, int] = {}
+        asked: dict[str, int] = {}
+        for question_id, c, t in zip(series.question_ids, series.covered, series.points_total, strict=True):
+            covered[question_id] = covered.get(question_id, 0) + c
+            asked[question_id] = asked.get(question_id, 0) + t
+        by_topic: dict[str, list[tuple[str, int | None, int]]] = defaultdict(list)
+        for (question_id, rating), n in answers.items():
+            question = self.bank.by_id.get(question_id)
             if question is not None:
-                by_topic[question.topic].append(t)
+                by_topic[question.topic].append((question_id, rating, n))
         result = []
         for slug, name in TOPICS.items():
             tallied = by_topic.get(slug)
@@ -398,19 +404,20 @@ class ProgressService:
                 continue
             counts = dict.fromkeys(Rating, 0)
             unrated = 0
-            for t in tallied:
-                if t.rating is None:
-                    unrated += t.answers
+            for _, rating, n in tallied:
+                if rating is None:
+                    unrated += n
                 else:
-                    counts[Rating(t.rating)] += t.answers
+                    counts[Rating(rating)] += n
+            questions = {question_id for question_id, _, _ in tallied}
             result.append(
                 TopicStats(
                     topic=slug,
                     name=name,
-                    answers=sum(t.answers for t in tallied),
-                    questions=len({t.question_id for t in tallied}),
-                    covered=sum(t.covered for t in tallied),
-                    total=sum(t.points_total for t in tallied),
+                    answers=sum(n for _, _, n in tallied),
+                    questions=len(questions),
+                    covered=sum(covered[q] for q in questions),
+                    total=sum(asked[q] for q in questions),
                     ratings=tuple(counts.items()),
                     unrated=unrated,
                 )
