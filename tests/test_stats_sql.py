@@ -377,3 +377,27 @@ async def test_every_history_page_in_order_with_and_without_a_topic(
             page = await progress.history_page(ANN, number, slug, page_size=3)
             seen += [(i.answer_id, i.answered_at, i.covered, i.total) for i in page.items]
         assert seen == [(r.id, r.answered_at, len(r.covered), r.points_total) for r in expected]
+
+
+async def test_a_time_stored_without_fraction_at_local_midnight_is_on_the_new_day(
+    services: Services, clock: FakeClock
+) -> None:
+    """SQLite text written by other tools may lack '.ffffff': it still compares right."""
+    tz = ZoneInfo("Europe/Berlin")
+    midnight = datetime(2026, 3, 3, tzinfo=tz).astimezone(UTC)  # 2026-03-02 23:00:00 UTC
+    question = services.bank.questions[0]
+    async with services.db.unit() as uow:
+        user, _ = await uow.users.upsert(ANN.external_id, ANN.chat_id, ANN.display_name, clock())
+        await uow.users.set_timezone(user.id, "Europe/Berlin")
+        for at in (midnight - timedelta(hours=1), midnight, midnight + timedelta(hours=1)):
+            await uow.answers.add(NewAnswer(user.id, None, None, question.id, "a", 1, (), 0, at, at, 0, None))
+    async with services.db.transaction() as conn:
+        await conn.exec_driver_sql(
+            "UPDATE answer SET answered_at = '2026-03-02 23:00:00'"
+            " WHERE answered_at LIKE '2026-03-02 23:00:00%'"
+        )
+        stored = [r[0] for r in await conn.exec_driver_sql("SELECT answered_at FROM answer ORDER BY id")]
+    assert stored[1] == "2026-03-02 23:00:00"
+    stats = await services.progress.stats(ANN)
+    assert stats == await straightforward_stats(services, ANN)
+    assert [p.day for p in stats.series] == [date(2026, 3, 2), date(2026, 3, 3), date(2026, 3, 3)]
