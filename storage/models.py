@@ -106,7 +106,18 @@ class InterviewSession(Base):
 class Answer(Base):
     __tablename__ = "answer"
     __table_args__ = (
-        Index("ix_answer_user_answered", "user_id", "answered_at"),
+        # Beyond (user_id, answered_at): what history pages skip over and /stats aggregates, so
+        # neither reads a table row per answer (migration 0009; id orders ties on PostgreSQL).
+        Index(
+            "ix_answer_user_answered",
+            "user_id",
+            "answered_at",
+            "id",
+            "question_id",
+            "rating",
+            "points_total",
+            "covered",
+        ),
         Index("ix_answer_user_question", "user_id", "question_id"),
         Index("ix_answer_user_message", "user_id", "source_message_id"),
         # A redelivered update can never record a second answer to the same question.

@@ -1,5 +1,6 @@
 """Plain records the repositories return: no ORM state leaks past storage."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
@@ -163,6 +164,28 @@ class StatRow:
     covered: int
     points_total: int
     rating: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class OffsetSpan:
+    """A time zone's UTC offset in seconds, from the previous span's end until `until`
+    (exclusive; None: no end). A list of them, oldest first, covers a range of instants."""
+
+    until: datetime | None
+    seconds: int
+
+
+@dataclass(frozen=True, slots=True)
+class StatSeries:
+    """A user's answers oldest first, as parallel columns (thousands of rows: no object each)."""
+
+    # The local date of each answer in the user's time zone.
+    days: list[date]
+    question_ids: Sequence[str]
+    # Points covered (the follow-up's included) and asked.
+    covered: Sequence[int]
+    points_total: Sequence[int]
+    ratings: Sequence[int | None]
 
 
 @dataclass(frozen=True, slots=True)

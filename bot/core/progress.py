@@ -15,11 +15,13 @@ Streaks, decided once here:
 """
 
 import math
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import partial
 from itertools import pairwise
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from bot.core.clock import Clock
@@ -33,10 +35,11 @@ from bot.core.rating import Rating
 from bot.core.review_model import DeeperReview
 from bot.core.reviews import user_zone
 from bot.core.schedule_time import local_date
+from bot.core.zone_offsets import offset_spans
 from questions.schema import Question
 from questions.topics import TOPICS
 from storage.db import Database
-from storage.records import AnswerRecord, StatRow
+from storage.records import AnswerRecord, StatSeries
 
 DEFAULT_PAGE_SIZE = 5
 MAX_PAGE_SIZE = 50
@@ -154,14 +157,20 @@ class TopicStats:
         return round(100 * self.covered / self.total) if self.total else 0
 
 
-@dataclass(frozen=True, slots=True)
-class ChartPoint:
-    """One answer on the coverage chart (bot/present/charts.py reads these four fields)."""
+class ChartPoint(NamedTuple):
+    """One answer on the coverage chart (bot/present/charts.py reads these four fields).
+
+    A named tuple, not a dataclass: /stats builds one per answer (10,000 for some users), and a
+    tuple is made about twice as fast as a frozen dataclass.
+    """
 
     day: date
     topic: str
     covered: int
     total: int
+
+
+_new_chart_point: Callable[[Iterable[Any]], ChartPoint] = partial(tuple.__new__, ChartPoint)
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,62 +334,90 @@ class ProgressService:
         return QuestionHistory(question, tuple(attempts), answer_id)
 
     async def stats(self, who: Identity) -> Stats:
+        """Totals, streaks and the chart's points from one read of the user's answers.
+
+        The chart needs a point per answer, so one small row per answer is read (from an index
+        alone, storage.history_repositories.stat_series; its local date found from the zone's
+        offsets, bot.core.zone_offsets) and everything else is added up from the same rows. A
+        second pass in SQL (GROUP BY question and rating) cost SQLite 14-15 ms of CPU for 10,000
+        answers, sorting them in a temporary B-tree; the same sums here cost about 5 ms.
+        """
         now = self.clock()
+        series: StatSeries | None = None
+        due = None
         async with self.db.unit() as uow:
             profile = await uow.users.profile(who.external_id)
-            rows = await uow.history.stat_rows(profile.user_id) if profile else []
-            due = await uow.cards.reviews_due(profile.user_id, now) if profile else None
-        tz = self._zone(profile.timezone if profile else None)
+            tz = self._zone(profile.timezone if profile else None)
+            if profile is not None:
+                series = await uow.history.stat_series(profile.user_id, partial(offset_spans, tz))
+                due = await uow.cards.reviews_due(profile.user_id, now)
         today = local_date(now, tz)
-        days = [local_date(r.answered_at, tz) for r in rows]
+        days = set(series.days) if series else set()
         runs = streaks(days, today)
         return Stats(
-            answers=len(rows),
-            days_practised=len(set(days)),
+            answers=len(series.days) if series else 0,
+            days_practised=len(days),
             current_streak=runs.current,
             longest_streak=runs.longest,
             practised_today=runs.practised_today,
             last_practised=runs.last_day,
             today=today,
             timezone=tz.key,
-            topics=self._topic_stats(rows),
+            topics=self._topic_stats(series) if series else (),
             reviews_due=due.due_now if due else 0,
             next_review_at=due.next_at if due else None,
-            series=tuple(
-                ChartPoint(day, self.bank.by_id[r.question_id].topic, r.covered, r.points_total)
-                for day, r in zip(days, rows, strict=True)
-                if r.question_id in self.bank.by_id
-            ),
+            series=self._chart_points(series) if series else (),
         )
 
-    def _topic_stats(self, rows: Sequence[StatRow]) -> tuple[TopicStats, ...]:
+    def _chart_points(self, series: StatSeries) -> tuple[ChartPoint, ...]:
+        """One point per answer to a question still in the bank (the others have no topic)."""
+        topic_of = {question_id: q.topic for question_id, q in self.bank.by_id.items()}
+        topics = [topic_of.get(question_id) for question_id in series.question_ids]
+        points: Iterable[tuple[Any, ...]] = zip(
+            series.days, topics, series.covered, series.points_total, strict=True
+        )
+        if None in topics:
+            points = (p for p in points if p[1] is not None)
+        # Built by tuple.__new__ in map, not by calling ChartPoint per answer: half the time
+        # for 10,000 answers (no Python frame per point).
+        return tuple(map(_new_chart_point, points))
+
+    def _topic_stats(self, series: StatSeries) -> tuple[TopicStats, ...]:
         # Answers to questions no longer in the bank have no topic: they count as answers
         # and practice days, but in no topic and not on the chart.
-        by_topic: dict[str, list[StatRow]] = defaultdict(list)
-        for r in rows:
-            question = self.bank.by_id.get(r.question_id)
+        # Per question first (a few hundred keys; the counting runs in C), then per topic.
+        answers = Counter(zip(series.question_ids, series.ratings, strict=True))
+        covered: dict[str, int] = {}
+        asked: dict[str, int] = {}
+        for question_id, c, t in zip(series.question_ids, series.covered, series.points_total, strict=True):
+            covered[question_id] = covered.get(question_id, 0) + c
+            asked[question_id] = asked.get(question_id, 0) + t
+        by_topic: dict[str, list[tuple[str, int | None, int]]] = defaultdict(list)
+        for (question_id, rating), n in answers.items():
+            question = self.bank.by_id.get(question_id)
             if question is not None:
-                by_topic[question.topic].append(r)
+                by_topic[question.topic].append((question_id, rating, n))
         result = []
         for slug, name in TOPICS.items():
-            answers = by_topic.get(slug)
-            if not answers:
+            tallied = by_topic.get(slug)
+            if not tallied:
                 continue
             counts = dict.fromkeys(Rating, 0)
             unrated = 0
-            for r in answers:
-                if r.rating is None:
-                    unrated += 1
+            for _, rating, n in tallied:
+                if rating is None:
+                    unrated += n
                 else:
-                    counts[Rating(r.rating)] += 1
+                    counts[Rating(rating)] += n
+            questions = {question_id for question_id, _, _ in tallied}
             result.append(
                 TopicStats(
                     topic=slug,
                     name=name,
-                    answers=len(answers),
-                    questions=len({r.question_id for r in answers}),
-                    covered=sum(r.covered for r in answers),
-                    total=sum(r.points_total for r in answers),
+                    answers=sum(n for _, _, n in tallied),
+                    questions=len(questions),
+                    covered=sum(covered[q] for q in questions),
+                    total=sum(asked[q] for q in questions),
                     ratings=tuple(counts.items()),
                     unrated=unrated,
                 )
