@@ -185,7 +185,7 @@ class BotProcess:
             self._log.close()
 
 
-def _clean_env() -> dict[str, str]:
+def clean_env() -> dict[str, str]:
     env = dict(os.environ)
     # These would override the config file written for the benchmark.
     for key in ("TELEGRAM_BOT_TOKEN", "DATABASE_URL", "INTERVIEW_BOT_CONFIG"):
@@ -211,11 +211,11 @@ def start_interview_bot(fake: FakeTelegram, workdir: Path) -> BotProcess:
         encoding="utf-8",
     )
     argv = [sys.executable, "-m", "bot", "run", "--config", str(config)]
-    return BotProcess("interview bot", argv, _clean_env(), workdir / "bot.log")
+    return BotProcess("interview bot", argv, clean_env(), workdir / "bot.log")
 
 
 def start_echo_bot(fake: FakeTelegram, workdir: Path) -> BotProcess:
-    env = _clean_env()
+    env = clean_env()
     env["TELEGRAM_BOT_TOKEN"] = fake.token
     argv = [
         sys.executable,
