@@ -205,7 +205,9 @@ def start_interview_bot(fake: FakeTelegram, workdir: Path) -> BotProcess:
         "[database]\n"
         f'url = "sqlite+aiosqlite:///{database}"\n\n'
         "[interview]\n"
-        f"questions_per_session = {QUESTIONS_PER_SESSION}\n\n"
+        f"questions_per_session = {QUESTIONS_PER_SESSION}\n"
+        # A first /interview would ask the user's level before the first question.
+        "ask_level = false\n\n"
         "[logging]\n"
         'level = "WARNING"\n',
         encoding="utf-8",
@@ -332,10 +334,11 @@ class Load:
                     u.in_interview = u.answered_in_interview < QUESTIONS_PER_SESSION
                     continue
                 feedback, following = await self._exchange(u, text, 2, tally, answer=True)
-                if not feedback.plain_text.startswith("Feedback on question"):
+                # An answer that leaves points out may get a follow-up question, answered in turn.
+                if not feedback.plain_text.startswith(("Feedback on question", "Feedback on your follow-up")):
                     raise BenchError(f"an answer got an unexpected reply: {feedback.plain_text[:200]!r}")
                 u.answered_in_interview += 1
-                u.in_interview = following.plain_text.startswith("Question ")
+                u.in_interview = following.plain_text.startswith(("Question ", "Follow-up"))
                 if not u.in_interview and not following.plain_text.startswith("Interview complete"):
                     raise BenchError(f"unexpected second reply: {following.plain_text[:200]!r}")
 
