@@ -75,6 +75,20 @@ class NothingDue:
     next_due: datetime | None
 
 
+def eligible_questions(
+    questions: Collection[Question], topics: Collection[str] | None, level: Level | None
+) -> list[tuple[Question, int]]:
+    """The questions new practice may pick for these topics and level, with their fit (0: the
+    level's own), in bank order."""
+    found: list[tuple[Question, int]] = []
+    for q in questions:
+        if (topics is None or q.topic in topics) and q.stage is None:
+            f = fit(q, level)
+            if f is not None:
+                found.append((q, f))
+    return found
+
+
 def choose(
     questions: Collection[Question],
     *,
@@ -90,12 +104,14 @@ def choose(
     by_id: dict[str, Question],
     level: Level | None = None,
     weights: Mapping[str, int] | None = None,
+    eligible: Sequence[tuple[Question, int]] | None = None,
 ) -> Pick | None:
     """A question due for review first (most overdue), else a new one from the chosen topics,
     else the weakest; in the final days before the interview, the weakest come first.
 
     New questions suit the user's `level` and lean toward a job ad's topic `weights`; an
-    interview's openers and closers are never new practice on their own.
+    interview's openers and closers are never new practice on their own. `eligible` is
+    eligible_questions(questions, topics, level), when the caller has it already.
     """
 
     def from_card(card: CardRecord, reason: PickReason) -> Pick:
@@ -112,17 +128,13 @@ def choose(
         for c in weakest
         if c.question_id in by_id and c.question_id not in exclude
     ]
-    allowed = [
-        q
-        for q in questions
-        if (topics is None or q.topic in topics)
-        and q.id not in exclude
-        and q.stage is None
-        and fit(q, level) is not None
-    ]
-    fresh = [q for q in allowed if q.id not in answered]
+    if eligible is None:
+        eligible = eligible_questions(questions, topics, level)
+    pairs = [(q, f) for q, f in eligible if q.id not in exclude] if exclude else eligible
+    allowed = [q for q, _ in pairs]
+    fresh_pairs = [(q, f) for q, f in pairs if q.id not in answered]
     # The level's own questions first, while there are fresh ones.
-    fresh = [q for q in fresh if fit(q, level) == 0] or fresh
+    fresh = [q for q, f in fresh_pairs if f == 0] or [q for q, _ in fresh_pairs]
     if days_left is not None and 0 <= days_left <= FINAL_STRETCH_DAYS and weak_picks:
         return weak_picks[0]
     if due_picks and reviews_left_today > 0:
@@ -155,6 +167,8 @@ class PromptingService:
         self.daily_settings = daily_settings
         self.rng = rng or random.Random()
         self._by_id = dict(self.bank.by_id)
+        # The sweep asks for thousands of users with the same few topic and level settings.
+        self._eligible: dict[tuple[tuple[str, ...] | None, Level | None], list[tuple[Question, int]]] = {}
 
     async def prepare(
         self,
@@ -230,6 +244,7 @@ class PromptingService:
                     by_id=self._by_id,
                     level=stored_level(profile.level),
                     weights=profile.topic_weights,
+                    eligible=self._eligible_for(profile.topics, stored_level(profile.level)),
                 )
             results.append(None)
             if pick is None:
@@ -268,6 +283,17 @@ class PromptingService:
                 unpractised_topics=unpractised,
             )
         return results
+
+    def _eligible_for(
+        self, topics: tuple[str, ...] | None, level: Level | None
+    ) -> list[tuple[Question, int]]:
+        key = (topics, level)
+        found = self._eligible.get(key)
+        if found is None:
+            if len(self._eligible) > 1024:  # settings seen long ago
+                self._eligible.clear()
+            found = self._eligible[key] = eligible_questions(self.bank.questions, topics, level)
+        return found
 
     async def skip(self, who: Identity, session_id: int) -> DailyPrompt | Busy | UnknownUser | None:
         """Swap the pushed question for another; None if that prompt is no longer open."""

@@ -18,10 +18,11 @@ transaction.
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import Enum
 from zoneinfo import ZoneInfo
 
@@ -73,6 +74,21 @@ class SweepReport:
     deferred: int = 0
     recovered: int = 0
     errors: list[str] = field(default_factory=list)
+
+
+# Most users share a few daily times and zones: thousands due in one minute need a few answers.
+@functools.lru_cache(maxsize=4096)
+def _occurrences(
+    local: time, tz: ZoneInfo, stored: datetime, now: datetime, grace_minutes: int
+) -> tuple[datetime, datetime, bool]:
+    """(the latest occurrence that has come, the next one to store, whether it is on time)."""
+    # After an outage of days, only the latest occurrence can still be on time: a
+    # bot back at 07:40 sends today's 07:30 prompt, not Monday's.
+    latest = stored
+    while (later := next_prompt_at(local, tz, latest)) <= now:
+        latest = later
+    following = next_prompt_at(local, tz, max(latest, now))
+    return latest, following, catch_up(latest, now, timedelta(minutes=grace_minutes)) == "send"
 
 
 class _NotAllMoved(Exception):
@@ -431,16 +447,10 @@ class PromptSweep:
     def _plan(self, schedule: ScheduleRecord, profile: PracticeProfile, now: datetime) -> "_Plan":
         assert schedule.next_due_at is not None
         tz = self.prompting.daily_settings.zone(profile)
-        local = schedule.local_time
-        stored = schedule.next_due_at
-        # After an outage of days, only the latest occurrence can still be on time: a
-        # bot back at 07:40 sends today's 07:30 prompt, not Monday's.
-        latest = stored
-        while (later := next_prompt_at(local, tz, latest)) <= now:
-            latest = later
-        following = next_prompt_at(local, tz, max(latest, now))
-        on_time = catch_up(latest, now, timedelta(minutes=self.settings.grace_minutes)) == "send"
-        return _Plan(profile.user_id, tz, stored, latest, following, on_time)
+        latest, following, on_time = _occurrences(
+            schedule.local_time, tz, schedule.next_due_at, now, self.settings.grace_minutes
+        )
+        return _Plan(profile.user_id, tz, schedule.next_due_at, latest, following, on_time)
 
     async def _schedule_batch(self, uow: UnitOfWork, now: datetime, report: SweepReport) -> int:
         """A batch of due schedules in three statements: moved on together, their delivery
