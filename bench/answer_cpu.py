@@ -267,6 +267,7 @@ class SimUser:
     in_interview: bool = False
     answered_in_interview: int = 0
     next_send_at: float = 0.0  # paced runs only
+    date: int = 0  # the Telegram date of the user's last text
 
 
 @dataclass
@@ -361,7 +362,10 @@ class Load:
             u.next_send_at += u.rng.uniform(0.5, 1.5) * self._interval
         before = len(u.inbox.received)
         sent_at = time.monotonic()
-        self.fake.send_text(u.user, text)
+        # Dated 30 s after the user's previous text: people take longer than the bot's 20-second
+        # window for an answer sent as several quick messages, so each text is a new answer.
+        u.date = max(u.date + 30, int(time.time()))
+        self.fake.send_text(u.user, text, date=u.date)
         try:
             await u.inbox.wait_for(before + replies)
         except TimeoutError:
