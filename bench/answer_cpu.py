@@ -185,7 +185,7 @@ class BotProcess:
             self._log.close()
 
 
-def _clean_env() -> dict[str, str]:
+def clean_env() -> dict[str, str]:
     env = dict(os.environ)
     # These would override the config file written for the benchmark.
     for key in ("TELEGRAM_BOT_TOKEN", "DATABASE_URL", "INTERVIEW_BOT_CONFIG"):
@@ -205,17 +205,19 @@ def start_interview_bot(fake: FakeTelegram, workdir: Path) -> BotProcess:
         "[database]\n"
         f'url = "sqlite+aiosqlite:///{database}"\n\n'
         "[interview]\n"
-        f"questions_per_session = {QUESTIONS_PER_SESSION}\n\n"
+        f"questions_per_session = {QUESTIONS_PER_SESSION}\n"
+        # A first /interview would ask the user's level before the first question.
+        "ask_level = false\n\n"
         "[logging]\n"
         'level = "WARNING"\n',
         encoding="utf-8",
     )
     argv = [sys.executable, "-m", "bot", "run", "--config", str(config)]
-    return BotProcess("interview bot", argv, _clean_env(), workdir / "bot.log")
+    return BotProcess("interview bot", argv, clean_env(), workdir / "bot.log")
 
 
 def start_echo_bot(fake: FakeTelegram, workdir: Path) -> BotProcess:
-    env = _clean_env()
+    env = clean_env()
     env["TELEGRAM_BOT_TOKEN"] = fake.token
     argv = [
         sys.executable,
@@ -265,6 +267,7 @@ class SimUser:
     in_interview: bool = False
     answered_in_interview: int = 0
     next_send_at: float = 0.0  # paced runs only
+    date: int = 0  # the Telegram date of the user's last text
 
 
 @dataclass
@@ -332,10 +335,11 @@ class Load:
                     u.in_interview = u.answered_in_interview < QUESTIONS_PER_SESSION
                     continue
                 feedback, following = await self._exchange(u, text, 2, tally, answer=True)
-                if not feedback.plain_text.startswith("Feedback on question"):
+                # An answer that leaves points out may get a follow-up question, answered in turn.
+                if not feedback.plain_text.startswith(("Feedback on question", "Feedback on your follow-up")):
                     raise BenchError(f"an answer got an unexpected reply: {feedback.plain_text[:200]!r}")
                 u.answered_in_interview += 1
-                u.in_interview = following.plain_text.startswith("Question ")
+                u.in_interview = following.plain_text.startswith(("Question ", "Follow-up"))
                 if not u.in_interview and not following.plain_text.startswith("Interview complete"):
                     raise BenchError(f"unexpected second reply: {following.plain_text[:200]!r}")
 
@@ -358,7 +362,10 @@ class Load:
             u.next_send_at += u.rng.uniform(0.5, 1.5) * self._interval
         before = len(u.inbox.received)
         sent_at = time.monotonic()
-        self.fake.send_text(u.user, text)
+        # Dated 30 s after the user's previous text: people take longer than the bot's 20-second
+        # window for an answer sent as several quick messages, so each text is a new answer.
+        u.date = max(u.date + 30, int(time.time()))
+        self.fake.send_text(u.user, text, date=u.date)
         try:
             await u.inbox.wait_for(before + replies)
         except TimeoutError:

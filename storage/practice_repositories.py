@@ -10,7 +10,20 @@ from collections.abc import Sequence
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import Row, Table, case, delete, func, insert, select, text, type_coerce, update
+from sqlalchemy import (
+    Row,
+    Table,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    true,
+    type_coerce,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -70,6 +83,10 @@ class ScheduleRepository:
         row = (await self.conn.execute(select(_schedule).where(_schedule.c.user_id == user_id))).first()
         return _schedule_record(row) if row else None
 
+    async def get_many(self, user_ids: Sequence[int]) -> dict[int, ScheduleRecord]:
+        rows = await self.conn.execute(select(_schedule).where(_schedule.c.user_id.in_(list(user_ids))))
+        return {r.user_id: _schedule_record(r) for r in rows}
+
     async def save(
         self,
         user_id: int,
@@ -116,6 +133,22 @@ class ScheduleRepository:
             .values(next_due_at=next_due_at)
         )
         return result.rowcount == 1
+
+    async def advance_many(self, moves: Sequence[tuple[int, datetime, datetime]]) -> int:
+        """advance() for many (user_id, expected, next_due_at) at once; how many moved."""
+        if not moves:
+            return 0
+        result = await self.conn.execute(
+            _ADVANCE, [{"uid": u, "expected": e, "next_due": n} for u, e, n in moves]
+        )
+        return result.rowcount
+
+
+_ADVANCE = (
+    update(_schedule)
+    .where(_schedule.c.user_id == bindparam("uid"), _schedule.c.next_due_at == bindparam("expected"))
+    .values(next_due_at=bindparam("next_due"))
+)
 
 
 class CardRepository:
@@ -166,6 +199,36 @@ class CardRepository:
             .limit(limit)
         )
         return [_card_record(r) for r in rows]
+
+    async def _ranked(
+        self, user_ids: Sequence[int], limit: int, where: Any, *order: Any
+    ) -> dict[int, list[CardRecord]]:
+        """Up to `limit` cards per user in `order` (a window function), for many users at once."""
+        rank = func.row_number().over(partition_by=_card.c.user_id, order_by=order).label("rank")
+        inner = select(_card, rank).where(_card.c.user_id.in_(list(user_ids)), where).subquery()
+        rows = await self.conn.execute(
+            select(inner).where(inner.c.rank <= limit).order_by(inner.c.user_id, inner.c.rank)
+        )
+        found: dict[int, list[CardRecord]] = {}
+        for r in rows:
+            found.setdefault(r.user_id, []).append(_card_record(r))
+        return found
+
+    async def due_of(self, user_ids: Sequence[int], now: datetime, limit: int) -> dict[int, list[CardRecord]]:
+        """due() for many users in one statement."""
+        return await self._ranked(user_ids, limit, _card.c.due_at <= now, _card.c.due_at)
+
+    async def weakest_of(self, user_ids: Sequence[int], limit: int) -> dict[int, list[CardRecord]]:
+        """weakest() for many users in one statement."""
+        return await self._ranked(user_ids, limit, true(), _card.c.last_rating, _card.c.last_review_at)
+
+    async def count_due_of(self, user_ids: Sequence[int], now: datetime) -> dict[int, int]:
+        rows = await self.conn.execute(
+            select(_card.c.user_id, func.count())
+            .where(_card.c.user_id.in_(list(user_ids)), _card.c.due_at <= now)
+            .group_by(_card.c.user_id)
+        )
+        return {user_id: int(count) for user_id, count in rows}
 
     async def count_due(self, user_id: int, now: datetime) -> int:
         result = await self.conn.execute(
@@ -221,6 +284,42 @@ class ReviewLogRepository:
         )
 
 
+def _upsert_delivery(dialect: str) -> Any:
+    """INSERT of a delivery that takes over the day of a daily prompt refused as BLOCKED (and
+    nothing else: the unique index keeps one daily prompt per user and local day)."""
+    insert_: Any = (sqlite if dialect == "sqlite" else postgresql).insert(_delivery)
+    excluded = insert_.excluded
+    return insert_.on_conflict_do_update(
+        index_elements=["user_id", "local_date"],
+        # Literal, as in the partial index: SQLite matches the two by their text.
+        index_where=text("kind = 'daily'"),
+        set_={
+            "due_at": excluded.due_at,
+            "status": excluded.status,
+            "attempts": 0,
+            "question_id": excluded.question_id,
+            "claimed_at": None,
+            "sent_at": None,
+            "reason": None,
+            "message_id": None,
+        },
+        where=_delivery.c.status == DeliveryStatus.BLOCKED,
+    )
+
+
+_FINISH_SENT = (
+    update(_delivery)
+    .where(_delivery.c.id == bindparam("did"))
+    .values(
+        status=DeliveryStatus.SENT,
+        sent_at=bindparam("sent_at"),
+        question_id=bindparam("qid"),
+        reason=bindparam("why"),
+        message_id=bindparam("mid"),
+    )
+)
+
+
 class DeliveryRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
@@ -251,24 +350,7 @@ class DeliveryRepository:
         if dialect not in ("sqlite", "postgresql"):  # pragma: no cover - the two supported backends
             result = await self.conn.execute(insert(_delivery).values(**values))
             return result.rowcount == 1
-        insert_: Any = (sqlite if dialect == "sqlite" else postgresql).insert(_delivery).values(**values)
-        excluded = insert_.excluded
-        stmt = insert_.on_conflict_do_update(
-            index_elements=["user_id", "local_date"],
-            # Literal, as in the partial index: SQLite matches the two by their text.
-            index_where=text("kind = 'daily'"),
-            set_={
-                "due_at": excluded.due_at,
-                "status": excluded.status,
-                "attempts": 0,
-                "question_id": excluded.question_id,
-                "claimed_at": None,
-                "sent_at": None,
-                "reason": None,
-                "message_id": None,
-            },
-            where=_delivery.c.status == DeliveryStatus.BLOCKED,
-        )
+        stmt = _upsert_delivery(dialect).values(**values)
         result = await self.conn.execute(stmt)
         return result.rowcount == 1
 
@@ -339,6 +421,54 @@ class DeliveryRepository:
                 _delivery.c.kind.in_(kinds),
             )
         )
+
+    async def add_many(
+        self, rows: Sequence[tuple[int, DeliveryKind, date, datetime, DeliveryStatus]]
+    ) -> set[tuple[int, date]]:
+        """add() for many (user_id, kind, local_date, due_at, status) in one statement; the
+        (user_id, local_date) of those recorded."""
+        if not rows:
+            return set()
+        dialect = self.conn.dialect.name
+        if dialect not in ("sqlite", "postgresql"):  # pragma: no cover - the two supported backends
+            return {(u, d) for u, k, d, due, st in rows if await self.add(u, k, d, due, st)}
+        result = await self.conn.execute(
+            _upsert_delivery(dialect).returning(_delivery.c.user_id, _delivery.c.local_date),
+            [
+                dict(user_id=u, kind=k, local_date=d, due_at=due, status=st, attempts=0, question_id=None)
+                for u, k, d, due, st in rows
+            ],
+        )
+        return {(r.user_id, r.local_date) for r in result}
+
+    async def finish_sent_many(
+        self, sent: Sequence[tuple[int, datetime, str, PickReason, int | None]]
+    ) -> None:
+        """finish(id, SENT, sent_at=, question_id=, reason=, message_id=) for many deliveries."""
+        if sent:
+            await self.conn.execute(
+                _FINISH_SENT,
+                [
+                    {"did": d, "sent_at": at, "qid": q, "why": reason, "mid": mid}
+                    for d, at, q, reason, mid in sent
+                ],
+            )
+
+    async def reviews_pushed_of(self, since: dict[int, datetime]) -> dict[int, int]:
+        """reviews_pushed_since() for many users, each with its own `since`."""
+        rows = await self.conn.execute(
+            select(_delivery.c.user_id, _delivery.c.sent_at).where(
+                _delivery.c.user_id.in_(list(since)),
+                _delivery.c.reason == PickReason.REVIEW,
+                _delivery.c.status == DeliveryStatus.SENT,
+                _delivery.c.sent_at >= min(since.values()),
+            )
+        )
+        counts: dict[int, int] = {}
+        for user_id, sent_at in rows:
+            if sent_at >= since[user_id]:
+                counts[user_id] = counts.get(user_id, 0) + 1
+        return counts
 
     async def reviews_pushed_since(self, user_id: int, since: datetime) -> int:
         result = await self.conn.execute(

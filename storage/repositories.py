@@ -179,6 +179,11 @@ class UserRepository:
         row = (await self.conn.execute(select(_user).where(_user.c.id == user_id))).first()
         return user_profile(row) if row else None
 
+    async def profiles_by_ids(self, user_ids: Sequence[int]) -> dict[int, PracticeProfile]:
+        """Many users' profiles in one statement (the sweep's batches)."""
+        rows = await self.conn.execute(select(_user).where(_user.c.id.in_(list(user_ids))))
+        return {r.id: user_profile(r) for r in rows}
+
     async def set_timezone(self, user_id: int, timezone: str) -> None:
         await self.conn.execute(update(_user).where(_user.c.id == user_id).values(timezone=timezone))
 
@@ -243,6 +248,41 @@ class SessionRepository:
             )
         ).first()
         return _session_record(row) if row else None
+
+    async def active_for_users(self, user_ids: Sequence[int]) -> dict[int, SessionRecord]:
+        """The running session of each of many users (at most one each: a unique index)."""
+        rows = await self.conn.execute(
+            select(_session).where(
+                _session.c.user_id.in_(list(user_ids)), _session.c.status == SessionStatus.ACTIVE
+            )
+        )
+        return {r.user_id: _session_record(r) for r in rows}
+
+    async def create_many(
+        self, new: Sequence[tuple[int, str | None, Sequence[str]]], now: datetime, kind: SessionKind
+    ) -> dict[int, SessionRecord] | None:
+        """Start one session for each (user_id, topic, question_ids) in one INSERT; None (and
+        nothing created) if any of those users already has one running."""
+        rows = [
+            dict(
+                user_id=user_id,
+                kind=kind,
+                topic=topic,
+                question_ids=list(question_ids),
+                position=0,
+                status=SessionStatus.ACTIVE,
+                started_at=now,
+                asked_at=now,
+            )
+            for user_id, topic, question_ids in new
+        ]
+        try:
+            async with self.conn.begin_nested():
+                result = await self.conn.execute(insert(_session).returning(*_session.c), rows)
+                created = {r.user_id: _session_record(r) for r in result}
+        except IntegrityError:
+            return None
+        return created
 
     async def owned(self, session_id: int, user_id: int) -> SessionRecord | None:
         row = (
@@ -525,6 +565,18 @@ class AnswerRepository:
             )
         except DBAPIError as error:
             raise _storage_error(error) from error.orig
+
+    async def answered_question_ids_of(self, user_ids: Sequence[int]) -> dict[int, set[str]]:
+        """answered_question_ids for many users in one statement (users with none are left out)."""
+        rows = await self.conn.execute(
+            select(_answer.c.user_id, _answer.c.question_id)
+            .where(_answer.c.user_id.in_(list(user_ids)))
+            .distinct()
+        )
+        found: dict[int, set[str]] = {}
+        for user_id, question_id in rows:
+            found.setdefault(user_id, set()).add(question_id)
+        return found
 
     async def answered_question_ids(self, user_id: int) -> set[str]:
         rows = await self.conn.execute(

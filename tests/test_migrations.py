@@ -15,7 +15,7 @@ from sqlalchemy import NullPool, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from storage.migrate import alembic_config
+from storage.migrate import alembic_config, head_revision
 from storage.models import Base
 
 
@@ -70,6 +70,29 @@ def test_0004_adds_a_nullable_analysis_that_old_answers_leave_null(tmp_path: Pat
             assert conn.execute(text("SELECT text, covered FROM answer")).one() == ("an old answer", "[0]")
     finally:
         engine.dispose()
+
+
+def test_head_revision_read_from_the_files_is_alembics_head() -> None:
+    from alembic.script import ScriptDirectory
+
+    assert head_revision() == ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+def test_upgrade_of_a_current_sqlite_file_skips_alembic_and_an_older_one_is_migrated(tmp_path: Path) -> None:
+    path = tmp_path / "m.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    command.upgrade(alembic_config(url), "0007")
+    # An older file is migrated; a current one is recognised without importing Alembic at all.
+    code = (
+        "import sys; from storage.migrate import upgrade; upgrade(sys.argv[1]); "
+        "print('alembic' in sys.modules)"
+    )
+    runs = [
+        subprocess.run([sys.executable, "-c", code, url], capture_output=True, text=True, timeout=120)
+        for _ in range(2)
+    ]
+    assert [(r.returncode, r.stdout.strip()) for r in runs] == [(0, "True"), (0, "False")], runs[0].stderr
+    assert schema_drift(path) == []
 
 
 def start_at_once(url: str, processes: int = 4) -> list[tuple[int, str]]:

@@ -24,6 +24,7 @@ from bot.core.sweep import MAX_ATTEMPTS, RETRY_DELAY, SENDING_LEASE, Outgoing, S
 from questions.loader import QuestionBank
 from storage.db import Database
 from storage.models import Delivery, InterviewSession, PracticeSchedule, User
+from storage.states import DeliveryKind, DeliveryStatus
 from tests.conftest import FakeClock
 
 _delivery: Table = Delivery.__table__  # type: ignore[assignment]
@@ -743,3 +744,36 @@ async def test_turning_daily_off_cancels_a_snoozed_prompt(services: Services, cl
     clock.advance(hours=2)
     assert (await services.sweep.tick(rec)).sent == 0
     assert [r.kind for r in await delivery_rows(services.db)] == ["daily"]
+
+
+async def test_a_snoozed_and_a_daily_prompt_of_one_user_due_together_both_go_out_one_stays_open(
+    services: Services, clock: FakeClock
+) -> None:
+    # Two deliveries of one user in one claimed batch: the second takes the one-at-a-time path.
+    people = [person(n) for n in range(5)]
+    await daily_for(services, [ANN, *people], "09:30")
+    clock.advance(minutes=30)
+    async with services.db.unit() as uow:
+        profile = await uow.users.profile(ANN.external_id)
+        assert profile is not None
+        question = services.bank.questions[0].id
+        await uow.deliveries.add(
+            profile.user_id,
+            DeliveryKind.SNOOZE,
+            date(2026, 3, 2),
+            at(2026, 3, 2, 9, 29),
+            DeliveryStatus.PENDING,
+            question,
+        )
+    rec = Recorder()
+    report = await services.sweep.tick(rec)
+    assert (report.sent, report.errors) == (7, [])
+    assert rec.per_chat() == {chat(ANN): 2, **{chat(p): 1 for p in people}}
+    rows = await delivery_rows(services.db, ANN)
+    assert sorted((r.kind, r.status) for r in rows) == [("daily", "sent"), ("snooze", "sent")]
+    assert [r.question_id for r in rows if r.kind == "snooze"] == [question]
+    # The prompt prepared last replaced the other's session: one open question, one it sent.
+    statuses = [s for _, s in await sessions_of(services.db, ANN)]
+    assert sorted(statuses) == ["active", "replaced"]
+    open_ids = {o.content.prompt.session_id for o in rec.delivered if o.chat_id == chat(ANN)}
+    assert len(open_ids) == 2
