@@ -1,10 +1,15 @@
-"""Shared fixtures: a fresh migrated SQLite file per test, a fake clock, the bank."""
+"""Shared fixtures: a fresh migrated database per test, a fake clock, the bank.
+
+`db_url` (and so `settings`, `services`, `bot_settings`, `bot`) is parametrised: every test that
+uses it runs on SQLite ([sqlite]) and, when TEST_DATABASE_URL names a server, on PostgreSQL
+([postgresql]; skipped with the reason otherwise). See tests/db_postgres.py for how.
+"""
 
 import functools
 import random
 import shutil
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,6 +26,7 @@ from questions.loader import QuestionBank, load_bank
 from storage.db import Database
 from storage.migrate import upgrade
 from tests import loop_guard
+from tests.db_postgres import Unavailable, WorkerDatabase
 from tests.fake_telegram import FakeTelegram
 
 
@@ -47,10 +53,40 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def db_url(tmp_path: Path, migrated_template: Path) -> str:
+def sqlite_url(tmp_path: Path, migrated_template: Path) -> str:
+    """A migrated SQLite file, for the few tests whose subject is SQLite itself."""
     target = tmp_path / "bot.db"
     shutil.copy(migrated_template, target)
     return f"sqlite+aiosqlite:///{target}"
+
+
+@pytest.fixture(scope="session")
+def postgres_database(worker_id: str) -> Iterator[WorkerDatabase | Unavailable]:
+    """This worker's PostgreSQL database, migrated once; or why there is none (tests skip)."""
+    try:
+        database = WorkerDatabase(worker_id)
+    except Unavailable as reason:
+        yield reason
+        return
+    try:
+        yield database
+    finally:
+        database.drop()
+
+
+@pytest.fixture
+def pg_url(postgres_database: WorkerDatabase | Unavailable) -> str:
+    """A migrated PostgreSQL database with no rows, for this test alone (asyncpg URL)."""
+    if isinstance(postgres_database, Unavailable):
+        pytest.skip(str(postgres_database))
+    postgres_database.reset()
+    return postgres_database.url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest) -> str:
+    """The bot's database for one test, on each database the run has."""
+    return str(request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url"))
 
 
 @pytest.fixture(scope="session")
@@ -193,14 +229,28 @@ async def bot(bot_settings: Settings, bank: QuestionBank, clock: FakeClock) -> A
 
 def pytest_configure(config: pytest.Config) -> None:
     loop_guard.install()
+    config.addinivalue_line(
+        "markers",
+        "sqlite_only: its subject is SQLite itself (file locks, WAL, query plans): no [postgresql] run",
+    )
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Order each test's parameter sets by id, keeping the tests in file order.
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Drop the [postgresql] runs of tests marked sqlite_only; order each test's parameter sets
+    by id, keeping the tests in file order.
 
     Some parameters come from sets (SQLAlchemy's `table.foreign_keys`), whose order differs from
     one process to the next, and pytest-xdist needs every worker to collect the same list.
     """
+    sqlite_only = [
+        item
+        for item in items
+        if item.get_closest_marker("sqlite_only")
+        and getattr(getattr(item, "callspec", None), "params", {}).get("db_url") == "postgresql"
+    ]
+    if sqlite_only:
+        config.hook.pytest_deselected(items=sqlite_only)
+        items[:] = [item for item in items if item not in sqlite_only]
     first: dict[tuple[str, str], int] = {}
     for index, item in enumerate(items):
         first.setdefault((str(item.path), getattr(item, "originalname", item.name)), index)

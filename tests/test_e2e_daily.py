@@ -13,7 +13,6 @@ limiter without the pacing (it still retries after a 429), so hundreds of prompt
 
 import asyncio
 import inspect
-import json
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -33,6 +32,7 @@ from bot.tg.app import BotApplication
 from questions.loader import QuestionBank
 from questions.schema import Question
 from questions.topics import TOPICS
+from tests import db_rows
 from tests.conftest import FakeClock, running_bot, write_bot_settings
 from tests.fake_telegram import FakeTelegram, FakeUser, SentMessage
 from tests.follow_up_helpers import follow_ups_off
@@ -50,9 +50,7 @@ def at(month: int, day: int, hour: int, minute: int = 0, second: int = 0) -> dat
     return datetime(2026, month, day, hour, minute, second, tzinfo=UTC)
 
 
-def utc(stored: str) -> datetime:
-    """A datetime column read with plain SQL (SQLite keeps UTC without an offset)."""
-    return datetime.fromisoformat(stored).replace(tzinfo=UTC)
+utc = db_rows.stored_utc
 
 
 @pytest.fixture
@@ -204,7 +202,7 @@ async def test_daily_sets_rejects_shows_buttons_and_turns_off(
         [schedule] = rows(
             daily_settings,
             "SELECT s.enabled, s.local_time, s.next_due_at, u.timezone "
-            "FROM practice_schedule s JOIN user u ON u.id = s.user_id",
+            'FROM practice_schedule s JOIN "user" u ON u.id = s.user_id',
         )
         assert (schedule.enabled, schedule.local_time, schedule.timezone) == (1, "07:30", "Europe/Berlin")
         assert utc(schedule.next_due_at) == at(3, 3, 6, 30)
@@ -386,7 +384,7 @@ async def test_killed_mid_sweep_and_restarted_every_user_gets_exactly_one(
     # Each user has one open prompt: the one they saw (a reply answers that question).
     open_sessions = rows(
         daily_settings,
-        "SELECT u.chat_id, s.id, s.question_ids FROM interview_session s JOIN user u ON u.id = s.user_id "
+        'SELECT u.chat_id, s.id, s.question_ids FROM interview_session s JOIN "user" u ON u.id = s.user_id '
         "WHERE s.status = 'active'",
     )
     assert sorted(r.chat_id for r in open_sessions) == list(users)
@@ -440,7 +438,7 @@ async def test_blocked_users_are_deactivated_and_skipped_until_they_start_again(
         )
 
     def inactive() -> list[int]:
-        return [r.chat_id for r in rows(daily_settings, "SELECT chat_id FROM user WHERE NOT is_active")]
+        return [r.chat_id for r in rows(daily_settings, 'SELECT chat_id FROM "user" WHERE NOT is_active')]
 
     async with daily_bot(daily_settings, bank, clock, monkeypatch) as (_, ticks):
         clock.now = at(3, 3, 7, 30, 20)
@@ -481,11 +479,11 @@ async def test_blocked_users_are_deactivated_and_skipped_until_they_start_again(
     assert [refusals(c) for c in blocked] == [1] * len(blocked)
     history = rows(
         daily_settings,
-        "SELECT d.local_date, d.status FROM delivery d JOIN user u ON u.id = d.user_id "
+        'SELECT d.local_date, d.status FROM delivery d JOIN "user" u ON u.id = d.user_id '
         "WHERE u.chat_id = :chat ORDER BY d.local_date",
         chat=back.id,
     )
-    assert [(r.local_date, r.status) for r in history] == [
+    assert [(str(r.local_date), r.status) for r in history] == [
         ("2026-03-03", "blocked"),
         ("2026-03-04", "missed"),
         ("2026-03-05", "sent"),
@@ -794,8 +792,8 @@ async def test_topics_toggle_with_buttons(
             return message(fake, ann, menu.message_id)
 
         def chosen() -> Any:
-            stored = rows(daily_settings, "SELECT topics FROM user")[0].topics
-            return None if stored is None else json.loads(stored)
+            stored = rows(daily_settings, 'SELECT topics FROM "user"')[0].topics
+            return None if stored is None else db_rows.stored_json(stored)
 
         def edits() -> list[bool]:
             return [c.response_ok for c in fake.calls_to("editMessageText")]
@@ -853,7 +851,7 @@ async def test_interview_date_counts_down_in_the_reply_and_the_prompt(
         ]:
             [reply] = await say(fake, ann, f"/interviewdate {given}", 1)
             assert error in reply.plain_text, reply.plain_text
-        assert rows(daily_settings, "SELECT interview_date FROM user")[0].interview_date is None
+        assert rows(daily_settings, 'SELECT interview_date FROM "user"')[0].interview_date is None
 
         [good] = await say(fake, ann, "/interviewdate 2026-03-20", 1)
         assert "Good luck! Your interview is on Fri 20 Mar 2026 — 18 days to go." in good.plain_text
@@ -868,7 +866,7 @@ async def test_interview_date_counts_down_in_the_reply_and_the_prompt(
 
         [cleared] = await say(fake, ann, "/interviewdate off", 1)
         assert "Interview date cleared." in cleared.plain_text
-    assert rows(daily_settings, "SELECT interview_date FROM user")[0].interview_date is None
+    assert rows(daily_settings, 'SELECT interview_date FROM "user"')[0].interview_date is None
 
 
 # --- downtime -------------------------------------------------------------------------------

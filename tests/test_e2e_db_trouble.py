@@ -17,7 +17,8 @@ from tests.fake_telegram import FakeTelegram
 from tests.follow_up_helpers import follow_ups_off
 from tests.test_e2e_interview import rows, say
 
-pytestmark = pytest.mark.usefixtures("bot")
+# SQLite's file lock is the subject; PostgreSQL's faults have tests of their own.
+pytestmark = [pytest.mark.usefixtures("bot"), pytest.mark.sqlite_only]
 
 NOT_SAVED = "I couldn't save that; please send it again."
 

@@ -6,7 +6,6 @@ interview asks exactly that question; what the message must show is checked agai
 engine's own analysis, so tuning the engine's phrases does not break these tests.
 """
 
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -18,6 +17,7 @@ from bot.present.labels import POINT_NOT_COUNTED, RATING_LABELS, TRY_AGAIN
 from bot.tg import callback_data
 from bot.tg.app import BotApplication
 from questions.loader import QuestionBank
+from tests import db_rows
 from tests.conftest import FakeClock, running_bot
 from tests.fake_telegram import FakeTelegram, FakeUser, SentMessage
 from tests.test_e2e_interview import rows
@@ -103,7 +103,7 @@ def feedback_of(sent: list[SentMessage]) -> list[SentMessage]:
 
 def stored_analysis(settings: Settings) -> Feedback | None:
     [row] = rows(settings, "SELECT analysis FROM answer")
-    return from_stored(json.loads(row.analysis) if isinstance(row.analysis, str) else row.analysis)
+    return from_stored(db_rows.stored_json(row.analysis))
 
 
 def assert_rating_buttons_last(parts: list[SentMessage]) -> None:
@@ -130,7 +130,7 @@ async def test_a_keyword_list_is_listed_not_explained_and_scores_zero(
     assert "No talking points came through this time" in summary.plain_text
     assert "Work on next: explain points in sentences instead of listing terms" in summary.plain_text
     [row] = rows(bot_settings, "SELECT covered, points_total FROM answer")
-    assert (json.loads(row.covered), row.points_total) == ([], total)
+    assert (db_rows.stored_json(row.covered), row.points_total) == ([], total)
 
 
 async def test_a_negated_answer_shows_what_was_dismissed(

@@ -1,7 +1,6 @@
 """End to end: follow-up questions, Try again, answers in several messages and /settings,
 through the real Application on the fake Bot API with a real SQLite file."""
 
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -10,6 +9,7 @@ from bot.config import Settings
 from bot.tg import callback_data as cd
 from bot.tg.app import BotApplication
 from questions.loader import QuestionBank
+from tests import db_rows
 from tests.conftest import FakeClock, running_bot
 from tests.fake_telegram import FakeTelegram, FakeUser, SentMessage
 from tests.follow_up_helpers import follow_ups_off
@@ -79,7 +79,7 @@ async def test_a_weak_answer_gets_a_follow_up_and_a_strong_one_does_not(
         assert summary.plain_text.startswith("Interview complete")
     [stored] = rows(
         bot_settings,
-        "SELECT probe FROM answer a JOIN user u ON u.id = a.user_id WHERE u.external_id = 'tg:1002'",
+        "SELECT probe FROM answer a JOIN \"user\" u ON u.id = a.user_id WHERE u.external_id = 'tg:1002'",
     )
     assert stored.probe is None
     assert_buttons_fit(fake, ann, bob)
@@ -104,7 +104,7 @@ async def test_the_follow_up_answer_is_stored_and_counts_toward_the_question(
         bot_settings, "SELECT text, probe, probe_answer, probe_covered, covered, probe_analysis FROM answer"
     )
     assert (row.text, row.probe, row.probe_answer) == (WEAK, f"bank:{PROBE_ASKED}", FOLLOW_UP_ANSWER)
-    assert len(json.loads(row.covered)) == 6 and len(json.loads(row.probe_covered)) >= 3
+    assert len(db_rows.stored_json(row.covered)) == 6 and len(db_rows.stored_json(row.probe_covered)) >= 3
     assert row.probe_analysis is not None
 
 
@@ -165,7 +165,7 @@ async def test_follow_ups_off_in_settings_go_straight_on(
         await say(fake, ann, "/interview", 1)
         _, probe = await say(fake, ann, WEAK, 2)
         assert probe.plain_text.startswith("Follow-up")
-    assert [r.follow_ups for r in rows(bot_settings, "SELECT follow_ups FROM user")] == [1]
+    assert [r.follow_ups for r in rows(bot_settings, 'SELECT follow_ups FROM "user"')] == [1]
 
 
 async def test_a_restart_between_the_answer_and_the_follow_up_resumes_at_the_follow_up(
@@ -220,7 +220,7 @@ async def test_two_users_never_see_each_others_follow_ups(
         r.external_id: r
         for r in rows(
             bot_settings,
-            "SELECT u.external_id, a.probe_answer FROM answer a JOIN user u ON u.id = a.user_id",
+            'SELECT u.external_id, a.probe_answer FROM answer a JOIN "user" u ON u.id = a.user_id',
         )
     }
     assert by_user["tg:1001"].probe_answer is None

@@ -34,7 +34,7 @@ async def test_added_to_a_group_says_one_thing_and_leaves(
     # One send attempt in all, not one refused after the leave.
     assert len([c for c in fake.calls_to("sendMessage") if int(c.params["chat_id"]) == chat_id]) == 1
     assert {int(c.params["chat_id"]) for c in fake.calls_to("leaveChat")} == {chat_id}
-    assert rows(bot_settings, "SELECT count(*) AS n FROM user")[0].n == 0
+    assert rows(bot_settings, 'SELECT count(*) AS n FROM "user"')[0].n == 0
 
     # Removed, the bot says nothing; the private chat works as ever.
     fake.add_bot_to_group(ann, chat_id, chat_type=chat_type, status="kicked")

@@ -1,9 +1,9 @@
 """End to end: answers that look empty, answers that start with "/", and a failing save."""
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from bot.config import Settings
+from tests import db_rows
 from tests.fake_telegram import FakeTelegram
 from tests.follow_up_helpers import follow_ups_off
 from tests.test_e2e_interview import rows, say
@@ -39,14 +39,9 @@ async def test_an_invisible_answer_keeps_the_question_waiting(
     assert nxt.plain_text.startswith("Question 2 of 5 · ")
 
 
-def execute(settings: Settings, sql: str) -> None:
+def execute(settings: Settings, *statements: str) -> None:
     """Change the bot's database from outside, as a fault or an operator would."""
-    engine = create_engine(settings.database.url.replace("+aiosqlite", ""))
-    try:
-        with engine.begin() as conn:
-            conn.execute(text(sql))
-    finally:
-        engine.dispose()
+    db_rows.execute(settings.database.url, *statements)
 
 
 async def test_a_failing_save_is_reported_and_logged_not_disguised(
@@ -56,10 +51,10 @@ async def test_a_failing_save_is_reported_and_logged_not_disguised(
     await follow_ups_off(fake, ann)  # the plain flow; follow-ups: test_e2e_follow_ups.py
     await say(fake, ann, "/interview", 1)
     # A real fault in the real database: every insert into answer is refused.
+    url = bot_settings.database.url
     execute(
         bot_settings,
-        "CREATE TRIGGER refuse_answer BEFORE INSERT ON answer "
-        "BEGIN SELECT RAISE(ABORT, 'answer refused by the test'); END",
+        *db_rows.refuse_sql(url, "refuse_answer", "answer", "INSERT", "answer refused by the test"),
     )
     secret = "My secret answer about the Zanzibar budget."
     with caplog.at_level("ERROR"):
@@ -72,7 +67,7 @@ async def test_a_failing_save_is_reported_and_logged_not_disguised(
     # The question still waits, as /interview says, and a resend once the fault is gone counts.
     [running] = await say(fake, ann, "/interview", 1)
     assert "(question 1 of 5)" in running.plain_text
-    execute(bot_settings, "DROP TRIGGER refuse_answer")
+    execute(bot_settings, db_rows.unrefuse_sql(url, "refuse_answer", "answer"))
     feedback, nxt = await say(fake, ann, secret, 2)
     assert "Feedback on question 1 of 5" in feedback.plain_text
     assert nxt.plain_text.startswith("Question 2 of 5 · ")

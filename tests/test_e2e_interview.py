@@ -5,13 +5,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from bot.config import Settings
 from bot.logs import configure_logging
 from bot.present.labels import TELEGRAM_COMMANDS as COMMANDS
 from bot.tg.app import BotApplication
 from questions.loader import QuestionBank
+from tests import db_rows
 from tests.conftest import FakeClock, running_bot
 from tests.fake_telegram import FakeTelegram, FakeUser, SentMessage
 from tests.follow_up_helpers import follow_ups_off
@@ -20,13 +20,8 @@ pytestmark = pytest.mark.usefixtures("bot")
 
 
 def rows(settings: Settings, sql: str, **params: Any) -> list[Any]:
-    """Read the bot's database directly (sync sqlite3), as an operator would."""
-    engine = create_engine(settings.database.url.replace("+aiosqlite", ""))
-    try:
-        with engine.connect() as conn:
-            return list(conn.execute(text(sql), params))
-    finally:
-        engine.dispose()
+    """Read the bot's database directly (a synchronous driver), as an operator would."""
+    return db_rows.rows(settings.database.url, sql, **params)
 
 
 async def say(fake: FakeTelegram, user: FakeUser, message: str, replies: int) -> list[SentMessage]:
@@ -297,7 +292,7 @@ async def test_two_users_interview_at_once(fake: FakeTelegram, bot_settings: Set
     assert fake.last_message(bob.id).plain_text.startswith("Interview complete")
     by_user = rows(
         bot_settings,
-        "SELECT u.external_id, a.text FROM answer a JOIN user u ON u.id = a.user_id ORDER BY a.id",
+        'SELECT u.external_id, a.text FROM answer a JOIN "user" u ON u.id = a.user_id ORDER BY a.id',
     )
     assert [r.text for r in by_user if r.external_id == "tg:1001"] == [f"ann {n}" for n in range(1, 6)]
     assert [r.text for r in by_user if r.external_id == "tg:1002"] == [f"bob {n}" for n in range(1, 6)]

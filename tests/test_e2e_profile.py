@@ -38,7 +38,7 @@ async def asking_bot(
 
 
 def level_of(settings: Settings, user: FakeUser) -> str | None:
-    [row] = rows(settings, "SELECT level FROM user WHERE external_id = :e", e=f"tg:{user.id}")
+    [row] = rows(settings, 'SELECT level FROM "user" WHERE external_id = :e', e=f"tg:{user.id}")
     return row.level  # type: ignore[no-any-return]
 
 
@@ -105,7 +105,7 @@ async def test_stale_and_foreign_level_buttons_get_a_short_notice(
     notice = fake.callback_answer(query)
     assert notice is not None and EXPIRED in (notice.text or "")
     assert level_of(asking_settings, ann) is None
-    assert not rows(asking_settings, "SELECT id FROM user WHERE external_id = 'tg:1003'")
+    assert not rows(asking_settings, "SELECT id FROM \"user\" WHERE external_id = 'tg:1003'")
 
     # After /deletedata the old buttons only expire.
     [confirm] = await say(fake, ann, "/deletedata", 1)
@@ -115,7 +115,7 @@ async def test_stale_and_foreign_level_buttons_get_a_short_notice(
     for payload in (data, cd.SetLevel("coordinator").encode(), cd.SetLevel(None, True, None).encode()):
         assert EXPIRED in (await press(fake, ann, ask.message_id, payload) or "")
     await settled(fake)
-    assert not rows(asking_settings, "SELECT id FROM user WHERE external_id = 'tg:1001'")
+    assert not rows(asking_settings, "SELECT id FROM \"user\" WHERE external_id = 'tg:1001'")
 
 
 @pytest.mark.usefixtures("bot")
@@ -181,7 +181,7 @@ async def test_jobad_lists_terms_and_topics_and_turns_off(fake: FakeTelegram, bo
     assert "lean toward:" in text and "and 1 more" not in text
     for topic in ("Vendors, procurement and contracts", "Budgeting and cost control"):
         assert topic in text, topic
-    [row] = rows(bot_settings, "SELECT topic_weights FROM user")
+    [row] = rows(bot_settings, 'SELECT topic_weights FROM "user"')
     assert "vendors" in row.topic_weights and "ERP" not in row.topic_weights
 
     [status] = await say(fake, ann, "/jobad", 1)
@@ -196,6 +196,6 @@ async def test_jobad_lists_terms_and_topics_and_turns_off(fake: FakeTelegram, bo
 
     [off] = await say(fake, ann, "/jobad off", 1)
     assert "Job ad cleared" in off.plain_text
-    assert rows(bot_settings, "SELECT topic_weights FROM user")[0].topic_weights is None
+    assert rows(bot_settings, 'SELECT topic_weights FROM "user"')[0].topic_weights is None
     [off_again] = await say(fake, ann, "/jobad OFF", 1)
     assert "No job ad was set" in off_again.plain_text

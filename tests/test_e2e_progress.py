@@ -39,7 +39,7 @@ USER_TABLES = ("answer", "interview_session", "card", "review_log", "delivery", 
 
 def footprint(settings: Settings, user: FakeUser) -> dict[str, int]:
     """How many rows each table holds for the user (0 everywhere once they are deleted)."""
-    found = rows(settings, "SELECT id FROM user WHERE external_id = :e", e=f"tg:{user.id}")
+    found = rows(settings, 'SELECT id FROM "user" WHERE external_id = :e', e=f"tg:{user.id}")
     counts = {"user": len(found)}
     for table in USER_TABLES:
         counts[table] = (

@@ -15,6 +15,7 @@ from bot.config import Settings
 from bot.core.rating import Rating
 from bot.tg import callback_data as cd
 from questions.loader import QuestionBank
+from tests import db_rows
 from tests.conftest import FakeClock, running_bot, write_bot_settings
 from tests.fake_openai import VALID_REVIEW, FakeOpenAI
 from tests.fake_telegram import FakeTelegram, FakeUser, SentMessage
@@ -312,7 +313,7 @@ async def test_deeper_review_is_validated_escaped_and_stored(
     assert MEDIUM in prompt and bank.by_id[CLOUD].text in prompt
     assert "Ann" not in json.dumps(call.body)  # no name leaves the machine
     [row] = rows(settings, "SELECT deeper_review, deeper_review_at FROM answer")
-    assert json.loads(row.deeper_review) == VALID_REVIEW and row.deeper_review_at is not None
+    assert db_rows.stored_json(row.deeper_review) == VALID_REVIEW and row.deeper_review_at is not None
 
 
 async def test_a_malformed_review_is_retried_once(

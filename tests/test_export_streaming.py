@@ -233,6 +233,7 @@ def test_a_failing_fetch_leaves_no_file(scratch: Path) -> None:
     assert listing(scratch) == []
 
 
+@pytest.mark.sqlite_only  # SQLite's query plans (PostgreSQL's depend on table statistics)
 async def test_export_queries_walk_indexes(services: Services) -> None:
     statements = {
         "first outline page": export_outline_query(1, None, OUTLINE_PAGE),

@@ -31,6 +31,7 @@ from questions.schema import Question
 from storage.db import Database
 from storage.records import NewAnswer
 from storage.uow import Conflict
+from tests import db_rows
 from tests.conftest import FakeClock
 
 ANN = Identity("tg:1001", 1001, "Ann")
@@ -350,17 +351,18 @@ async def test_a_refused_session_update_is_not_saved_and_rolls_the_answer_back(
     """A fault in the compare-and-set's UPDATE (not the expected lost race) is NotSaved, logged
     with the driver's message; the answer inserted before it is rolled back."""
     await services.interviews.start(ANN)
+    url = services.db.url
     async with services.db.transaction() as conn:
-        await conn.exec_driver_sql(
-            "CREATE TRIGGER refuse_advance BEFORE UPDATE OF position ON interview_session "
-            "BEGIN SELECT RAISE(ABORT, 'advance refused by the test'); END"
-        )
+        for sql in db_rows.refuse_sql(
+            url, "refuse_advance", "interview_session", "UPDATE OF position", "advance refused by the test"
+        ):
+            await conn.exec_driver_sql(sql)
     with caplog.at_level("ERROR"):
         assert isinstance(await services.interviews.answer(ANN, "Quokka plan"), NotSaved)
     assert "advance refused by the test" in caplog.text and "Quokka" not in caplog.text
     assert await history(services, ANN) == []
     async with services.db.transaction() as conn:
-        await conn.exec_driver_sql("DROP TRIGGER refuse_advance")
+        await conn.exec_driver_sql(db_rows.unrefuse_sql(url, "refuse_advance", "interview_session"))
     result = await services.interviews.answer(ANN, "Quokka plan")
     assert isinstance(result, Answered) and result.number == 1
 

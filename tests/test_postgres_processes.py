@@ -6,7 +6,7 @@ would. To make the race certain rather than likely, the test holds a lock on the
 while both answers to the same pending question arrive: both processes read the same pending
 question, both inserts wait, and when the lock goes the unique index on (session, position) and
 the compare-and-set advance let exactly one of them through; the other is told so. Runs when
-TEST_DATABASE_URL names a server (see tests/test_sweep_postgres.py); skipped otherwise.
+TEST_DATABASE_URL names a server (the `pg_url` fixture, tests/conftest.py); skipped otherwise.
 """
 
 import asyncio
@@ -24,7 +24,6 @@ from questions.loader import QuestionBank
 from storage.models import Answer, InterviewSession
 from tests.conftest import FakeClock, write_bot_settings
 from tests.fake_telegram import FakeTelegram
-from tests.test_sweep_postgres import pg_url as pg_url  # the fixture: a fresh database per test
 from tests.test_webhook import SECRET, free_port, webhook_bot, webhook_toml
 
 ROUNDS = 3  # questions raced for, one after another

@@ -38,6 +38,7 @@ async def answer_twice(services: Services, clock: FakeClock, who: Identity, mark
         assert isinstance(await services.interviews.answer(who, text), Answered)
 
 
+@pytest.mark.sqlite_only  # SQLite's file, WAL and secure_delete; PostgreSQL's storage is the server's
 async def test_deleted_answers_leave_no_copy_in_the_database_files(
     services: Services, clock: FakeClock
 ) -> None:
@@ -104,6 +105,7 @@ async def test_include_user_content_lets_the_operator_see_them(
     assert "Zelda Marker" in err and "secret-answer-marker" in err
 
 
+@pytest.mark.sqlite_only  # a SQLite pragma
 async def test_every_sqlite_connection_zeroes_deleted_content(services: Services) -> None:
     # Some SQLite builds (Debian's) default to it; others (python.org's, macOS) do not.
     async with services.db.transaction() as conn:

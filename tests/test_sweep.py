@@ -266,6 +266,7 @@ async def test_200_users_due_in_the_same_minute_each_get_exactly_one(
     assert all(r.reason == "new" and r.question_id is not None for r in rows)
 
 
+@pytest.mark.sqlite_only  # SQLite's file lock; PostgreSQL's row locks: tests/test_sweep_postgres.py
 async def test_two_processes_on_one_sqlite_file_never_double_send(
     services: Services, settings: Settings, bank: QuestionBank, clock: FakeClock
 ) -> None:

@@ -2,25 +2,16 @@
 
 SQLite serialises writers, so tests/test_sweep.py cannot show that two processes skip each
 other's locked rows; this file does, on a real server. It runs when TEST_DATABASE_URL names
-one (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test): each test creates a database
-of its own there, migrates it with Alembic, and drops it afterwards. An answer's stored analysis
+one (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test), on the `pg_url` fixture's
+database (tests/conftest.py): migrated, emptied for each test. An answer's stored analysis
 (JSONB there, JSON on SQLite) is checked to come back unchanged as well.
 """
 
 import asyncio
-import os
 import random
-import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
-
-import pytest
-from sqlalchemy import NullPool, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.core.interview import Answered, Identity, Started
 from bot.core.services import Services
@@ -28,44 +19,11 @@ from bot.core.srs import SpacedRepetition
 from bot.core.sweep import SweepReport
 from questions.loader import QuestionBank
 from storage.db import Database
-from storage.migrate import upgrade_async
 from tests.conftest import FakeClock, make_settings
 from tests.test_sweep import Recorder, chat, daily_for, delivery_rows, person, unblocked_the_same_day
 
 URL_VAR = "TEST_DATABASE_URL"
 BATCH = 5
-
-
-@pytest.fixture
-async def pg_url() -> AsyncIterator[str]:
-    """A fresh, migrated PostgreSQL database for one test; dropped afterwards."""
-    raw = os.environ.get(URL_VAR, "")
-    if not raw:
-        pytest.skip(f"{URL_VAR} is not set (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test)")
-    pytest.importorskip("asyncpg", reason="asyncpg is not installed: pip install asyncpg")
-    base = make_url(raw)
-    if base.get_backend_name() != "postgresql":
-        pytest.skip(f"{URL_VAR} is not a PostgreSQL URL")
-    name = f"sweep_test_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(
-        base, isolation_level="AUTOCOMMIT", poolclass=NullPool, connect_args={"timeout": 5}
-    )
-    try:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
-            # A throwaway database: no need to wait for the disk at every commit.
-            await conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
-    except (OSError, SQLAlchemyError, TimeoutError) as exc:
-        await admin.dispose()
-        pytest.skip(f"PostgreSQL at {base.render_as_string()} is unreachable: {exc}")
-    url = base.set(database=name).render_as_string(hide_password=False)
-    try:
-        await upgrade_async(url)
-        yield url
-    finally:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
 
 
 def open_services(url: str, tmp_path: Path, bank: QuestionBank, clock: FakeClock, seed: int) -> Services:

@@ -20,11 +20,13 @@ from typing import ClassVar, Final, get_args
 from bot.core.rating import Rating
 
 MAX_BYTES: Final = 64
-_MAX_ID = 2**63 - 1
+# Ids are INTEGER columns: 64-bit on SQLite but 32-bit on PostgreSQL, where a larger forged id
+# would fail the query instead of finding nothing. Payloads still allow 19 digits.
+_MAX_ID = 2**31 - 1
 
 
 def _id(digits: str) -> int | None:
-    """A database id (BIGINT), or None past its range."""
+    """A database id, or None past the range every database can store."""
     value = int(digits)
     return value if value <= _MAX_ID else None
 
