@@ -26,7 +26,7 @@ from questions.loader import QuestionBank, load_bank
 from storage.db import Database
 from storage.migrate import upgrade
 from tests import loop_guard
-from tests.db_postgres import Unavailable, WorkerDatabase
+from tests.db_postgres import Unavailable, WorkerDatabase, fresh_database
 from tests.fake_telegram import FakeTelegram
 
 
@@ -81,6 +81,20 @@ def pg_url(postgres_database: WorkerDatabase | Unavailable) -> str:
         pytest.skip(str(postgres_database))
     postgres_database.reset()
     return postgres_database.url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database nothing has migrated yet, for tests of migrating: on SQLite a file in a folder
+    that does not exist yet, on PostgreSQL a database of its own (slow: seconds), dropped after."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'fresh' / 'bot.db'}"
+        return
+    try:
+        with fresh_database("t_empty") as url:
+            yield url
+    except Unavailable as reason:
+        pytest.skip(str(reason))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -17,10 +17,13 @@ from pathlib import Path
 
 import pytest
 from alembic.script import ScriptDirectory
+from sqlalchemy import inspect
+from sqlalchemy.engine import make_url
 
 from bot.__main__ import main
 from questions.loader import builtin_bank_files, load_bank
 from storage.migrate import MIGRATIONS_DIR
+from tests import db_rows
 
 # Variables the bot reads; each test sets only the ones it means to.
 CONTROLLED_ENV = ("INTERVIEW_BOT_CONFIG", "TELEGRAM_BOT_TOKEN", "DATABASE_URL")
@@ -219,9 +222,8 @@ def test_validate_reports_every_problem_as_path_line_message(tmp_path: Path) -> 
 # --- db upgrade -----------------------------------------------------------------------------
 
 
-def test_db_upgrade_creates_the_tables_and_is_idempotent(tmp_path: Path) -> None:
-    db = tmp_path / "data" / "nested" / "bot.db"  # the folders do not exist yet
-    env = {"DATABASE_URL": sqlite_url(db)}
+def test_db_upgrade_creates_the_tables_and_is_idempotent(tmp_path: Path, empty_db_url: str) -> None:
+    env = {"DATABASE_URL": empty_db_url}  # on SQLite, in folders that do not exist yet
     head = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
     assert head is not None
 
@@ -229,22 +231,22 @@ def test_db_upgrade_creates_the_tables_and_is_idempotent(tmp_path: Path) -> None
     assert first.returncode == 0, first.stderr
     assert "Traceback" not in first.stderr
     assert first.stdout.startswith("Database is up to date: ")
-    assert str(db) in first.stdout
-    with closing(sqlite3.connect(db)) as conn:
-        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        assert {"user", "interview_session", "answer", "alembic_version"} <= tables
-        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [(head,)]
-        with conn:
-            conn.execute(
-                'INSERT INTO "user" (external_id, display_name, is_active, created_at) '
-                "VALUES ('chat:kept', 'kept', 1, '2026-03-02 09:00:00')"
-            )
+    assert make_url(empty_db_url).render_as_string(hide_password=True) in first.stdout
+    with db_rows.sync_engine(empty_db_url) as engine:
+        assert {"user", "interview_session", "answer", "alembic_version"} <= set(
+            inspect(engine).get_table_names()
+        )
+    assert db_rows.rows(empty_db_url, "SELECT version_num FROM alembic_version") == [(head,)]
+    db_rows.execute(
+        empty_db_url,
+        'INSERT INTO "user" (external_id, display_name, is_active, created_at) '
+        "VALUES ('chat:kept', 'kept', true, '2026-03-02 09:00:00')",
+    )
 
     second = bot(tmp_path, "db", "upgrade", env=env)
     assert second.returncode == 0, second.stderr
-    with closing(sqlite3.connect(db)) as conn:
-        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [(head,)]
-        assert conn.execute('SELECT external_id FROM "user"').fetchall() == [("chat:kept",)]
+    assert db_rows.rows(empty_db_url, "SELECT version_num FROM alembic_version") == [(head,)]
+    assert db_rows.rows(empty_db_url, 'SELECT external_id FROM "user"') == [("chat:kept",)]
 
 
 # --- --help ---------------------------------------------------------------------------------
