@@ -7,12 +7,10 @@ local date from zoneinfo, everything counted in Python); it is kept here as the 
 Data is varied on purpose: answers on both sides of DST changes and of local midnights (to the
 microsecond), zones with half-hour DST, midnight changes and no DST, several topics, retried
 questions, ratings and none, questions no longer in the bank, answers with no talking points.
-PostgreSQL runs when TEST_DATABASE_URL names a server (a fresh database per test).
+PostgreSQL runs when TEST_DATABASE_URL names a server (the db_url fixture, tests/conftest.py).
 """
 
-import os
 import random
-import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
@@ -20,10 +18,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import NullPool, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.core.interview import Identity
 from bot.core.progress import ChartPoint, Stats, TopicStats, streaks
@@ -37,7 +31,6 @@ from questions.loader import QuestionBank
 from questions.topics import TOPICS
 from storage.db import Database
 from storage.history_repositories import page_query, query_plan, stat_series_query
-from storage.migrate import upgrade_async
 from storage.records import NewAnswer
 from tests.conftest import FakeClock, make_settings
 
@@ -61,46 +54,19 @@ ZONES = [
 # -- fixtures: the same services over SQLite or PostgreSQL -----------------------------------------
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture
 async def any_services(
-    request: pytest.FixtureRequest, tmp_path: Path, db_url: str, bank: QuestionBank, clock: FakeClock
+    tmp_path: Path, db_url: str, bank: QuestionBank, clock: FakeClock
 ) -> AsyncIterator[Services]:
-    """Services over the per-test SQLite file, or over a fresh migrated PostgreSQL database."""
-    if request.param == "sqlite":
-        url = db_url
-        admin = None
-        name = ""
-    else:
-        raw = os.environ.get(URL_VAR, "")
-        if not raw:
-            pytest.skip(f"{URL_VAR} is not set (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test)")
-        pytest.importorskip("asyncpg", reason="asyncpg is not installed: pip install asyncpg")
-        base = make_url(raw)
-        name = f"stats_test_{uuid.uuid4().hex[:12]}"
-        admin = create_async_engine(
-            base, isolation_level="AUTOCOMMIT", poolclass=NullPool, connect_args={"timeout": 5}
-        )
-        try:
-            async with admin.connect() as conn:
-                await conn.execute(text(f'CREATE DATABASE "{name}"'))
-                await conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
-        except (OSError, SQLAlchemyError, TimeoutError) as exc:
-            await admin.dispose()
-            pytest.skip(f"PostgreSQL at {base.render_as_string()} is unreachable: {exc}")
-        url = base.set(database=name).render_as_string(hide_password=False)
-        await upgrade_async(url)
-    settings = make_settings(tmp_path, url)
+    """Services over the test's database: SQLite, and PostgreSQL when the run has one (db_url)."""
+    settings = make_settings(tmp_path, db_url)
     services = Services(
-        settings, Database(url), bank, clock, random.Random(7), SpacedRepetition(enable_fuzzing=False)
+        settings, Database(db_url), bank, clock, random.Random(7), SpacedRepetition(enable_fuzzing=False)
     )
     try:
         yield services
     finally:
         await services.close()
-        if admin is not None:
-            async with admin.connect() as conn:
-                await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            await admin.dispose()
 
 
 # -- the zone's offsets as spans --------------------------------------------------------------------
@@ -332,6 +298,7 @@ async def test_a_whole_day_in_one_zone_is_split_by_local_midnight(
 # -- the queries read the covering index ------------------------------------------------------------
 
 
+@pytest.mark.sqlite_only  # SQLite's query plans (PostgreSQL's depend on table statistics)
 @pytest.mark.parametrize("query", ["series", "page ids", "topic page ids"])
 async def test_stats_and_page_ids_come_from_the_covering_index(
     services: Services, bank: QuestionBank, query: str
@@ -379,6 +346,7 @@ async def test_every_history_page_in_order_with_and_without_a_topic(
         assert seen == [(r.id, r.answered_at, len(r.covered), r.points_total) for r in expected]
 
 
+@pytest.mark.sqlite_only  # SQLite keeps timestamps as text; PostgreSQL's are typed
 async def test_a_time_stored_without_fraction_at_local_midnight_is_on_the_new_day(
     services: Services, clock: FakeClock
 ) -> None:

@@ -20,6 +20,7 @@ from bot.core.sweep import SweepReport
 from questions.loader import QuestionBank
 from storage.db import Database
 from tests.conftest import FakeClock, make_settings
+from tests.conftest import pg_url as pg_url  # some modules import the fixture from here
 from tests.test_sweep import Recorder, chat, daily_for, delivery_rows, person, unblocked_the_same_day
 
 URL_VAR = "TEST_DATABASE_URL"
