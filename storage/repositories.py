@@ -301,25 +301,8 @@ class SessionRepository:
         kind: SessionKind = SessionKind.INTERVIEW,
     ) -> SessionRecord | None:
         """Start an interview; None if the user already has one running."""
-        try:
-            async with self.conn.begin_nested():
-                result = await self.conn.execute(
-                    insert(_session)
-                    .values(
-                        user_id=user_id,
-                        kind=kind,
-                        topic=topic,
-                        question_ids=list(question_ids),
-                        position=0,
-                        status=SessionStatus.ACTIVE,
-                        started_at=now,
-                        asked_at=now,
-                    )
-                    .returning(*_session.c)
-                )
-        except IntegrityError:
-            return None
-        return _session_record(result.one())
+        created = await self.create_many([(user_id, topic, question_ids)], now, kind)
+        return created[user_id] if created else None
 
     async def advance(self, session: SessionRecord, now: datetime) -> bool:
         """Move past the pending question; False if someone else already did."""

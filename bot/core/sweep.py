@@ -242,16 +242,22 @@ class PromptSweep:
             try:
                 await self._deliver(delivery, now, send, report)
             except Exception as exc:  # one user's failure never stops the sweep
-                log.exception("delivery %s failed", delivery.id)
-                report.errors.append(f"{delivery.id}: {exc}")
-                retry = delivery.attempts < MAX_ATTEMPTS
-                # Later, like a FAILED send: pending with an unchanged due_at would be
-                # claimed again at once by this very tick and use up every attempt.
-                await self._finish(
-                    delivery,
-                    DeliveryStatus.PENDING if retry else DeliveryStatus.FAILED,
-                    due_at=now + RETRY_DELAY if retry else None,
-                )
+                await self._failed(delivery, exc, now, report)
+
+    async def _failed(
+        self, delivery: DeliveryRecord, exc: Exception, now: datetime, report: SweepReport
+    ) -> None:
+        """Log and count an unexpected failure; the delivery is retried later, or given up."""
+        log.exception("delivery %s failed", delivery.id, exc_info=exc)
+        report.errors.append(f"{delivery.id}: {exc}")
+        retry = delivery.attempts < MAX_ATTEMPTS
+        # Later, like a FAILED send: pending with an unchanged due_at would be claimed again at
+        # once by this very tick and use up every attempt.
+        await self._finish(
+            delivery,
+            DeliveryStatus.PENDING if retry else DeliveryStatus.FAILED,
+            due_at=now + RETRY_DELAY if retry else None,
+        )
 
     async def _deliver_batch(
         self,
@@ -343,15 +349,7 @@ class PromptSweep:
             async with self.db.unit() as uow:
                 await self._record(uow, sent, now, report)
         except Exception as exc:
-            delivery = sent.item.delivery
-            log.exception("delivery %s failed", delivery.id)
-            report.errors.append(f"{delivery.id}: {exc}")
-            retry = delivery.attempts < MAX_ATTEMPTS
-            await self._finish(
-                delivery,
-                DeliveryStatus.PENDING if retry else DeliveryStatus.FAILED,
-                due_at=now + RETRY_DELAY if retry else None,
-            )
+            await self._failed(sent.item.delivery, exc, now, report)
 
     async def _prepare_batch(
         self, uow: UnitOfWork, batch: list[DeliveryRecord], now: datetime, report: SweepReport
