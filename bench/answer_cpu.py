@@ -194,9 +194,9 @@ def clean_env() -> dict[str, str]:
     return env
 
 
-def start_interview_bot(fake: FakeTelegram, workdir: Path) -> BotProcess:
-    config = workdir / "config.toml"
-    database = workdir / "bench.db"
+def write_bot_config(config: Path, fake: FakeTelegram, database: Path, sections: str = "") -> None:
+    """The interview bot's config for a benchmark: the fake Bot API, a SQLite file, WARNING logs,
+    and any further `sections` (TOML)."""
     config.write_text(
         "[telegram]\n"
         f'token = "{fake.token}"\n'
@@ -204,13 +204,23 @@ def start_interview_bot(fake: FakeTelegram, workdir: Path) -> BotProcess:
         f'base_file_url = "{fake.base_file_url}"\n\n'
         "[database]\n"
         f'url = "sqlite+aiosqlite:///{database}"\n\n'
-        "[interview]\n"
-        f"questions_per_session = {QUESTIONS_PER_SESSION}\n"
-        # A first /interview would ask the user's level before the first question.
-        "ask_level = false\n\n"
+        f"{sections}"
         "[logging]\n"
         'level = "WARNING"\n',
         encoding="utf-8",
+    )
+
+
+def start_interview_bot(fake: FakeTelegram, workdir: Path) -> BotProcess:
+    config = workdir / "config.toml"
+    write_bot_config(
+        config,
+        fake,
+        workdir / "bench.db",
+        "[interview]\n"
+        f"questions_per_session = {QUESTIONS_PER_SESSION}\n"
+        # A first /interview would ask the user's level before the first question.
+        "ask_level = false\n\n",
     )
     argv = [sys.executable, "-m", "bot", "run", "--config", str(config)]
     return BotProcess("interview bot", argv, clean_env(), workdir / "bot.log")

@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: bench/ is on sys.path, the repo root is not
     sys.path.insert(0, str(ROOT))
 
-from bench.answer_cpu import TOKEN, BotProcess, clean_env  # noqa: E402
+from bench.answer_cpu import TOKEN, BotProcess, clean_env, write_bot_config  # noqa: E402
 from bench.fanout import BenchError, minute_of, seed  # noqa: E402
 from tests.fake_telegram import FakeTelegram  # noqa: E402
 
@@ -91,17 +91,7 @@ async def run(args: argparse.Namespace) -> int:
         config = workdir / "config.toml"
         try:
             async with FakeTelegram(token=TOKEN) as fake:
-                config.write_text(
-                    "[telegram]\n"
-                    f'token = "{fake.token}"\n'
-                    f'base_url = "{fake.base_url}"\n'
-                    f'base_file_url = "{fake.base_file_url}"\n\n'
-                    "[database]\n"
-                    f'url = "sqlite+aiosqlite:///{path}"\n\n'
-                    "[logging]\n"
-                    'level = "WARNING"\n',
-                    encoding="utf-8",
-                )
+                write_bot_config(config, fake, path)
                 results = []
                 for i in range(args.runs):
                     first, cpu, rss, peak = await one_start(fake, config, workdir, args.settle)

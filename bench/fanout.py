@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: bench/ is on sys.path, the repo root is not
     sys.path.insert(0, str(ROOT))
 
-from bench.answer_cpu import TOKEN, BotProcess, clean_env  # noqa: E402
+from bench.answer_cpu import TOKEN, BotProcess, clean_env, write_bot_config  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from bot.core.interview import Identity  # noqa: E402
 from bot.core.services import Services  # noqa: E402
@@ -195,19 +195,7 @@ async def bot_delivery(workdir: Path, users: int, tick_seconds: int) -> dict[str
         for i in range(users):
             fake.add_chat(FIRST_CHAT + i)
         fake.message_listeners.append(listener)
-        config.write_text(
-            "[telegram]\n"
-            f'token = "{fake.token}"\n'
-            f'base_url = "{fake.base_url}"\n'
-            f'base_file_url = "{fake.base_file_url}"\n\n'
-            "[database]\n"
-            f'url = "sqlite+aiosqlite:///{path}"\n\n'
-            "[scheduler]\n"
-            f"tick_seconds = {tick_seconds}\n\n"
-            "[logging]\n"
-            'level = "WARNING"\n',
-            encoding="utf-8",
-        )
+        write_bot_config(config, fake, path, f"[scheduler]\ntick_seconds = {tick_seconds}\n\n")
         argv = [sys.executable, "-m", "bot", "run", "--config", str(config)]
         process = BotProcess("interview bot", argv, clean_env(), workdir / "bot.log")
         try:
