@@ -295,17 +295,7 @@ class PromptSweep:
             # The slot is held until the send is recorded, as for a delivery on its own: a
             # process killed mid-sweep has recorded every send that returned.
             async with gate:
-                try:
-                    result, message_id = await send(
-                        Outgoing(item.delivery.id, item.chat_id, item.delivery.kind, item.content)
-                    )
-                except Exception as exc:
-                    # A sender that raises has failed to send: retry later like FAILED, and
-                    # close the session so the question the user never saw waits for no answer.
-                    log.exception("sending delivery %s failed", item.delivery.id)
-                    report.errors.append(f"{item.delivery.id}: {exc}")
-                    result, message_id = SendResult.FAILED, None
-                sent = _Sent(item, result, message_id, self.clock())
+                sent = await self._send(item, send, report)
                 try:
                     _merge(report, await group.record(sent))
                 except Exception:
@@ -354,7 +344,8 @@ class PromptSweep:
     async def _prepare_batch(
         self, uow: UnitOfWork, batch: list[DeliveryRecord], now: datetime, report: SweepReport
     ) -> list["_Ready"]:
-        """_deliver's first unit of work for many deliveries (of distinct users) at once."""
+        """The first unit of work of deliveries (of distinct users): each is blocked, deferred,
+        missed, or ready to send."""
         if not batch:
             return []
         user_ids = [d.user_id for d in batch]
@@ -508,39 +499,26 @@ class PromptSweep:
     async def _deliver(
         self, delivery: DeliveryRecord, now: datetime, send: Sender, report: SweepReport
     ) -> None:
+        """One delivery in units of its own: prepared, sent, recorded."""
         async with self.db.unit() as uow:
-            profile = await uow.users.profile_by_id(delivery.user_id)
-            if profile is None or not profile.is_active or profile.chat_id is None:
-                await uow.deliveries.finish(delivery.id, DeliveryStatus.BLOCKED)
-                report.blocked += 1
-                return
-            tz = self.prompting.daily_settings.zone(profile)
-            schedule = await uow.schedules.get(profile.user_id)
-            # A deferral is not a send attempt: give back the one the claim counted.
-            unclaimed = delivery.attempts - 1
-            deferred = self._defer_for_quiet_hours(delivery, schedule, tz, now)
-            if deferred is not None:
-                await uow.deliveries.finish(
-                    delivery.id, DeliveryStatus.PENDING, due_at=deferred, attempts=unclaimed
-                )
-                report.deferred += 1
-                return
-            content = await self.prompting.prepare(uow, profile, now, question_id=delivery.question_id)
-            if await self._not_sending(uow, delivery, content, tz, now, unclaimed, report):
-                return
-            assert isinstance(content, DailyPrompt)
-        item = _Ready(delivery, profile, profile.chat_id, content, now)
+            ready = await self._prepare_batch(uow, [delivery], now, report)
+        for item in ready:
+            sent = await self._send(item, send, report)
+            async with self.db.unit() as uow:
+                await self._record(uow, sent, now, report)
+
+    async def _send(self, item: "_Ready", send: Sender, report: SweepReport) -> "_Sent":
         try:
-            result, message_id = await send(Outgoing(delivery.id, profile.chat_id, delivery.kind, content))
+            result, message_id = await send(
+                Outgoing(item.delivery.id, item.chat_id, item.delivery.kind, item.content)
+            )
         except Exception as exc:
             # A sender that raises has failed to send: retry later like FAILED, and close the
-            # session below so the question the user never saw does not wait for an answer.
-            log.exception("sending delivery %s failed", delivery.id)
-            report.errors.append(f"{delivery.id}: {exc}")
+            # session when recording it, so the question the user never saw waits for no answer.
+            log.exception("sending delivery %s failed", item.delivery.id)
+            report.errors.append(f"{item.delivery.id}: {exc}")
             result, message_id = SendResult.FAILED, None
-        sent = _Sent(item, result, message_id, self.clock())
-        async with self.db.unit() as uow:
-            await self._record(uow, sent, now, report)
+        return _Sent(item, result, message_id, self.clock())
 
     async def _record(self, uow: UnitOfWork, sent: "_Sent", now: datetime, report: SweepReport) -> None:
         """What became of one send: sent, the user blocked the bot, or another try later."""
