@@ -219,7 +219,7 @@ class CardRepository:
         return await self._ranked(user_ids, limit, _card.c.due_at <= now, _card.c.due_at)
 
     async def weakest_of(self, user_ids: Sequence[int], limit: int) -> dict[int, list[CardRecord]]:
-        """weakest() for many users in one statement."""
+        """Each user's weakest cards, lowest last rating first, then the longest since reviewed."""
         return await self._ranked(user_ids, limit, true(), _card.c.last_rating, _card.c.last_review_at)
 
     async def count_due_of(self, user_ids: Sequence[int], now: datetime) -> dict[int, int]:
@@ -230,26 +230,10 @@ class CardRepository:
         )
         return {user_id: int(count) for user_id, count in rows}
 
-    async def count_due(self, user_id: int, now: datetime) -> int:
-        result = await self.conn.execute(
-            select(func.count()).select_from(_card).where(_card.c.user_id == user_id, _card.c.due_at <= now)
-        )
-        return int(result.scalar_one())
-
     async def next_due(self, user_id: int) -> datetime | None:
         result = await self.conn.execute(select(func.min(_card.c.due_at)).where(_card.c.user_id == user_id))
         value = result.scalar_one()
         return value if isinstance(value, datetime) else None
-
-    async def weakest(self, user_id: int, limit: int) -> list[CardRecord]:
-        """Lowest last rating first, then the longest since reviewed."""
-        rows = await self.conn.execute(
-            select(_card)
-            .where(_card.c.user_id == user_id)
-            .order_by(_card.c.last_rating, _card.c.last_review_at)
-            .limit(limit)
-        )
-        return [_card_record(r) for r in rows]
 
     async def reviews_due(self, user_id: int, now: datetime) -> ReviewsDue:
         """Cards due now and the next one to come, in one pass over ix_card_user_due."""
@@ -455,7 +439,7 @@ class DeliveryRepository:
             )
 
     async def reviews_pushed_of(self, since: dict[int, datetime]) -> dict[int, int]:
-        """reviews_pushed_since() for many users, each with its own `since`."""
+        """Reviews sent to each user since their own `since` (the start of their local day)."""
         rows = await self.conn.execute(
             select(_delivery.c.user_id, _delivery.c.sent_at).where(
                 _delivery.c.user_id.in_(list(since)),
@@ -469,16 +453,3 @@ class DeliveryRepository:
             if sent_at >= since[user_id]:
                 counts[user_id] = counts.get(user_id, 0) + 1
         return counts
-
-    async def reviews_pushed_since(self, user_id: int, since: datetime) -> int:
-        result = await self.conn.execute(
-            select(func.count())
-            .select_from(_delivery)
-            .where(
-                _delivery.c.user_id == user_id,
-                _delivery.c.reason == PickReason.REVIEW,
-                _delivery.c.status == DeliveryStatus.SENT,
-                _delivery.c.sent_at >= since,
-            )
-        )
-        return int(result.scalar_one())
