@@ -121,12 +121,17 @@ def asked(out: str) -> list[tuple[int, str]]:
     return [(int(number), text) for number, total, text in QUESTION.findall(out) if total == "5"]
 
 
-def answers_of(db: Path, external_id: str) -> list[sqlite3.Row]:
+ANSWER_COLUMNS = (
+    "a.session_id, a.position, a.question_id, a.text, a.rating, a.rated_at, a.covered, a.points_total"
+)
+
+
+def answers_of(db: Path, external_id: str, columns: str = ANSWER_COLUMNS) -> list[sqlite3.Row]:
+    """The user's answers (these columns of `answer a`), oldest first."""
     with closing(sqlite3.connect(db)) as conn:
         conn.row_factory = sqlite3.Row
         return conn.execute(
-            "SELECT a.session_id, a.position, a.question_id, a.text, a.rating, a.rated_at, a.covered,"
-            ' a.points_total FROM answer a JOIN "user" u ON u.id = a.user_id'
+            f'SELECT {columns} FROM answer a JOIN "user" u ON u.id = a.user_id'
             " WHERE u.external_id = ? ORDER BY a.id",
             (external_id,),
         ).fetchall()

@@ -14,7 +14,7 @@ from bot.core.interview import QuestionPrompt
 from bot.core.probes import Probe
 from bot.present.render import render, to_plain
 from questions.loader import QuestionBank
-from tests.test_chat import RATINGS_LINE, Chat, assert_clean_exit, chat
+from tests.test_chat import RATINGS_LINE, Chat, answers_of, assert_clean_exit, chat
 
 WEAK = "No idea, sorry."
 # A follow-up answered in two lines: one message, as a main answer.
@@ -25,14 +25,10 @@ SKIP_ALONE = "  1 Skip — type a number"
 
 def follow_up_rows(db: Path, user: str) -> list[sqlite3.Row]:
     """The user's answers with what their follow-ups stored, oldest first."""
-    with closing(sqlite3.connect(db)) as conn:
-        conn.row_factory = sqlite3.Row
-        return conn.execute(
-            "SELECT a.question_id, a.text, a.covered, a.points_total, a.rating, a.probe, a.probe_answer,"
-            ' a.probe_covered FROM answer a JOIN "user" u ON u.id = a.user_id WHERE u.external_id = ?'
-            " ORDER BY a.id",
-            (f"chat:{user}",),
-        ).fetchall()
+    columns = (
+        "a.question_id, a.text, a.covered, a.points_total, a.rating, a.probe, a.probe_answer, a.probe_covered"
+    )
+    return answers_of(db, f"chat:{user}", columns)
 
 
 def session(db: Path, user: str) -> tuple[str, int, int | None]:
