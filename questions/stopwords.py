@@ -5,9 +5,8 @@ import re
 from functools import lru_cache
 from typing import Final
 
-import simplemma
-
 from questions.common_words import FREQUENCIES
+from questions.lemma import lemma
 
 # A match phrase made only of these would tick its talking point for almost any answer.
 STOP_WORDS: Final[frozenset[str]] = frozenset(
@@ -43,8 +42,8 @@ def zipf(word: str) -> float:
 
     wordfreq's Zipf frequency wherever it is at least 4.39 (questions/common_words.py); 0.0 for
     rarer words, since only the thresholds 4.4 and 5.5 are ever asked about."""
-    lemma = simplemma.lemmatize(word, lang="en").lower()
-    return max(zipf_frequency(word), zipf_frequency(lemma))
+    base = lemma(word)
+    return max(zipf_frequency(word), zipf_frequency(base))
 
 
 # A word of ASCII letters and digits (with inner apostrophes) is one token to wordfreq, looked up

@@ -13,12 +13,11 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Final
 
-import simplemma
-
 from bot.core.feedback.matching import find
 from bot.core.feedback.model import STAR_NAMES, StarAnalysis, StarFlag, StarName, StarPart
 from bot.core.feedback.quote import sentence_quote
 from bot.core.feedback.text import Token, phrase_keys
+from questions.lemma import lemma
 
 _CUES: Final[dict[StarName, tuple[str, ...]]] = {
     "situation": (
@@ -188,8 +187,8 @@ def _is_past(word: str) -> bool:
         return False
     if word.endswith("ed") and len(word) > 4:
         return True
-    lemma = simplemma.lemmatize(word, lang="en").lower()
-    return lemma != word and not word.endswith(("s", "ing")) and len(word) > 2
+    base = lemma(word)
+    return base != word and not word.endswith(("s", "ing")) and len(word) > 2
 
 
 def _tells_past(word: str) -> bool:

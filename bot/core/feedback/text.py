@@ -1,7 +1,7 @@
 """Turn an answer into tokens that compare the way a reader would.
 
 Every token keeps its character span in the original text (normalisation never changes the
-length), its sentence and clause, and a *key*: the word lemmatised (simplemma, so "went" is
+length), its sentence and clause, and a *key*: the word lemmatised (questions.lemma, so "went" is
 "go" and "understood" is "understand"), spelled the American way ("prioritise" and
 "prioritize" meet), aliased where stems differ ("architects"/"architecture") and then
 stemmed (Snowball), so "stakeholders" meets "stakeholder". Phrases and answers are keyed by
@@ -12,8 +12,9 @@ import re
 from functools import lru_cache
 from typing import Final, NamedTuple
 
-import simplemma
 import snowballstemmer
+
+from questions.lemma import lemma
 
 # Typographic marks become their ASCII twins one character for one, so spans stay valid.
 _TRANSLATE: Final = str.maketrans(
@@ -117,10 +118,10 @@ def key(word: str) -> str:
         word = word[:-1]
     if word.endswith("s") and word[:-1] in _ACRONYMS:
         word = word[:-1]
-    lemma = simplemma.lemmatize(word, lang="en").lower()
+    base = lemma(word)
     for pattern, replacement in _US_SPELLING:
-        lemma = pattern.sub(replacement, lemma)
-    stem = str(_stemmer.stemWord(lemma))
+        base = pattern.sub(replacement, base)
+    stem = str(_stemmer.stemWord(base))
     return ALIASES.get(stem, stem)
 
 
@@ -150,7 +151,7 @@ def irregular_verb(word: str) -> bool:
     """
     if len(word) < 3 or word in _NOT_VERBS or "'" in word or word.endswith(("s", "ed", "ing", "er", "est")):
         return False
-    return simplemma.lemmatize(word, lang="en").lower() != word
+    return lemma(word) != word
 
 
 def words(text: str) -> list[str]:

@@ -1,0 +1,55 @@
+"""The bot's lemmas come from simplemma's low-memory reader and equal its in-memory dictionary's."""
+
+import re
+import subprocess
+import sys
+
+import pytest
+import simplemma
+from simplemma.strategies.dictionaries.stream_dictionary_factory import StreamMap
+
+from questions.lemma import lemma
+from questions.loader import load_bank
+from questions.stopwords import STOP_WORDS
+
+
+def _in_memory(word: str) -> str:
+    return simplemma.lemmatize(word, lang="en").lower()
+
+
+def test_every_dictionary_entry_and_its_inflections_get_the_in_memory_lemma() -> None:
+    entries = list(StreamMap("en"))
+    assert len(entries) > 100_000
+    # Every 7th entry keeps the run short; the reader decodes a block of 32 per lookup.
+    words = [form for entry in entries[::7] for form in (entry, entry + "s", entry + "ed")]
+    assert [w for w in words if lemma(w) != _in_memory(w)] == []
+
+
+def test_the_banks_words_get_the_in_memory_lemma() -> None:
+    text = " ".join(q.model_dump_json() for q in load_bank().questions)
+    words = set(re.findall(r"[a-z]+(?:'[a-z]+)*", text.lower())) | STOP_WORDS
+    assert len(words) > 3000
+    assert {w: lemma(w) for w in words if lemma(w) != _in_memory(w)} == {}
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"), [("went", "go"), ("stakeholders", "stakeholder"), ("zzyzx", "zzyzx")]
+)
+def test_known_words_and_unknown_ones(word: str, expected: str) -> None:
+    assert lemma(word) == expected
+
+
+def test_starting_the_bot_and_assessing_an_answer_never_builds_the_in_memory_dictionary() -> None:
+    code = (
+        "import bot.tg.app, bot.tg.run\n"
+        "from questions.loader import load_bank\n"
+        "from bot.core.feedback.matcher import FeedbackMatcher\n"
+        "from simplemma.strategies.dictionaries.dictionary_factory import DEFAULT_DICTIONARY_FACTORY\n"
+        "bank = load_bank()\n"
+        "answer = 'I went over the risks and ran it.'\n"
+        "feedback = FeedbackMatcher(bank.questions).assess(bank.questions[0], answer)\n"
+        "print(feedback.star is not None, DEFAULT_DICTIONARY_FACTORY._get_dictionary.cache_info().currsize)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "0"]
