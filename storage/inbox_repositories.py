@@ -22,21 +22,17 @@ class InboxRepository:
         one recorded already, handled or not, is left out)."""
         if not updates:
             return set()
-        ids = [update_id for update_id, _ in updates]
-        known = set(
-            (await self.conn.execute(select(_inbox.c.update_id).where(_inbox.c.update_id.in_(ids)))).scalars()
-        )
-        fresh = [(update_id, payload) for update_id, payload in updates if update_id not in known]
-        if not fresh:
-            return set()
         dialect = self.conn.dialect.name
         module: Any = postgresql if dialect == "postgresql" else sqlite
-        stmt = module.insert(_inbox).on_conflict_do_nothing(index_elements=["update_id"])
-        await self.conn.execute(
-            stmt,
-            [{"update_id": i, "payload": p, "received_at": now, "handled_at": None} for i, p in fresh],
+        # One statement: the rows it inserted are the new ones; a copy conflicts and is skipped.
+        rows = [{"update_id": i, "payload": p, "received_at": now, "handled_at": None} for i, p in updates]
+        stmt = (
+            module.insert(_inbox)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["update_id"])
+            .returning(_inbox.c.update_id)
         )
-        return {update_id for update_id, _ in fresh}
+        return set((await self.conn.execute(stmt)).scalars())
 
     async def handled(self, update_ids: Sequence[int], now: datetime) -> None:
         """Handled: drop the payload (it holds what the user wrote), keep the id a while."""

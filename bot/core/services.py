@@ -93,6 +93,7 @@ class Services:
         return cls(settings, Database(settings.database.url), bank, clock, rng or random.Random())
 
     async def close(self) -> None:
+        await self.inbox.close()
         await self.voice.aclose()
         await self.deeper.aclose()
         await self.db.dispose()
