@@ -11,7 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from storage.sqlite_driver import one_hop_dbapi
+from storage.sqlite_driver import BEGIN, OneHopConnection, one_hop_dbapi
 from storage.uow import Conflict, StorageError, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,11 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     def _on_begin(conn: Any) -> None:
         # A deferred BEGIN that later writes fails at once with "database is locked"
         # when another writer holds the lock; IMMEDIATE waits on busy_timeout instead.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        adapted = conn.connection.dbapi_connection
+        if isinstance(adapted, OneHopConnection):
+            adapted.begin_pending = True  # sent with the first statement, in the same trip
+        else:
+            conn.exec_driver_sql(BEGIN)
 
 
 def ensure_sqlite_dir(url: str) -> None:

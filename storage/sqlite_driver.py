@@ -7,6 +7,9 @@ creates the driver cursor, executes, fetches and closes, and hands back the rows
 description, row count and last row id. Nothing else changes: the same aiosqlite connection,
 thread, errors and SQL. Server-side cursors (streamed exports) keep SQLAlchemy's own cursor.
 
+A transaction's `BEGIN IMMEDIATE` (storage/db.py) rides with its first statement, in the same
+trip; a transaction that ran no statement never began, so its COMMIT or ROLLBACK is skipped.
+
 `create_async_engine(url, module=one_hop_dbapi())` is SQLAlchemy's documented way to hand a
 dialect its DBAPI module. It relies on aiosqlite's `Connection._execute(fn, *args)` (queue a
 function on the connection's thread; SQLAlchemy's adapter uses the same queue); the tests in
@@ -30,8 +33,16 @@ _Description = tuple[tuple[Any, ...], ...] | None
 _Outcome = tuple[_Description, list[Any], int, int | None]
 
 
-def _run(connection: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> _Outcome:
-    """In aiosqlite's thread: the statement, its rows and what the cursor tells about it."""
+BEGIN = "BEGIN IMMEDIATE"
+
+
+def _run(
+    connection: sqlite3.Connection, operation: str, parameters: Any, many: bool, begin: bool
+) -> _Outcome:
+    """In aiosqlite's thread: the statement (after BEGIN, if its transaction has not begun
+    yet), its rows and what the cursor tells about it."""
+    if begin:
+        connection.execute(BEGIN)
     cursor = connection.cursor()
     try:
         if many:
@@ -97,9 +108,12 @@ class _OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 
     async def _trip(self, operation: Any, parameters: Any, many: bool) -> None:
         connection: aiosqlite.Connection = self._connection  # type: ignore[assignment]
-        async with self._adapt_connection._execute_mutex:
+        adapted: OneHopConnection = self._adapt_connection  # type: ignore[assignment]
+        async with adapted._execute_mutex:
+            # Cleared before the trip: once queued, the BEGIN runs even if this await is cancelled.
+            begin, adapted.begin_pending = adapted.begin_pending, False
             outcome: _Outcome = await connection._execute(  # type: ignore[no-untyped-call]
-                _run, connection._conn, operation, parameters, many
+                _run, connection._conn, operation, parameters, many, begin
             )
         self._description, rows, self._rowcount, self._lastrowid = outcome
         self._rows = collections.deque(rows)
@@ -111,15 +125,38 @@ class _OneHopCursor(AsyncAdapt_aiosqlite_cursor):
         await self._trip(operation, seq_of_parameters, True)
 
 
-class _OneHopConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ()
+class OneHopConnection(AsyncAdapt_aiosqlite_connection):
+    __slots__ = ("begin_pending",)
     _cursor_cls = _OneHopCursor  # type: ignore[assignment]  # a subclass; mypy reads the base as exact
+
+    def __init__(self, dbapi: Any, connection: Any) -> None:
+        super().__init__(dbapi, connection)
+        self.begin_pending = False  # set by storage/db.py's begin event; sent with the next statement
+
+    def cursor(self, server_side: bool = False) -> Any:
+        if server_side and self.begin_pending:
+            # A streamed statement runs on aiosqlite's own cursor: begin first, in a trip of its own.
+            self.begin_pending = False
+            self._cursor_cls(self).execute(BEGIN)
+        return super().cursor(server_side)
+
+    def commit(self) -> None:
+        if self.begin_pending:  # no statement ran: nothing began
+            self.begin_pending = False
+            return
+        super().commit()
+
+    def rollback(self) -> None:
+        if self.begin_pending:
+            self.begin_pending = False
+            return
+        super().rollback()
 
 
 class _OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):
     def connect(self, *arg: Any, **kw: Any) -> AsyncAdapt_aiosqlite_connection:
         adapted = super().connect(*arg, **kw)
-        return _OneHopConnection(self, adapted._connection)
+        return OneHopConnection(self, adapted._connection)
 
 
 def one_hop_dbapi() -> AsyncAdapt_aiosqlite_dbapi:

@@ -1,11 +1,13 @@
 """The SQLite driver makes one trip to aiosqlite's thread per statement and answers as before."""
 
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import aiosqlite
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from storage.db import Database
 from storage.uow import Conflict, StorageError
@@ -47,8 +49,41 @@ async def test_a_unit_of_work_is_one_trip_per_statement(db: Database, trips: lis
         rows = (await conn.execute(text("SELECT name, n FROM scratch ORDER BY n"))).all()
         await conn.execute(text("UPDATE scratch SET n = n + 1"))
     assert [tuple(row) for row in rows] == [("a", 1), ("b", 2)]
-    # BEGIN IMMEDIATE, three statements, COMMIT: before, each statement was four trips.
-    assert trips == ["_run", "_run", "_run", "_run", "commit"]
+    # BEGIN IMMEDIATE rides with the first statement; before, each statement was four trips and
+    # BEGIN four more.
+    assert trips == ["_run", "_run", "_run", "commit"]
+
+
+async def test_a_unit_that_runs_no_statement_costs_no_trip(db: Database, trips: list[str]) -> None:
+    await _scratch(db)
+    trips.clear()
+    async with db.transaction():
+        pass
+    with pytest.raises(RuntimeError):
+        async with db.transaction():
+            raise RuntimeError("before any statement")
+    assert trips == []
+
+
+async def test_the_first_statement_begins_an_immediate_transaction(db: Database, sqlite_url: str) -> None:
+    """Even a read first: the write lock is taken then, so a later write never fails at once."""
+    await _scratch(db)
+    other = sqlite3.connect(make_url(sqlite_url).database or "", timeout=0, isolation_level=None)
+    try:
+        async with db.transaction() as conn:
+            assert (await conn.execute(text("SELECT count(*) FROM scratch"))).scalar_one() == 0
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+        other.execute("BEGIN IMMEDIATE")  # free again after the commit
+        other.execute("ROLLBACK")
+        # A streamed first statement (aiosqlite's own cursor) begins in a trip of its own.
+        async with db.transaction() as conn:
+            streamed = await conn.stream(text("SELECT n FROM scratch"))
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+            assert [row async for row in streamed] == []
+    finally:
+        other.close()
 
 
 async def test_row_counts_row_ids_and_returning_rows_are_the_drivers(db: Database) -> None:
