@@ -11,6 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from storage.models import InboxUpdate
 
 _inbox: Table = InboxUpdate.__table__  # type: ignore[assignment]
+_RECORD: dict[str, Any] = {
+    name: module.insert(_inbox)
+    .on_conflict_do_nothing(index_elements=["update_id"])
+    .returning(_inbox.c.update_id)
+    for name, module in (("postgresql", postgresql), ("sqlite", sqlite))
+}
 
 
 class InboxRepository:
@@ -22,17 +28,11 @@ class InboxRepository:
         one recorded already, handled or not, is left out)."""
         if not updates:
             return set()
-        dialect = self.conn.dialect.name
-        module: Any = postgresql if dialect == "postgresql" else sqlite
-        # One statement: the rows it inserted are the new ones; a copy conflicts and is skipped.
+        # One statement, the same for every batch (so compiled once): the rows it inserted are
+        # the new ones; a copy conflicts and is skipped.
+        stmt = _RECORD[self.conn.dialect.name]
         rows = [{"update_id": i, "payload": p, "received_at": now, "handled_at": None} for i, p in updates]
-        stmt = (
-            module.insert(_inbox)
-            .values(rows)
-            .on_conflict_do_nothing(index_elements=["update_id"])
-            .returning(_inbox.c.update_id)
-        )
-        return set((await self.conn.execute(stmt)).scalars())
+        return set((await self.conn.execute(stmt, rows)).scalars())
 
     async def handled(self, update_ids: Sequence[int], now: datetime) -> None:
         """Handled: drop the payload (it holds what the user wrote), keep the id a while."""
