@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.memory import cap_malloc_arenas
 
 if TYPE_CHECKING:  # importing the core loads SQLAlchemy: not worth it for --help or a config error
     from bot.core.services import Services
@@ -436,6 +437,8 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command in ("run", "chat"):
+        cap_malloc_arenas()  # before the database's threads start
     handlers = {
         "run": cmd_run,
         "chat": cmd_chat,
