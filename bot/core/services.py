@@ -93,7 +93,6 @@ class Services:
         return cls(settings, Database(settings.database.url), bank, clock, rng or random.Random())
 
     async def close(self) -> None:
-        await self.inbox.close()
         await self.voice.aclose()
         await self.deeper.aclose()
         await self.db.dispose()
