@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -17,6 +17,13 @@ _RECORD: dict[str, Any] = {
     .returning(_inbox.c.update_id)
     for name, module in (("postgresql", postgresql), ("sqlite", sqlite))
 }
+
+# One statement for every update, built once (an IN list would be rendered anew each time).
+_HANDLED = (
+    update(_inbox)
+    .where(_inbox.c.update_id == bindparam("b_update_id"), _inbox.c.handled_at.is_(None))
+    .values(handled_at=bindparam("b_now"), payload=None)
+)
 
 
 class InboxRepository:
@@ -36,11 +43,7 @@ class InboxRepository:
 
     async def handled(self, update_ids: Sequence[int], now: datetime) -> None:
         """Handled: drop the payload (it holds what the user wrote), keep the id a while."""
-        await self.conn.execute(
-            update(_inbox)
-            .where(_inbox.c.update_id.in_(update_ids), _inbox.c.handled_at.is_(None))
-            .values(handled_at=now, payload=None)
-        )
+        await self.conn.execute(_HANDLED, [{"b_update_id": i, "b_now": now} for i in update_ids])
 
     async def pending(self, limit: int) -> list[tuple[int, str]]:
         """Recorded and never handled (the process died first), oldest first."""

@@ -107,6 +107,30 @@ _ACTIVE_FOR = (
     )
     .where(_user.c.external_id == bindparam("external_id"))
 )
+_FOLLOW_UPS = select(_user.c.follow_ups).where(_user.c.id == bindparam("b_user_id"))
+_SET_SESSION_PROBE = (
+    update(_session)
+    .where(
+        _session.c.id == bindparam("b_id"),
+        _session.c.position == bindparam("b_position"),
+        _session.c.status == SessionStatus.ACTIVE,
+    )
+    .values(probe_answer_id=bindparam("b_answer_id"), probe=bindparam("b_probe"), asked_at=bindparam("b_now"))
+)
+_TAKE_PROBE = (
+    update(_session)
+    .where(_session.c.id == bindparam("b_id"), _session.c.probe_answer_id == bindparam("b_answer_id"))
+    .values(probe_answer_id=None, probe=None)
+)
+_SET_ANSWER_PROBE = (
+    update(_answer).where(_answer.c.id == bindparam("b_id")).values(probe=bindparam("b_probe"))
+)
+_LATEST_IN_SESSION = (
+    select(_answer)
+    .where(_answer.c.session_id == bindparam("b_session_id"))
+    .order_by(_answer.c.id.desc())
+    .limit(1)
+)
 # A second answer at the same position (a redelivered update, another process first) is
 # expected: ON CONFLICT on uq_answer_session_position returns no row instead of raising, so
 # any IntegrityError left (a CHECK, a foreign key, a trigger) is a real fault.
@@ -207,7 +231,7 @@ class UserRepository:
 
     async def follow_ups(self, user_id: int) -> bool:
         """Whether mock interviews ask this user follow-up questions."""
-        value = await self.conn.scalar(select(_user.c.follow_ups).where(_user.c.id == user_id))
+        value = await self.conn.scalar(_FOLLOW_UPS, {"b_user_id": user_id})
         return bool(value) if value is not None else True
 
     async def set_follow_ups(self, user_id: int, enabled: bool) -> None:
@@ -352,24 +376,19 @@ class SessionRepository:
     ) -> bool:
         """Ask (or, with None, withdraw) a follow-up on `answer_id` while the session still waits at
         the same position; False if it moved on meanwhile."""
-        result = await self.conn.execute(
-            update(_session)
-            .where(
-                _session.c.id == session.id,
-                _session.c.position == session.position,
-                _session.c.status == SessionStatus.ACTIVE,
-            )
-            .values(probe_answer_id=answer_id if probe else None, probe=probe, asked_at=now)
-        )
+        params = {
+            "b_id": session.id,
+            "b_position": session.position,
+            "b_answer_id": answer_id if probe else None,
+            "b_probe": probe,
+            "b_now": now,
+        }
+        result = await self.conn.execute(_SET_SESSION_PROBE, params)
         return result.rowcount == 1
 
     async def take_probe(self, session_id: int, answer_id: int) -> bool:
         """Clear the waiting follow-up on `answer_id`; False if it was answered or skipped already."""
-        result = await self.conn.execute(
-            update(_session)
-            .where(_session.c.id == session_id, _session.c.probe_answer_id == answer_id)
-            .values(probe_answer_id=None, probe=None)
-        )
+        result = await self.conn.execute(_TAKE_PROBE, {"b_id": session_id, "b_answer_id": answer_id})
         return result.rowcount == 1
 
     async def set_retry(self, session_id: int, question_id: str | None, now: datetime) -> bool:
@@ -475,19 +494,12 @@ class AnswerRepository:
         return answer_record(row) if row else None
 
     async def latest_in_session(self, session_id: int) -> AnswerRecord | None:
-        row = (
-            await self.conn.execute(
-                select(_answer)
-                .where(_answer.c.session_id == session_id)
-                .order_by(_answer.c.id.desc())
-                .limit(1)
-            )
-        ).first()
+        row = (await self.conn.execute(_LATEST_IN_SESSION, {"b_session_id": session_id})).first()
         return answer_record(row) if row else None
 
     async def set_probe(self, answer_id: int, probe: str | None) -> None:
         """The follow-up asked after the answer (stored form)."""
-        await self.conn.execute(update(_answer).where(_answer.c.id == answer_id).values(probe=probe))
+        await self.conn.execute(_SET_ANSWER_PROBE, {"b_id": answer_id, "b_probe": probe})
 
     async def record_probe_answer(
         self,
