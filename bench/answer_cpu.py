@@ -226,7 +226,7 @@ def start_interview_bot(fake: FakeTelegram, workdir: Path) -> BotProcess:
     return BotProcess("interview bot", argv, clean_env(), workdir / "bot.log")
 
 
-def start_echo_bot(fake: FakeTelegram, workdir: Path) -> BotProcess:
+def start_echo_bot(fake: FakeTelegram, workdir: Path, replies: int = 1) -> BotProcess:
     env = clean_env()
     env["TELEGRAM_BOT_TOKEN"] = fake.token
     argv = [
@@ -236,6 +236,8 @@ def start_echo_bot(fake: FakeTelegram, workdir: Path) -> BotProcess:
         fake.base_url,
         "--base-file-url",
         fake.base_file_url,
+        "--replies",
+        str(replies),
     ]
     return BotProcess("echo bot", argv, env, workdir / "echo.log")
 
@@ -290,9 +292,10 @@ class Tally:
 class Load:
     """Closed-loop users holding mock interviews with one bot."""
 
-    def __init__(self, fake: FakeTelegram, kind: Kind, users: int, seed: int) -> None:
+    def __init__(self, fake: FakeTelegram, kind: Kind, users: int, seed: int, echo_replies: int = 1) -> None:
         self.fake = fake
         self.kind = kind
+        self.echo_replies = echo_replies
         self.users = [
             SimUser(
                 fake.user(FIRST_USER_ID + i, f"User{i}", f"bench_user_{i}"),
@@ -329,7 +332,8 @@ class Load:
             nonlocal tickets
             while tickets > 0:
                 if not u.in_interview:
-                    [question] = await self._exchange(u, "/interview", 1, tally, answer=False)
+                    replies = self.echo_replies if self.kind == "echo" else 1
+                    question, *_ = await self._exchange(u, "/interview", replies, tally, answer=False)
                     if self.kind == "bot" and not question.plain_text.startswith("Question 1 of "):
                         raise BenchError(f"/interview got an unexpected reply: {question.plain_text[:200]!r}")
                     u.in_interview, u.answered_in_interview = True, 0
@@ -338,7 +342,7 @@ class Load:
                 tickets -= 1
                 text = u.next_answer()
                 if self.kind == "echo":
-                    [echoed] = await self._exchange(u, text, 1, tally, answer=True)
+                    echoed, *_ = await self._exchange(u, text, self.echo_replies, tally, answer=True)
                     if echoed.plain_text != text:
                         raise BenchError(f"the echo bot answered {echoed.plain_text[:200]!r}")
                     u.answered_in_interview += 1
@@ -464,7 +468,11 @@ async def measure(
     """The bot's closed-loop phase; for the echo bot, then a phase paced at `paced_rate` updates/s."""
     name = "interview bot" if kind == "bot" else "echo bot"
     async with FakeTelegram(token=TOKEN) as fake:
-        process = start_interview_bot(fake, workdir) if kind == "bot" else start_echo_bot(fake, workdir)
+        echo_replies = args.echo_replies
+        if kind == "bot":
+            process = start_interview_bot(fake, workdir)
+        else:
+            process = start_echo_bot(fake, workdir, echo_replies)
         try:
             started = time.monotonic()
             while fake.waiting_polls < 1:  # polling, so post_init (setMyCommands) is done
@@ -475,7 +483,7 @@ async def measure(
                 if time.monotonic() - started > START_TIMEOUT:
                     raise BenchError(f"the {name} did not start polling in {START_TIMEOUT:.0f}s")
                 await asyncio.sleep(0.05)
-            load = Load(fake, kind, args.users, args.seed)
+            load = Load(fake, kind, args.users, args.seed, echo_replies)
             print(f"  {name}: warm-up, {args.warmup} answers ...", flush=True)
             await load.run(args.warmup)
             await settled(fake)
@@ -552,6 +560,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="answers to the echo bot paced at the interview bot's updates/s (default 250; 0 skips)",
     )
     parser.add_argument("--seed", type=int, default=1, help="seed for the answer texts (default 1)")
+    parser.add_argument(
+        "--echo-replies",
+        type=int,
+        choices=(1, 2),
+        default=1,
+        help="messages the echo bot sends per update (2: the echo and a feedback-shaped message)",
+    )
     args = parser.parse_args(argv)
     if args.users < 1 or args.answers < 1 or args.warmup < 0 or args.paced_answers < 0:
         parser.error("--users and --answers must be at least 1, --warmup and --paced-answers at least 0")

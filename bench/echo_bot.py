@@ -7,7 +7,10 @@ settings the interview bot uses for the connection (token, base_url, base_file_u
     TELEGRAM_BOT_TOKEN=123:... python bench/echo_bot.py --base-url http://127.0.0.1:PORT/bot \\
         --base-file-url http://127.0.0.1:PORT/file/bot
 
-The token comes from ``--token`` or the TELEGRAM_BOT_TOKEN environment variable.
+The token comes from ``--token`` or the TELEGRAM_BOT_TOKEN environment variable. With
+``--replies 2`` it sends, after the echo, a second message shaped like the interview bot's
+feedback (673 characters of HTML, bold and italics, a row of four buttons): a bare bot that answers as
+the interview bot does, two messages per update, with none of its work in between.
 """
 
 import argparse
@@ -15,16 +18,32 @@ import os
 import sys
 from collections.abc import Sequence
 
-from telegram import Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
 from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
 
 TOKEN_ENV_VAR = "TELEGRAM_BOT_TOKEN"
+
+
+SECOND = (
+    "<b>Feedback on question 2 of 5</b>\n\n"
+    + "".join(f"✅ <b>Point {n}</b>: <i>a talking point you covered, quoted back</i>\n" for n in range(8))
+    + "\n<b>STAR</b>: situation, task, action and result are all there.\n"
+    + "Suggested rating: <b>Good</b>. How did it go?"
+)
+RATINGS = ("Again", "Hard", "Good", "Easy")
+SECOND_KEYBOARD = InlineKeyboardMarkup(
+    [[InlineKeyboardButton(label, callback_data=f"r:1:{n}") for n, label in enumerate(RATINGS)]]
+)
+REPLIES = 1
 
 
 async def echo(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.message
     if message is not None and message.text is not None:
         await message.reply_text(message.text)
+        if REPLIES == 2:
+            await message.reply_text(SECOND, parse_mode=ParseMode.HTML, reply_markup=SECOND_KEYBOARD)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -32,7 +51,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--token", default=os.environ.get(TOKEN_ENV_VAR), help=f"default: ${TOKEN_ENV_VAR}")
     parser.add_argument("--base-url", default="https://api.telegram.org/bot")
     parser.add_argument("--base-file-url", default="https://api.telegram.org/file/bot")
+    parser.add_argument("--replies", type=int, choices=(1, 2), default=1, help="messages per update")
     args = parser.parse_args(argv)
+    global REPLIES
+    REPLIES = args.replies
     if not args.token:
         parser.error(f"a token is needed: --token or {TOKEN_ENV_VAR}")
     app = (
