@@ -108,13 +108,15 @@ _ACTIVE_FOR = (
     .where(_user.c.external_id == bindparam("external_id"))
 )
 _FOLLOW_UPS = select(_user.c.follow_ups).where(_user.c.id == bindparam("b_user_id"))
+# The session still waits at the position the caller read (compare and set).
+_AT_POSITION = (
+    _session.c.id == bindparam("b_id"),
+    _session.c.position == bindparam("b_position"),
+    _session.c.status == SessionStatus.ACTIVE,
+)
 _SET_SESSION_PROBE = (
     update(_session)
-    .where(
-        _session.c.id == bindparam("b_id"),
-        _session.c.position == bindparam("b_position"),
-        _session.c.status == SessionStatus.ACTIVE,
-    )
+    .where(*_AT_POSITION)
     .values(probe_answer_id=bindparam("b_answer_id"), probe=bindparam("b_probe"), asked_at=bindparam("b_now"))
 )
 _TAKE_PROBE = (
@@ -144,11 +146,7 @@ _ADD_ANSWER = {
 }
 _ADVANCE = (
     update(_session)
-    .where(
-        _session.c.id == bindparam("b_id"),
-        _session.c.position == bindparam("b_position"),
-        _session.c.status == SessionStatus.ACTIVE,
-    )
+    .where(*_AT_POSITION)
     .values(
         position=bindparam("b_next_position"),
         asked_at=bindparam("b_now"),

@@ -140,17 +140,18 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
             self._cursor_cls(self).execute(BEGIN)
         return super().cursor(server_side)
 
+    def _began(self) -> bool:
+        """Whether the transaction reached SQLite (a statement ran); forgets a pending BEGIN."""
+        pending, self.begin_pending = self.begin_pending, False
+        return not pending
+
     def commit(self) -> None:
-        if self.begin_pending:  # no statement ran: nothing began
-            self.begin_pending = False
-            return
-        super().commit()
+        if self._began():
+            super().commit()
 
     def rollback(self) -> None:
-        if self.begin_pending:
-            self.begin_pending = False
-            return
-        super().rollback()
+        if self._began():
+            super().rollback()
 
 
 class _OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):
