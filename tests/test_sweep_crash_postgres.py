@@ -20,13 +20,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import NullPool, text
-from sqlalchemy.ext.asyncio import create_async_engine
-
 from bot.config import Settings, load_settings
 from bot.core.sweep import SENDING_LEASE
 from questions.loader import QuestionBank
 from tests.conftest import FakeClock, write_bot_settings
+from tests.db_rows import execute, rows
 from tests.fake_telegram import FakeTelegram
 from tests.processes import start_bot
 from tests.tcp_proxy import TcpProxy
@@ -75,44 +73,20 @@ def bot_process(settings: Settings, log: Path) -> Iterator[subprocess.Popen[byte
                 process.wait(timeout=10)
 
 
-async def execute(pg_url: str, statement: str) -> None:
-    engine = create_async_engine(pg_url, poolclass=NullPool)
-    try:
-        async with engine.begin() as conn:
-            await conn.execute(text(statement))
-    finally:
-        await engine.dispose()
-
-
-async def delivery_rows(pg_url: str) -> list[tuple[int, str, int, datetime | None]]:
+def delivery_rows(pg_url: str) -> list[tuple[int, str, int, datetime | None]]:
     """(chat id, status, attempts, sent_at) of every delivery, read directly."""
-    engine = create_async_engine(pg_url, poolclass=NullPool)
-    try:
-        async with engine.connect() as conn:
-            found = await conn.execute(
-                text(
-                    'SELECT u.chat_id, d.status, d.attempts, d.sent_at FROM delivery d JOIN "user" u '
-                    "ON u.id = d.user_id"
-                )
-            )
-            return [(chat_id, status, attempts, sent_at) for chat_id, status, attempts, sent_at in found]
-    finally:
-        await engine.dispose()
+    sql = (
+        'SELECT u.chat_id, d.status, d.attempts, d.sent_at FROM delivery d JOIN "user" u ON u.id = d.user_id'
+    )
+    return [(r.chat_id, r.status, r.attempts, r.sent_at) for r in rows(pg_url, sql)]
 
 
-async def open_prompts_per_chat(pg_url: str) -> Counter[int]:
-    engine = create_async_engine(pg_url, poolclass=NullPool)
-    try:
-        async with engine.connect() as conn:
-            found = await conn.execute(
-                text(
-                    'SELECT u.chat_id FROM interview_session s JOIN "user" u ON u.id = s.user_id '
-                    "WHERE s.status = 'active'"
-                )
-            )
-            return Counter(chat_id for (chat_id,) in found)
-    finally:
-        await engine.dispose()
+def open_prompts_per_chat(pg_url: str) -> Counter[int]:
+    sql = (
+        'SELECT u.chat_id FROM interview_session s JOIN "user" u ON u.id = s.user_id '
+        "WHERE s.status = 'active'"
+    )
+    return Counter(r.chat_id for r in rows(pg_url, sql))
 
 
 async def test_two_processes_one_killed_mid_sweep_every_prompt_goes_out_exactly_once(
@@ -146,15 +120,13 @@ async def test_two_processes_one_killed_mid_sweep_every_prompt_goes_out_exactly_
                 # all the prompts fall due at once (one statement: no sweep sees only some).
                 to_telegram.hang()
                 fake.hold("sendMessage")
-                await execute(
-                    pg_url, "UPDATE practice_schedule SET next_due_at = next_due_at - interval '1 day'"
-                )
+                execute(pg_url, "UPDATE practice_schedule SET next_due_at = next_due_at - interval '1 day'")
                 # Each process claims one batch, and its sweep waits on the sends.
                 await fake.wait_for(lambda: fake.held >= 1 and to_telegram.holding >= 1, timeout=10)
                 first.kill()
                 first.wait(timeout=10)
                 killed_at = datetime.now(UTC)
-                claimed = Counter(status for _, status, _, _ in await delivery_rows(pg_url))["sending"]
+                claimed = Counter(status for _, status, _, _ in delivery_rows(pg_url))["sending"]
                 fake.release()  # the survivor's sends go through now
 
                 await fake.wait_for(lambda: all(prompts(fake, c) for c in USERS), timeout=75)
@@ -168,12 +140,12 @@ async def test_two_processes_one_killed_mid_sweep_every_prompt_goes_out_exactly_
             assert second.poll() is None, survivor_log.read_text()
 
     assert Counter(len(prompts(fake, c)) for c in [*USERS, SENTINEL]) == {1: len(USERS) + 1}
-    rows = await delivery_rows(pg_url)
-    assert Counter(status for _, status, _, _ in rows) == {"sent": len(USERS) + 1}
+    deliveries = delivery_rows(pg_url)
+    assert Counter(status for _, status, _, _ in deliveries) == {"sent": len(USERS) + 1}
     # The dead process's claims were sent again (a second attempt), each within the minute; the
     # survivor's were sent once, held or not.
-    recovered = [sent_at for _, _, attempts, sent_at in rows if attempts == 2]
-    assert Counter(attempts for _, _, attempts, _ in rows) == {
+    recovered = [sent_at for _, _, attempts, sent_at in deliveries if attempts == 2]
+    assert Counter(attempts for _, _, attempts, _ in deliveries) == {
         1: len(USERS) + 1 - len(recovered),
         2: len(recovered),
     }
@@ -183,6 +155,6 @@ async def test_two_processes_one_killed_mid_sweep_every_prompt_goes_out_exactly_
     # Not before the lease was up: until then the claims might have been a live process's.
     assert all(sent_at is not None and sent_at - killed_at > SENDING_LEASE / 2 for sent_at in recovered)
     # Each user has one open prompt: the one they saw.
-    assert await open_prompts_per_chat(pg_url) == Counter({c: 1 for c in [*USERS, SENTINEL]})
+    assert open_prompts_per_chat(pg_url) == Counter({c: 1 for c in [*USERS, SENTINEL]})
     assert "Traceback" not in survivor_log.read_text()
     assert "Traceback" not in doomed_log.read_text()
