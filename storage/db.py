@@ -1,5 +1,6 @@
 """Engine and transactions. SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE."""
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,6 +21,8 @@ log = logging.getLogger(__name__)
 CONNECT_TIMEOUT_SECONDS = 5.0
 POOL_TIMEOUT_SECONDS = 5.0
 STATEMENT_TIMEOUT_SECONDS = 10.0
+# SQLite: how long a transaction waits for its turn in this process (as long as busy_timeout).
+TURN_WAIT_SECONDS = 5.0
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -85,12 +88,13 @@ class Database:
         self.engine = create_async_engine(url, echo=echo, hide_parameters=True, **options)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
+        self._turns = asyncio.Lock() if self.is_sqlite else None  # FIFO; see _turn
 
     @asynccontextmanager
     async def unit(self) -> AsyncIterator[UnitOfWork]:
         """One transaction with the repositories over it (see storage/uow.py)."""
         try:
-            async with self.engine.begin() as conn:
+            async with self._turn(), self.engine.begin() as conn:
                 yield UnitOfWork(conn)
         except IntegrityError as error:
             raise Conflict(str(error.orig)) from error
@@ -104,8 +108,32 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
         """The bare connection, for tests and benchmarks that run their own statements."""
-        async with self.engine.begin() as conn:
+        async with self._turn(), self.engine.begin() as conn:
             yield conn
+
+    @asynccontextmanager
+    async def _turn(self) -> AsyncIterator[None]:
+        """On SQLite, this process's transactions take turns, first come first served.
+
+        SQLite lets one writer in at a time and every transaction here writes (BEGIN IMMEDIATE).
+        Without turns, waiting transactions poll the lock from their own threads with growing
+        sleeps, and under load one can be passed over until its busy timeout runs out ("database
+        is locked", an answer not saved) while later ones get in. A turn is waited for as long
+        as the busy timeout; other processes' transactions still meet the busy timeout itself.
+        """
+        if self._turns is None:
+            yield
+            return
+        try:
+            async with asyncio.timeout(TURN_WAIT_SECONDS):
+                await self._turns.acquire()
+        except TimeoutError as error:
+            # Another transaction of this process holds SQLite's lock (or waits for it) as long.
+            raise StorageError(f"database is locked: no turn within {TURN_WAIT_SECONDS:.0f} s") from error
+        try:
+            yield
+        finally:
+            self._turns.release()
 
     async def purge_deleted(self) -> None:
         """Copy the WAL into the database file and empty it, so no old page with deleted rows
