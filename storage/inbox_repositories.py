@@ -2,21 +2,15 @@
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Table, bindparam, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import InboxUpdate
+from storage.statements import insert_or_skip
 
 _inbox: Table = InboxUpdate.__table__  # type: ignore[assignment]
-_RECORD: dict[str, Any] = {
-    name: module.insert(_inbox)
-    .on_conflict_do_nothing(index_elements=["update_id"])
-    .returning(_inbox.c.update_id)
-    for name, module in (("postgresql", postgresql), ("sqlite", sqlite))
-}
+_RECORD = insert_or_skip(_inbox, ["update_id"], _inbox.c.update_id)
 
 # One statement for every update, built once (an IN list would be rendered anew each time).
 _HANDLED = (

@@ -11,13 +11,13 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Row, Table, bindparam, delete, func, insert, null, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.errors import Conflict, StorageError
 from storage.models import Answer, InterviewSession, User
 from storage.records import AnswerRecord, NewAnswer, PracticeProfile, SessionRecord, UserRecord
+from storage.statements import insert_or_skip
 from storage.states import SessionKind, SessionStatus
 
 # Table objects (not FromClause) so insert()/update() type-check.
@@ -136,14 +136,7 @@ _LATEST_IN_SESSION = (
 # A second answer at the same position (a redelivered update, another process first) is
 # expected: ON CONFLICT on uq_answer_session_position returns no row instead of raising, so
 # any IntegrityError left (a CHECK, a foreign key, a trigger) is a real fault.
-_ADD_ANSWER = {
-    "sqlite": sqlite.insert(_answer)
-    .on_conflict_do_nothing(index_elements=["session_id", "position"])
-    .returning(_answer.c.id),
-    "postgresql": postgresql.insert(_answer)
-    .on_conflict_do_nothing(index_elements=["session_id", "position"])
-    .returning(_answer.c.id),
-}
+_ADD_ANSWER = insert_or_skip(_answer, ["session_id", "position"], _answer.c.id)
 _ADVANCE = (
     update(_session)
     .where(*_AT_POSITION)
