@@ -16,7 +16,8 @@ the interview bot does, two messages per update, with none of its work in betwee
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
@@ -35,15 +36,17 @@ RATINGS = ("Again", "Hard", "Good", "Easy")
 SECOND_KEYBOARD = InlineKeyboardMarkup(
     [[InlineKeyboardButton(label, callback_data=f"r:1:{n}") for n, label in enumerate(RATINGS)]]
 )
-REPLIES = 1
 
 
-async def echo(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = update.message
-    if message is not None and message.text is not None:
-        await message.reply_text(message.text)
-        if REPLIES == 2:
-            await message.reply_text(SECOND, parse_mode=ParseMode.HTML, reply_markup=SECOND_KEYBOARD)
+def echo_handler(replies: int) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]:
+    async def echo(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.message
+        if message is not None and message.text is not None:
+            await message.reply_text(message.text)
+            if replies == 2:
+                await message.reply_text(SECOND, parse_mode=ParseMode.HTML, reply_markup=SECOND_KEYBOARD)
+
+    return echo
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -53,8 +56,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--base-file-url", default="https://api.telegram.org/file/bot")
     parser.add_argument("--replies", type=int, choices=(1, 2), default=1, help="messages per update")
     args = parser.parse_args(argv)
-    global REPLIES
-    REPLIES = args.replies
     if not args.token:
         parser.error(f"a token is needed: --token or {TOKEN_ENV_VAR}")
     app = (
@@ -64,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         .base_file_url(args.base_file_url)
         .build()
     )
-    app.add_handler(MessageHandler(filters.TEXT, echo))
+    app.add_handler(MessageHandler(filters.TEXT, echo_handler(args.replies)))
     app.run_polling()
     return 0
 
