@@ -24,12 +24,12 @@ from sqlalchemy import (
     type_coerce,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import Card, Delivery, PracticeSchedule, ReviewLog, User
 from storage.records import CardRecord, DeliveryRecord, PracticeProfile, ReviewsDue, ScheduleRecord
 from storage.repositories import user_profile
+from storage.statements import BACKENDS
 from storage.states import DeliveryKind, DeliveryStatus, PickReason
 from storage.types import UtcDateTime
 
@@ -271,7 +271,7 @@ class ReviewLogRepository:
 def _upsert_delivery(dialect: str) -> Any:
     """INSERT of a delivery that takes over the day of a daily prompt refused as BLOCKED (and
     nothing else: the unique index keeps one daily prompt per user and local day)."""
-    insert_: Any = (sqlite if dialect == "sqlite" else postgresql).insert(_delivery)
+    insert_: Any = BACKENDS[dialect].insert(_delivery)
     excluded = insert_.excluded
     return insert_.on_conflict_do_update(
         index_elements=["user_id", "local_date"],
