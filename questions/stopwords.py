@@ -6,7 +6,7 @@ from functools import lru_cache
 from typing import Final
 
 from questions.common_words import FREQUENCIES
-from questions.lemma import lemma
+from questions.lemma import WORD_CACHE_SIZE, lemma
 
 # A match phrase made only of these would tick its talking point for almost any answer.
 STOP_WORDS: Final[frozenset[str]] = frozenset(
@@ -36,7 +36,7 @@ def stop_words_only(phrase: str) -> bool:
     return all(word in STOP_WORDS for word in _WORD.findall(phrase.casefold()))
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=WORD_CACHE_SIZE)
 def zipf(word: str) -> float:
     """How common a word is in English, the more common of its written form and its lemma.
 

@@ -12,10 +12,11 @@ import Stemmer
 from simplemma.strategies.dictionaries.stream_dictionary_factory import StreamMap
 from snowballstemmer.english_stemmer import EnglishStemmer
 
+from bot.core.feedback import text
 from bot.core.feedback.text import key
-from questions.lemma import lemma
+from questions.lemma import _LEMMATIZER, LEMMA_CACHE_SIZE, WORD_CACHE_SIZE, lemma
 from questions.loader import load_bank
-from questions.stopwords import STOP_WORDS
+from questions.stopwords import STOP_WORDS, zipf
 
 
 def _in_memory(word: str) -> str:
@@ -66,3 +67,32 @@ def test_stems_come_from_snowballs_c_stemmers_and_equal_the_pure_python_ones() -
     words = [entry.lower() for entry in list(StreamMap("en"))[::3]]
     assert [w for w in words if pure.stemWord(w) != fast.stemWord(w)] == []
     assert key("stakeholders") == key("stakeholder") == pure.stemWord("stakeholder")
+
+
+def test_american_spelling_is_the_same_with_its_quick_gate() -> None:
+    entries = list(StreamMap("en"))[::3]
+    suffixed = [e + s for e in entries[::50] for s in ("ise", "ised", "isation", "yse", "our", "ours", "tre")]
+    words = entries + suffixed + ["licence", "programme", "catalogue", "colour", "centre", "analyse"]
+
+    def every_pattern(word: str) -> str:
+        for pattern, replacement in text._US_SPELLING:
+            word = pattern.sub(replacement, word)
+        return word
+
+    assert {w: text.american(w) for w in words if text.american(w) != every_pattern(w)} == {}
+    assert text.american("prioritise") == "prioritize"
+
+
+def test_per_word_caches_stay_within_their_bounds_and_stay_right() -> None:
+    """A bot meets new words (names, typos) all its life: its per-word caches must not grow
+    with them, simplemma's own cache included, and evicted words must come back right."""
+    fresh = [f"zq{i}worker" for i in range(LEMMA_CACHE_SIZE + 500)]
+    for word in fresh:
+        key(word)
+        zipf(word)
+    assert lemma.cache_info().currsize <= LEMMA_CACHE_SIZE
+    assert key.cache_info().currsize <= WORD_CACHE_SIZE
+    assert zipf.cache_info().currsize <= WORD_CACHE_SIZE
+    assert _LEMMATIZER._cached_lemmatize.cache_info().currsize == 0
+    assert lemma("went") == "go"
+    assert key("stakeholders") == key("stakeholder")

@@ -10,7 +10,6 @@ live" agree); an action is a first-person subject followed by a past-tense verb.
 
 import re
 from collections.abc import Sequence
-from functools import lru_cache
 from typing import Final
 
 from bot.core.feedback.matching import find
@@ -180,7 +179,6 @@ def _sentence_text(text: str, tokens: Sequence[Token], sentence: int) -> str:
     return text[members[0].start : members[-1].end + 1]
 
 
-@lru_cache(maxsize=65536)
 def _is_past(word: str) -> bool:
     """A past-tense or participle form: "agreed", "ran", "wrote"."""
     if word in _NOT_ACTIONS or "'" in word:

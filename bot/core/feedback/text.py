@@ -14,7 +14,7 @@ from typing import Final, NamedTuple
 
 import snowballstemmer
 
-from questions.lemma import lemma
+from questions.lemma import WORD_CACHE_SIZE, lemma
 
 # Typographic marks become their ASCII twins one character for one, so spans stay valid.
 _TRANSLATE: Final = str.maketrans(
@@ -55,6 +55,12 @@ _US_SPELLING: Final = (
     (re.compile(r"^licen[cs]"), "licens"),
     (re.compile(r"^programme"), "program"),
     (re.compile(r"^catalogue"), "catalog"),
+)
+# Matches wherever any of _US_SPELLING's patterns could: most words match none, and one search
+# is cheaper than seven substitutions.
+_US_SPELLING_GATE: Final = re.compile(
+    r"(?:is(?:e|es|ed|ing|ation|ations|er|ers)|ys(?:e|es|ed|ing)|our(?:s|ed|ing|al|ally)?|tres?)$"
+    r"|^(?:licen[cs]|programme|catalogue)"
 )
 # Stems that differ although a candidate means the same thing.
 ALIASES: Final[dict[str, str]] = {
@@ -109,7 +115,7 @@ def normalise(text: str) -> str:
     return text.translate(_TRANSLATE)
 
 
-@lru_cache(maxsize=131072)
+@lru_cache(maxsize=WORD_CACHE_SIZE)
 def key(word: str) -> str:
     """The comparison key of one lowercase word."""
     if word.endswith("'s"):
@@ -118,9 +124,7 @@ def key(word: str) -> str:
         word = word[:-1]
     if word.endswith("s") and word[:-1] in _ACRONYMS:
         word = word[:-1]
-    base = lemma(word)
-    for pattern, replacement in _US_SPELLING:
-        base = pattern.sub(replacement, base)
+    base = american(lemma(word))
     stem = str(_stemmer.stemWord(base))
     return ALIASES.get(stem, stem)
 
@@ -141,7 +145,14 @@ _NOT_VERBS: Final = frozenset(
 )
 
 
-@lru_cache(maxsize=65536)
+def american(word: str) -> str:
+    """The American spelling of a lemma: "prioritise" -> "prioritize", "colour" -> "color"."""
+    if _US_SPELLING_GATE.search(word):
+        for pattern, replacement in _US_SPELLING:
+            word = pattern.sub(replacement, word)
+    return word
+
+
 def irregular_verb(word: str) -> bool:
     """An irregular past form ("said", "ran", "went"): a verb even where no pronoun shows it.
 
