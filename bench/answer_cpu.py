@@ -222,6 +222,15 @@ def start_interview_bot(fake: FakeTelegram, workdir: Path) -> BotProcess:
         # A first /interview would ask the user's level before the first question.
         "ask_level = false\n\n",
     )
+    # Migrated first, as every start but an operator's very first one finds it: the bot that
+    # migrates a fresh file keeps Alembic (and Mako, Pygments) loaded for its whole life.
+    subprocess.run(
+        [sys.executable, "-m", "bot", "db", "upgrade", "--config", str(config)],
+        cwd=ROOT,
+        env=clean_env(),
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     argv = [sys.executable, "-m", "bot", "run", "--config", str(config)]
     return BotProcess("interview bot", argv, clean_env(), workdir / "bot.log")
 
