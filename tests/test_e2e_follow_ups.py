@@ -369,6 +369,26 @@ async def test_a_quick_second_message_sent_after_the_next_question_still_continu
     ]
 
 
+async def test_a_quick_message_after_cancel_is_not_joined_to_the_stopped_interview(
+    fake: FakeTelegram, bot: BotApplication, bot_settings: Settings, clock: FakeClock
+) -> None:
+    """/cancel ends the interview on purpose: a text right after it (within PART_WINDOW of the
+    last answer) is no more of that answer, while a quick second part after the last question of
+    an interview that finished still is."""
+    ann = fake.user(1001, "Ann")
+    await follow_ups_off(fake, ann)
+    clock.now = clock.now.replace(microsecond=0)
+    start = int(clock.now.timestamp())
+    await say(fake, ann, "/interview", 1)
+    await say_dated(fake, ann, "We ran a pilot first.", start, 2)
+    [stopped] = await say(fake, ann, "/cancel", 1)
+    assert stopped.plain_text.startswith("Interview stopped")
+    [reply] = await say_dated(fake, ann, "What now?", start + 5, 1)
+    assert "There's no question waiting" in reply.plain_text
+    stored = rows(bot_settings, "SELECT text, parts FROM answer")
+    assert [(r.text, r.parts) for r in stored] == [("We ran a pilot first.", 1)]
+
+
 async def say_dated(
     fake: FakeTelegram, user: FakeUser, text: str, date: int, replies: int
 ) -> list[SentMessage]:

@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 MAX_ANSWER_CHARS = 12_000
 # A message this soon after the previous part of an answer continues it (see `continues`).
 PART_WINDOW: Final = timedelta(seconds=20)
+# Sessions whose latest answer a quick further message may continue: running, or ended by that answer.
+_CONTINUABLE: Final = frozenset({SessionStatus.ACTIVE, SessionStatus.FINISHED})
 # Control characters other than tab and newline: invisible, and NUL is refused by PostgreSQL.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # Letters and symbols that render as nothing (Hangul fillers, the braille blank, the combining
@@ -774,7 +776,8 @@ class InterviewService:
         sent_at: datetime | None,
         now: datetime,
     ) -> AnswerOutcome | None:
-        """The message as one more part of the latest answer, or None when it is not one.
+        """The message as one more part of the latest answer, or None when it is not one. Only a
+        running session's latest answer, or the one that finished its session, is continued.
 
         Also drops a message already stored (a redelivered update): message ids only grow in a
         chat, so an id at or below the latest part's is old.
@@ -791,6 +794,10 @@ class InterviewService:
             and message_id <= latest.last_message_id
         ):
             return NotAsked(repeated=True)
+        if target.status not in _CONTINUABLE:
+            # Stopped on purpose (/cancel, Skip, Snooze) or given way to another session: what
+            # the user sends after that is not more of the answer they left.
+            return None
         if sent_at is None or latest.last_part_at is None:
             return None
         replied_at = max(latest.answered_at, latest.probe_answered_at or latest.answered_at)
