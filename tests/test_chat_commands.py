@@ -38,6 +38,7 @@ def test_topics_toggle_by_number_and_the_interview_date_is_set(tmp_path: Path) -
     out = result.out
     assert "  2  ✅ Agile and Scrum" in out and "  2  ▫️ Agile and Scrum" in out
     assert "That date has passed." in out
+    assert "/interviewdate off to clear the date." in out and "/daily 07:30 Europe/Berlin" not in out
     assert "Good luck! Your interview is on" in out
     # Off, on, off again: every topic but Agile and Scrum.
     topics, stored_day = profile(db, "tia")

@@ -851,6 +851,9 @@ async def test_interview_date_counts_down_in_the_reply_and_the_prompt(
         ]:
             [reply] = await say(fake, ann, f"/interviewdate {given}", 1)
             assert error in reply.plain_text, reply.plain_text
+            # The example is of this command, not of /daily.
+            assert "For example: /interviewdate 2026-03-16, or /interviewdate off" in reply.plain_text
+            assert "/daily" not in reply.plain_text
         assert rows(daily_settings, 'SELECT interview_date FROM "user"')[0].interview_date is None
 
         [good] = await say(fake, ann, "/interviewdate 2026-03-20", 1)

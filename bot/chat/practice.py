@@ -59,4 +59,6 @@ class PracticeChat:
                 result = await self.daily_settings.set_interview_date(self.who, arg.split()[0])
                 self.screen.say("interview_date", result=result, cleared=False)
         except ScheduleInputError as exc:
-            self.screen.say("schedule_error", message=labels.schedule_problem(exc))
+            self.screen.say(
+                "interview_date_error", message=labels.schedule_problem(exc), example_date=exc.example_date
+            )

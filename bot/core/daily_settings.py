@@ -245,18 +245,17 @@ class DailySettingsService:
             profile = await self.registered_profile(uow, who)
             tz = self.zone(profile)
             if text is not None:
+                example = local_date(now, tz) + timedelta(days=14)
                 try:
                     day = date.fromisoformat(text.strip())
                 except ValueError:
                     raise ScheduleInputError(
-                        ScheduleProblem.NOT_A_DATE,
-                        given=text.strip()[:20],
-                        example_date=local_date(now, tz) + timedelta(days=14),
+                        ScheduleProblem.NOT_A_DATE, given=text.strip()[:20], example_date=example
                     ) from None
                 left = days_until(day, now, tz)
                 if left < 0:
-                    raise ScheduleInputError(ScheduleProblem.DATE_PASSED)
+                    raise ScheduleInputError(ScheduleProblem.DATE_PASSED, example_date=example)
                 if left > 730:
-                    raise ScheduleInputError(ScheduleProblem.DATE_TOO_FAR)
+                    raise ScheduleInputError(ScheduleProblem.DATE_TOO_FAR, example_date=example)
             await uow.users.set_interview_date(profile.user_id, day)
         return InterviewDate(day, days_until(day, now, tz) if day else None)

@@ -131,7 +131,13 @@ class PracticeHandlers:
                 result = await self.daily_settings.set_interview_date(who, args[0])
                 await reply(update, context, "interview_date", result=result, cleared=False)
         except ScheduleInputError as exc:
-            await reply(update, context, "schedule_error", message=labels.schedule_problem(exc))
+            await reply(
+                update,
+                context,
+                "interview_date_error",
+                message=labels.schedule_problem(exc),
+                example_date=exc.example_date,
+            )
 
     async def press(
         self,
