@@ -1,9 +1,13 @@
 """Which follow-up a weak answer gets (bot.core.probes), over the real bank and feedback engine."""
 
+import html
+
 import pytest
 
 from bot.core.feedback import Feedback, FeedbackMatcher
+from bot.core.interview import QuestionPrompt
 from bot.core.probes import Probe, choose_probe
+from bot.present.render import render, to_plain
 from questions.loader import QuestionBank
 from questions.schema import Question, TalkingPoint
 
@@ -122,3 +126,21 @@ def test_the_stored_form_round_trips(probe: Probe) -> None:
 @pytest.mark.parametrize("stored", [None, "", "bank", "bank:", "result:x", "nonsense", "point:"])
 def test_unknown_stored_forms_are_no_probe(stored: str | None) -> None:
     assert Probe.parse(stored) is None
+
+
+@pytest.mark.parametrize(
+    "label", ["Find the cause", "Regular refinement sessions", "What success looks like", "SLA & <KPIs>"]
+)
+def test_a_built_follow_up_quotes_the_missed_point_as_the_bank_words_it(
+    bank: QuestionBank, label: str
+) -> None:
+    """Labels are instructions, noun phrases or clauses: quoted unchanged, each reads as a question
+    (not "How would you handle find the cause?"), and what the bank wrote is escaped."""
+    question = bank.by_id[CLOUD]
+    prompt = QuestionPrompt(1, 1, 5, question, probe=Probe("point", label))
+    html_text = render("question", prompt=prompt)
+    assert (
+        f"You haven't covered “{html.escape(label, quote=False)}” yet. How would you go about it?"
+        in html_text
+    )
+    assert f"“{label}”" in to_plain(html_text)
