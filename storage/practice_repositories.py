@@ -338,6 +338,21 @@ class DeliveryRepository:
         result = await self.conn.execute(stmt)
         return result.rowcount == 1
 
+    async def holds_day(self, user_id: int, local_date: date) -> bool:
+        """Whether a daily prompt already holds the user's local day (one refused as BLOCKED,
+        which `add` may replace, does not)."""
+        row = (
+            await self.conn.execute(
+                select(_delivery.c.id).where(
+                    _delivery.c.user_id == user_id,
+                    _delivery.c.local_date == local_date,
+                    _delivery.c.kind == DeliveryKind.DAILY,
+                    _delivery.c.status != DeliveryStatus.BLOCKED,
+                )
+            )
+        ).first()
+        return row is not None
+
     async def recover_stale(self, claimed_before: datetime) -> int:
         """Deliveries left 'sending' by a process that died: make them claimable again."""
         result = await self.conn.execute(

@@ -611,10 +611,14 @@ async def unblocked_the_same_day(services: Services, clock: FakeClock) -> None:
     assert rec.per_chat() == {chat(ANN): 1}  # sent ones only: the refused attempt is not counted
     [row] = await delivery_rows(services.db, ANN)
     assert (row.local_date.day, row.due_at.hour, row.status) == (2, 18, "sent")
-    # Still one prompt a day: moving the time again that day gives no second one.
-    await services.daily_settings.set_daily(ANN, "20:00")
+    # Still one prompt a day: moving the time again that day gives no second one, and the
+    # setting says so (the next prompt is tomorrow's, not "today 20:00").
+    setting = await services.daily_settings.set_daily(ANN, "20:00")
+    assert setting.next_at == at(2026, 3, 3, 20, 0)
     clock.now = at(2026, 3, 2, 20, 0)
     assert (await services.sweep.tick(rec)).sent == 0
+    clock.now = at(2026, 3, 3, 20, 0)
+    assert (await services.sweep.tick(rec)).sent == 1
 
 
 async def test_a_failed_send_is_retried_on_a_later_tick(services: Services, clock: FakeClock) -> None:
@@ -719,9 +723,10 @@ async def test_off_then_on_or_a_new_time_the_same_day_sends_no_second_prompt(
     assert on.next_at == at(2026, 3, 3, 18, 0)
     clock.now = at(2026, 3, 3, 18, 0)
     assert (await services.sweep.tick(rec)).sent == 1
-    # Already had today's prompt: moving the time later today gives no second one.
+    # Already had today's prompt: moving the time later today gives no second one, and the
+    # setting says the next one is tomorrow's.
     moved = await services.daily_settings.set_daily(ANN, "20:00")
-    assert moved.next_at == at(2026, 3, 3, 20, 0)
+    assert moved.next_at == at(2026, 3, 4, 20, 0)
     clock.now = at(2026, 3, 3, 20, 0)
     report = await services.sweep.tick(rec)
     assert (report.scheduled, report.sent) == (0, 0)

@@ -147,13 +147,17 @@ class DailySettingsService:
             schedules = uow.schedules
             current = await schedules.get(profile.user_id)
             quiet = quiet_hours(current)
+            next_due = next_prompt_at(local, tz, now)
+            if await uow.deliveries.holds_day(profile.user_id, local_date(next_due, tz)):
+                # That day's prompt went out already (one a day): the next is the day after's.
+                next_due = next_prompt_at(local, tz, next_due)
             await schedules.save(
                 profile.user_id,
                 enabled=True,
                 local_time=local,
                 quiet_start=quiet.start,
                 quiet_end=quiet.end,
-                next_due_at=next_prompt_at(local, tz, now),
+                next_due_at=next_due,
                 now=now,
             )
             schedule = await schedules.get(profile.user_id)
