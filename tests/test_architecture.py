@@ -3,7 +3,7 @@
 The layers' import rules live in tests/test_layers.py.
 """
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from bot.core.daily_settings import DailySetting, InterviewDate
 from bot.core.endpoint import ServiceFailure
@@ -167,6 +167,8 @@ def sample_context(bank: QuestionBank) -> dict[str, dict[str, object]]:
             "setting": DailySetting(False, time(7, 30), "UTC", QuietHours(), None, None, None),
         },
         "schedule_error": {"message": "'25:00' is not a valid time."},
+        "interview_date_error": {"message": "That date has passed.", "example_date": date(2026, 3, 16)},
+        "interview_date_error with no example": {"message": "That date has passed.", "example_date": None},
         "topics": {"all_selected": True},
         "level_status": {"level_name": "Project manager"},
         "level_status with no level": {"level_name": None},
