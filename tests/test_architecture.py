@@ -186,6 +186,10 @@ def sample_context(bank: QuestionBank) -> dict[str, dict[str, object]]:
             "result": InterviewDate(datetime(2026, 2, 1, tzinfo=UTC).date(), 30),
             "cleared": False,
         },
+        "interview_date with none set": {
+            "result": InterviewDate(None, None, date(2026, 1, 19)),
+            "cleared": False,
+        },
         "snoozed": {"at": "Mon 5 Jan, 09:30"},
         "rated": {"rated": Rated(9, Rating.GOOD, q, datetime(2026, 1, 6, tzinfo=UTC), timedelta(days=4))},
         "voice_too_long": {"seconds": 301, "limit": 300},

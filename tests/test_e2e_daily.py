@@ -842,7 +842,8 @@ async def test_interview_date_counts_down_in_the_reply_and_the_prompt(
     async with daily_bot(daily_settings, bank, clock, monkeypatch) as (_, ticks):
         ann = fake.user(1001, "Ann")
         [ask] = await say(fake, ann, "/interviewdate", 1)
-        assert "/interviewdate 2026-12-15" in ask.plain_text
+        # The example is two weeks from the user's today (2 March here), so never a past date.
+        assert "/interviewdate 2026-03-16" in ask.plain_text
         for given, error in [
             ("2026-02-30", "'2026-02-30' is not a date: use YYYY-MM-DD, e.g. 2026-03-16."),
             ("next friday", "'next' is not a date: use YYYY-MM-DD"),

@@ -3,7 +3,7 @@ bot/tg/handlers/practice.py. Daily questions are pushed as messages, which a ter
 receive, so /daily here shows the setting and says so instead of changing it."""
 
 from bot.chat.screen import Action, Choice, Screen
-from bot.core.daily_settings import InterviewDate, TopicChoice
+from bot.core.daily_settings import TopicChoice
 from bot.core.interview import Identity, UnknownUser
 from bot.core.schedule_time import ScheduleInputError
 from bot.core.services import Services
@@ -49,8 +49,7 @@ class PracticeChat:
     async def interview_date(self, arg: str) -> None:
         try:
             if not arg:
-                setting = await self.daily_settings.daily(self.who)
-                result = InterviewDate(setting.interview_date, setting.days_left)
+                result = await self.daily_settings.interview_date(self.who)
                 self.screen.say("interview_date", result=result, cleared=False)
             elif arg.lower() == "off":
                 result = await self.daily_settings.set_interview_date(self.who, None)

@@ -7,6 +7,7 @@ time zone and quiet hours decided here when it pushes a question.
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Final
 from zoneinfo import ZoneInfo
 
 from bot.config import SchedulerSettings
@@ -54,6 +55,11 @@ class TopicChoice:
 class InterviewDate:
     day: date | None
     days_left: int | None
+    # A date to show the format with: EXAMPLE_AHEAD from the user's today, so never a past one.
+    example_date: date | None = None
+
+
+EXAMPLE_AHEAD: Final = timedelta(days=14)
 
 
 def quiet_hours(schedule: ScheduleRecord | None) -> QuietHours:
@@ -241,6 +247,15 @@ class DailySettingsService:
             await uow.users.set_topics(profile.user_id, chosen or None)
         return self._topic_choices(chosen)
 
+    async def interview_date(self, who: Identity) -> InterviewDate:
+        """The real interview's date as set, with an example date for asking it (registers a new
+        user, like /daily)."""
+        async with self.db.unit() as uow:
+            profile = await self.registered_profile(uow, who)
+        setting = self._setting(profile, None)
+        example = local_date(self.clock(), self.zone(profile)) + EXAMPLE_AHEAD
+        return InterviewDate(setting.interview_date, setting.days_left, example)
+
     async def set_interview_date(self, who: Identity, text: str | None) -> InterviewDate:
         """Set (YYYY-MM-DD) or clear (None) the real interview's date; raises ScheduleInputError."""
         day: date | None = None
@@ -249,7 +264,7 @@ class DailySettingsService:
             profile = await self.registered_profile(uow, who)
             tz = self.zone(profile)
             if text is not None:
-                example = local_date(now, tz) + timedelta(days=14)
+                example = local_date(now, tz) + EXAMPLE_AHEAD
                 try:
                     day = date.fromisoformat(text.strip())
                 except ValueError:

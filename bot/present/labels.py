@@ -55,7 +55,7 @@ _COMMANDS: Final[tuple[Command, ...]] = (
     ),
     Command(
         "interviewdate",
-        "Count down to your real interview: /interviewdate 2026-12-15",
+        "Count down to your real interview: /interviewdate YYYY-MM-DD",
         ("telegram", "terminal"),
     ),
     Command("settings", "Your preferences: follow-up questions on or off", ("telegram", "terminal")),

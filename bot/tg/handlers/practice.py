@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.core.daily_settings import DailySetting, InterviewDate, TopicChoice
+from bot.core.daily_settings import DailySetting, TopicChoice
 from bot.core.interview import AlreadyRunning, Identity, Started, UnknownUser
 from bot.core.prompting import Busy, DailyPrompt, NothingDue
 from bot.core.schedule_time import ScheduleInputError
@@ -121,8 +121,7 @@ class PracticeHandlers:
         args = list(context.args or ())
         try:
             if not args:
-                setting = await self.daily_settings.daily(who)
-                result = InterviewDate(setting.interview_date, setting.days_left)
+                result = await self.daily_settings.interview_date(who)
                 await reply(update, context, "interview_date", result=result, cleared=False)
             elif args[0].lower() == "off":
                 result = await self.daily_settings.set_interview_date(who, None)
