@@ -44,3 +44,4 @@ class PickReason(StrEnum):
     REVIEW = "review"
     NEW = "new"
     WEAKEST = "weakest"
+    AGAIN = "again"  # asked by name ("Practise again"), answered before but never rated

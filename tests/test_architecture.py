@@ -150,6 +150,11 @@ def sample_context(bank: QuestionBank) -> dict[str, dict[str, object]]:
                 ("Agile and Scrum",),
             )
         },
+        "daily_prompt with again": {
+            "daily": DailyPrompt(
+                QuestionPrompt(3, 1, 1, q, SessionKind.DAILY), Pick(q, PickReason.AGAIN), 0, None, ()
+            )
+        },
         "daily_status": {
             "setting": DailySetting(
                 True,

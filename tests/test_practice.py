@@ -21,6 +21,7 @@ from bot.core.rating import Rating
 from bot.core.schedule_time import QuietHours, ScheduleInputError, ScheduleProblem
 from bot.core.services import Services
 from bot.core.srs import CardState, SpacedRepetition
+from bot.present.render import render, to_plain
 from questions.loader import QuestionBank
 from questions.topics import TOPICS
 from storage.db import Database
@@ -757,3 +758,22 @@ async def test_start_review_practises_every_due_question_most_overdue_first(
     assert isinstance(after, NothingDue)
     dues = [(await card(services.db, ANN, qid)).due_at for qid in (*order, easy)]
     assert after.next_due == min(dues) and min(dues) > clock.now
+
+
+async def test_practise_again_on_an_answered_unrated_question_does_not_call_it_new(
+    services: Services,
+) -> None:
+    first = await services.prompting.practise_now(ANN, RISK[3])
+    assert isinstance(first, DailyPrompt) and first.pick.reason == "new"
+    answered = await services.interviews.answer(ANN, "I would name an owner, a trigger and a plan.")
+    assert isinstance(answered, Answered)  # not rated: no card, so no "due for review" either
+    again = await services.prompting.practise_now(ANN, RISK[3])
+    assert isinstance(again, DailyPrompt) and again.pick.reason == "again"
+    shown = to_plain(render("daily_prompt", daily=again))
+    assert "Once more: you've answered this one before." in shown and "New:" not in shown
+    # Rated, it is a review with its rating, as before.
+    await services.interviews.answer(ANN, "Owner, trigger, plan, and a weekly review.")
+    rated = await practise(services, ANN, RISK[3], Rating.HARD)
+    assert rated.rating == Rating.HARD
+    review = await services.prompting.practise_now(ANN, RISK[3])
+    assert isinstance(review, DailyPrompt) and review.pick.reason == "review"

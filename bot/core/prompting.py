@@ -227,7 +227,7 @@ class PromptingService:
                         (now - card.last_review_at).days,
                     )
                     if card
-                    else Pick(question, PickReason.NEW)
+                    else Pick(question, PickReason.AGAIN if question.id in answered else PickReason.NEW)
                 )
             else:
                 pick = choose(
