@@ -252,9 +252,9 @@ class DailySettingsService:
         user, like /daily)."""
         async with self.db.unit() as uow:
             profile = await self.registered_profile(uow, who)
-        setting = self._setting(profile, None)
-        example = local_date(self.clock(), self.zone(profile)) + EXAMPLE_AHEAD
-        return InterviewDate(setting.interview_date, setting.days_left, example)
+        now, tz, day = self.clock(), self.zone(profile), profile.interview_date
+        days_left = days_until(day, now, tz) if day else None
+        return InterviewDate(day, days_left, local_date(now, tz) + EXAMPLE_AHEAD)
 
     async def set_interview_date(self, who: Identity, text: str | None) -> InterviewDate:
         """Set (YYYY-MM-DD) or clear (None) the real interview's date; raises ScheduleInputError."""
