@@ -55,11 +55,21 @@ class TopicChoice:
 class InterviewDate:
     day: date | None
     days_left: int | None
-    # A date to show the format with: EXAMPLE_AHEAD from the user's today, so never a past one.
+    # A date to show the format with (example_date): never a past one.
     example_date: date | None = None
 
 
 EXAMPLE_AHEAD: Final = timedelta(days=14)
+
+
+def example_date(now: datetime, tz: ZoneInfo) -> date:
+    """A date to show the expected format with, EXAMPLE_AHEAD from the user's today."""
+    return local_date(now, tz) + EXAMPLE_AHEAD
+
+
+def interview_date_at(day: date | None, now: datetime, tz: ZoneInfo) -> InterviewDate:
+    """`day` as the user sees it at `now` in `tz`: the days left, and an example date."""
+    return InterviewDate(day, days_until(day, now, tz) if day else None, example_date(now, tz))
 
 
 def quiet_hours(schedule: ScheduleRecord | None) -> QuietHours:
@@ -94,7 +104,7 @@ class DailySettingsService:
     def _setting(self, profile: PracticeProfile, schedule: ScheduleRecord | None) -> DailySetting:
         tz = self.zone(profile)
         quiet = quiet_hours(schedule)
-        days_left = days_until(profile.interview_date, self.clock(), tz) if profile.interview_date else None
+        days_left = interview_date_at(profile.interview_date, self.clock(), tz).days_left
         return DailySetting(
             enabled=bool(schedule and schedule.enabled),
             local_time=schedule.local_time if schedule else None,
@@ -252,9 +262,7 @@ class DailySettingsService:
         user, like /daily)."""
         async with self.db.unit() as uow:
             profile = await self.registered_profile(uow, who)
-        now, tz, day = self.clock(), self.zone(profile), profile.interview_date
-        days_left = days_until(day, now, tz) if day else None
-        return InterviewDate(day, days_left, local_date(now, tz) + EXAMPLE_AHEAD)
+        return interview_date_at(profile.interview_date, self.clock(), self.zone(profile))
 
     async def set_interview_date(self, who: Identity, text: str | None) -> InterviewDate:
         """Set (YYYY-MM-DD) or clear (None) the real interview's date; raises ScheduleInputError."""
@@ -264,7 +272,7 @@ class DailySettingsService:
             profile = await self.registered_profile(uow, who)
             tz = self.zone(profile)
             if text is not None:
-                example = local_date(now, tz) + EXAMPLE_AHEAD
+                example = example_date(now, tz)
                 try:
                     day = date.fromisoformat(text.strip())
                 except ValueError:
@@ -277,4 +285,4 @@ class DailySettingsService:
                 if left > 730:
                     raise ScheduleInputError(ScheduleProblem.DATE_TOO_FAR, example_date=example)
             await uow.users.set_interview_date(profile.user_id, day)
-        return InterviewDate(day, days_until(day, now, tz) if day else None)
+        return interview_date_at(day, now, tz)
